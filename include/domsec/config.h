@@ -1,0 +1,93 @@
+/*
+ * config.h - the main configuration file of domsecd and domsecctl.
+ *
+ * Format (OpenDKIM style): one "Key value" per line, '#' starts a comment,
+ * keys are case-insensitive, unknown keys are errors.  Durations accept a
+ * unit suffix (ms, s, m, h, d; seconds when bare), sizes accept k, M, G.
+ * Every error names the file, the line and the problem, and a file with any
+ * error is never half-applied: ds_config_load() leaves *out untouched.
+ * The sample conf/domsec.conf documents every key and its default.
+ */
+#ifndef DOMSEC_CONFIG_H
+#define DOMSEC_CONFIG_H
+
+#include "domsec/strlist.h"
+#include "domsec/partners.h"
+
+struct ds_config {
+	char *source_path;           /* file it was read from, or NULL */
+
+	/* Trust anchors and intermediates (chain verification). */
+	char *ca_file;               /* CAFile; NULL = system default bundle */
+	char *ca_path;               /* CAPath (hashed directory); NULL = none */
+	struct ds_strlist chain_files; /* ChainFile: untrusted intermediates,
+	                                  cross-certificates (repeatable) */
+
+	/* Partners. */
+	char *partner_table;         /* PartnerTable: path; NULL = no partners */
+	struct ds_partner_table partners; /* loaded from partner_table */
+	char *pinned_cert_dir;       /* PinnedCertDir: PEM files, indexed by
+	                                fingerprint; NULL = none */
+
+	/* Revocation (CRL engine). */
+	char *crl_cache_dir;         /* CRLCacheDir, default /var/cache/domsec/crl */
+	struct ds_strlist crl_files; /* CRLFile (repeatable) */
+	long crl_connect_timeout_ms; /* CRLConnectTimeout, default 5s */
+	long crl_timeout_ms;         /* CRLTimeout (total), default 15s */
+	long crl_max_size;           /* CRLMaxSize bytes, default 256M */
+	char *crl_proxy;             /* CRLProxy URL; NULL = none ("" = none) */
+	long crl_max_redirects;      /* CRLMaxRedirects, default 3 */
+	long crl_grace_s;            /* CRLGrace past nextUpdate, default 0 */
+	long crl_refresh_before_s;   /* CRLRefreshBefore nextUpdate, default 1h */
+
+	/* Daemon. */
+	char *milter_socket;         /* MilterSocket, e.g. inet:8891@127.0.0.1,
+	                                unix:/run/domsec/milter.sock; NULL = off */
+	char *policy_socket;         /* PolicySocket; NULL = off */
+	char *socketmap_socket;      /* SocketmapSocket; NULL = off */
+	char *pid_file;              /* PidFile; NULL = none */
+	char *state_dir;             /* StateDir (counters), default /var/lib/domsec */
+	int syslog;                  /* Syslog yes/no, default yes */
+	int syslog_facility;         /* SyslogFacility, default mail */
+	int log_level;               /* LogLevel: err warning notice info debug,
+	                                default info */
+	char *user;                  /* UserID to drop to; NULL = stay */
+
+	/* Headers. */
+	char *authserv_id;           /* AuthservID, default: this host's name */
+	char *header_name;           /* HeaderName, default X-Domain-Secured */
+	int add_auth_results;        /* AuthenticationResults yes/no, default yes */
+	int exchange_headers;        /* ExchangeHeaders yes/no, default no */
+	struct ds_strlist trusted_relays; /* TrustedRelays CIDR (repeatable,
+	                                comma or space separated) */
+
+	/* Certificate discovery (inbound acquisition). */
+	int discovery;               /* Discovery yes/no, default yes */
+	int probe_port;              /* ProbePort, default 25 */
+	long probe_timeout_ms;       /* ProbeTimeout, default 10s */
+	long discovery_ttl_s;        /* DiscoveryCacheTTL (positive), default 1d */
+	long discovery_negative_ttl_s; /* DiscoveryNegativeTTL, default 10m */
+	char *helo_name;             /* HeloName for probes, default hostname */
+
+	/* Outbound. */
+	long outbound_ttl_s;         /* OutboundCacheTTL, default 1h */
+};
+
+/* Fills *cfg with every default (no file read). */
+void ds_config_defaults(struct ds_config *cfg);
+
+/*
+ * Reads path (and the partner table it names) into *out.  Returns 0, or -1
+ * with err holding "FILE:LINE: problem".  On error *out is left untouched.
+ */
+int ds_config_load(const char *path, struct ds_config *out, char *err,
+    size_t errlen);
+
+void ds_config_free(struct ds_config *cfg);
+
+/* Helpers shared with the partner table and the command line. */
+int ds_parse_duration_ms(const char *s, long *out_ms);
+int ds_parse_size(const char *s, long *out);
+int ds_parse_bool(const char *s, int *out);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * crl.h - the revocation (CRL) engine, DESIGN.md section 5.
+ *
+ * A store holds CRLs fetched from distribution points (http, https, ldap,
+ * ldaps through libcurl) and CRL files configured by the administrator, in
+ * memory and on disk (atomic writes, mode 0600).  A CRL is used only when its
+ * signature verifies against its issuer and it is current.  Fetched copies are
+ * reused until nextUpdate (plus grace); a failed or bad fetch never replaces a
+ * good cached copy; concurrent requests for one URL share one fetch.  The store
+ * is thread-safe.
+ *
+ * Only distribution points of certificates of an already verified chain are
+ * fetched: callers pass the chain that ds_chain_verify() returned.
+ */
+#ifndef DOMSEC_CRL_H
+#define DOMSEC_CRL_H
+
+#include <stddef.h>
+#include <time.h>
+#include <openssl/x509.h>
+
+struct ds_crl_opts {
+	const char *cache_dir;        /* NULL = memory only */
+	long connect_timeout_ms;      /* default 5000 */
+	long timeout_ms;              /* total per fetch, default 15000 */
+	long max_size;                /* bytes, default 256 MiB */
+	const char *proxy;            /* NULL or "" = none */
+	long max_redirects;           /* default 3 */
+	long grace_s;                 /* accepted past nextUpdate, default 0 */
+	long refresh_before_s;        /* background refresh window, default 3600 */
+};
+
+struct ds_crl_store;
+
+struct ds_crl_store *ds_crl_store_new(const struct ds_crl_opts *opts,
+    char *err, size_t errlen);
+void ds_crl_store_free(struct ds_crl_store *s);
+
+/* Adds a CRL file (DER or PEM, may hold several PEM CRLs).  Its signature is
+ * checked when used, against the issuer from the chain.  Returns 0, or -1
+ * with err "FILE: problem". */
+int ds_crl_store_add_file(struct ds_crl_store *s, const char *path, char *err,
+    size_t errlen);
+
+enum ds_rev_status {
+	DS_REV_GOOD = 0,        /* every certificate below the anchor checked */
+	DS_REV_REVOKED,         /* some certificate of the chain is listed */
+	DS_REV_UNAVAILABLE      /* some needed CRL could not be had */
+};
+
+/* One line of the report: one CRL considered. */
+struct ds_crl_report {
+	char source[512];       /* URL or file path */
+	char origin[16];        /* "fetched", "cached", "disk", "file", "none" */
+	char issuer[256];       /* CRL issuer, one line */
+	time_t this_update;     /* 0 if unknown */
+	time_t next_update;     /* 0 if unknown/absent */
+	int depth;              /* depth of the certificate it was used for */
+	char outcome[256];      /* "good", "revoked serial 1A2B", "HTTP 404",
+	                           "signature does not verify", "expired (nextUpdate ...)", ... */
+};
+
+#define DS_CRL_REPORT_MAX 16
+
+struct ds_rev_result {
+	enum ds_rev_status status;
+	char reason[512];       /* in words, for the verdict */
+	int revoked_depth;      /* -1 unless REVOKED */
+	char revoked_serial[128];
+	struct ds_crl_report reports[DS_CRL_REPORT_MAX];
+	size_t n_reports;
+};
+
+/*
+ * Checks every certificate of chain (leaf first, anchor last) except the
+ * anchor against a current, validly signed CRL of its issuer (the next
+ * certificate in the chain): from the certificate's CRL distribution points,
+ * or from configured files.  at = 0 means now.  Returns 0 (see res->status),
+ * -1 on an internal error.
+ */
+int ds_crl_check_chain(struct ds_crl_store *s, STACK_OF(X509) *chain,
+    time_t at, struct ds_rev_result *res);
+
+/* Refreshes, in the calling thread, every cached CRL whose nextUpdate is
+ * within refresh_before_s.  Returns the number refreshed.  domsecd calls it
+ * from a background thread. */
+int ds_crl_store_refresh_due(struct ds_crl_store *s);
+
+/* For `domsecctl crl list`: calls fn once per cached CRL. */
+void ds_crl_store_foreach(struct ds_crl_store *s,
+    void (*fn)(const struct ds_crl_report *entry, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * engine.h - the verification engine: one question, "is this certificate a
+ * valid, unrevoked credential for this partner domain?", answered in the
+ * order chain -> names -> revocation, so that no distribution point of an
+ * unverified certificate is ever fetched.
+ */
+#ifndef DOMSEC_ENGINE_H
+#define DOMSEC_ENGINE_H
+
+#include <stddef.h>
+#include <time.h>
+#include <openssl/x509.h>
+#include "domsec/config.h"
+#include "domsec/partners.h"
+#include "domsec/verdict.h"
+#include "domsec/x509info.h"
+#include "domsec/crl.h"
+#include "domsec/chain.h"
+
+#define DS_CHAIN_INFO_MAX 10
+
+struct ds_engine {
+	struct ds_trust *trust;
+	struct ds_crl_store *crls;
+};
+
+/* Builds trust anchors and the CRL store from cfg.  Returns NULL with err. */
+struct ds_engine *ds_engine_new(const struct ds_config *cfg, char *err,
+    size_t errlen);
+void ds_engine_free(struct ds_engine *e);
+
+struct ds_verify_request {
+	STACK_OF(X509) *presented;   /* leaf first, then any chain */
+	const char *domain;          /* the partner domain D */
+	const struct ds_partner *partner; /* may be NULL: require revocation,
+	                                    no extra anchors */
+	time_t at;                   /* 0 = now */
+};
+
+struct ds_verify_result {
+	enum ds_verdict verdict;     /* secured, untrusted, name-mismatch, revoked,
+	                                revocation-unavailable */
+	char reason[512];            /* in words: "certificate for
+	                                woodgrovebank.com revoked (serial 1A2B,
+	                                listed on http://...)" */
+	char matched_name[256];      /* "" when none */
+	struct ds_cert_info chain[DS_CHAIN_INFO_MAX]; /* verified chain when it
+	                                verified, else the presented one */
+	size_t chain_len;
+	int chain_verified;
+	struct ds_rev_result rev;    /* n_reports == 0 when not reached */
+	int revocation_skipped;      /* partner revocation=none */
+};
+
+/* Returns 0 with *res filled, -1 on internal error (err set). */
+int ds_engine_verify(struct ds_engine *e, const struct ds_verify_request *req,
+    struct ds_verify_result *res, char *err, size_t errlen);
+
+#endif

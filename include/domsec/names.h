@@ -1,0 +1,31 @@
+/*
+ * names.h - Exchange Domain Security name matching (DESIGN.md section 4).
+ *
+ * A certificate's DNS names are its dNSName SANs and its subject CNs that are
+ * valid ASCII host names.  A name N matches domain D when, compared
+ * case-insensitively after removing one trailing dot:
+ *   N == D; or N == "*." D (a wildcard covers D and its subdomains);
+ *   or N is exactly one label followed by "." D.
+ * Only a whole leftmost "*" label is a wildcard.  Malformed names never match.
+ */
+#ifndef DOMSEC_NAMES_H
+#define DOMSEC_NAMES_H
+
+#include <stddef.h>
+#include <openssl/x509.h>
+
+/* 1 when name matches domain under the rules above, else 0. */
+int ds_name_matches(const char *name, const char *domain);
+
+/* 1 when s is a syntactically valid ASCII host name (LDH labels, optional
+ * leftmost "*" label allowed when allow_wildcard), else 0. */
+int ds_hostname_valid(const char *s, int allow_wildcard);
+
+/*
+ * Searches cert's DNS names for one matching domain.  Returns 1 and copies
+ * the matching name into matched (if not NULL) on a match, else 0.
+ */
+int ds_cert_matches_domain(X509 *cert, const char *domain, char *matched,
+    size_t matchedlen);
+
+#endif
