@@ -1,0 +1,109 @@
+/*
+ * inbound.h - inbound Domain Security decisions, shared by the milter and
+ * the policy front ends (which only translate vocabularies).
+ *
+ *   facts -> partner lookup (receive direction) -> certificate acquisition
+ *   (pinned by fingerprint, or discovery) -> engine (chain, names, CRLs)
+ *   -> verdict -> reply, log line, counters.
+ *
+ * Thread-safe: one struct ds_inbound serves every connection.  Nothing here
+ * calls libmilter.
+ */
+#ifndef DOMSEC_INBOUND_H
+#define DOMSEC_INBOUND_H
+
+#include <stddef.h>
+#include "domsec/config.h"
+#include "domsec/engine.h"
+#include "domsec/facts.h"
+#include "domsec/partners.h"
+#include "domsec/verdict.h"
+
+struct ds_inbound;
+
+struct ds_inbound *ds_inbound_new(const struct ds_config *cfg,
+    struct ds_engine *engine, char *err, size_t errlen);
+void ds_inbound_free(struct ds_inbound *in);
+
+struct ds_decision {
+	int is_partner;           /* 0: not a listed receive partner (accept) */
+	char domain[256];         /* partner domain D (sender domain) */
+	enum ds_mode mode;
+	enum ds_verdict verdict;
+	int refuse;               /* 1: reply with .reply (enforce mode and a
+	                             refusing verdict) */
+	struct ds_reply reply;
+	char reason[512];
+	char matched_name[256];
+	struct ds_cert_info leaf; /* valid when have_leaf */
+	int have_leaf;
+	char cert_source[32];     /* "pinned", "discovered", "" */
+};
+
+/*
+ * Decides for the envelope sender domain in facts (callers pass the From
+ * header domain as sender_domain for the null sender).  May wait on the
+ * network (acquisition, CRL fetch), always bounded by the configured
+ * timeouts.  Logs one line per verdict and counts it.  Returns 0.
+ */
+int ds_inbound_decide(struct ds_inbound *in, const struct ds_facts *facts,
+    const char *sender_domain, struct ds_decision *out);
+
+/*
+ * Hand-off from the policy service to the milter for the same SMTP session,
+ * keyed by client address and port (entries expire after a few minutes).
+ */
+void ds_inbound_remember(struct ds_inbound *in, const char *client_addr,
+    int client_port, const struct ds_decision *d);
+int ds_inbound_recall(struct ds_inbound *in, const char *client_addr,
+    int client_port, const char *sender_domain, struct ds_decision *out);
+
+/*
+ * From alignment at end of message: from_domains are the domains of every
+ * From header address (n may be 0).  Turns a secured decision into
+ * unaligned unless every From domain is covered by the partner entry (logged
+ * and counted).  Returns the final verdict.
+ */
+enum ds_verdict ds_inbound_align(struct ds_inbound *in, struct ds_decision *d,
+    const char *const *from_domains, size_t n);
+
+/* 1 when the client address is a configured trusted relay (keeps its trust
+ * headers). */
+int ds_inbound_relay_trusted(const struct ds_inbound *in, const char *client_addr);
+
+/*
+ * 1 when a header arriving from outside must be removed: our header name
+ * (any content, even unparseable), an Authentication-Results header bearing
+ * our authserv-id (any content), or an X-MS-Exchange-Organization-Auth*
+ * header when ExchangeHeaders is on.
+ */
+int ds_inbound_header_is_ours(const struct ds_inbound *in, const char *name,
+    const char *value);
+
+/* The headers to add for a secured decision, in insertion order (each to be
+ * inserted at index 0, so the last one ends up on top). */
+struct ds_header {
+	char name[64];
+	char value[1024];
+};
+#define DS_HEADERS_MAX 5
+size_t ds_inbound_headers(const struct ds_inbound *in, const struct ds_decision *d,
+    const struct ds_facts *facts, struct ds_header *out, size_t max);
+
+/* Counters (DESIGN.md section 6): per verdict, plus Domain-Secured Messages
+ * Received / Sent and Domain-Secured Outbound Session Failures. */
+enum ds_counter {
+	DS_COUNT_SECURED_RECEIVED = 0,
+	DS_COUNT_SECURED_SENT,
+	DS_COUNT_OUTBOUND_FAILURES,
+	DS_COUNT_FORGED_REMOVED,
+	DS_COUNT_VERDICT_BASE     /* + enum ds_verdict */
+};
+#define DS_COUNTERS (DS_COUNT_VERDICT_BASE + DS_VERDICT_COUNT)
+void ds_counter_add(enum ds_counter c, unsigned long n);
+unsigned long ds_counter_get(enum ds_counter c);
+const char *ds_counter_name(enum ds_counter c);  /* "Domain-Secured Messages Received", "verdict secured", ... */
+/* Writes all counters as "name: value" lines to path atomically. */
+int ds_counters_save(const char *path);
+
+#endif

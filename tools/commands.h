@@ -1,0 +1,17 @@
+/*
+ * commands.h - the subcommands of domsecctl, one file each.
+ * Each takes the arguments after the subcommand name (argv[0] is the
+ * subcommand) and returns the process exit status (see domsec/verdict.h).
+ */
+#ifndef DOMSECCTL_COMMANDS_H
+#define DOMSECCTL_COMMANDS_H
+
+int cmd_verify(int argc, char **argv);          /* cmd_verify.c */
+int cmd_probe(int argc, char **argv);           /* cmd_probe.c */
+int cmd_crl(int argc, char **argv);             /* cmd_crl.c: list, refresh */
+int cmd_counters(int argc, char **argv);        /* cmd_counters.c */
+int cmd_check_config(int argc, char **argv);    /* cmd_config.c */
+int cmd_cert(int argc, char **argv);            /* cmd_cert.c: csr, selfsigned */
+int cmd_sendmail_access(int argc, char **argv); /* cmd_sendmail_access.c */
+
+#endif
