@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""crlserver.py - a small HTTP/1.1 server for the tests: it serves the CRL
+files of one directory and, on demand, refuses, delays or corrupts them.
+Python 3 standard library only.
+
+Usage:
+    python3 tests/crlserver.py --dir DIR --port-file F [--bind 127.0.0.1]
+                               [--port N] [--log F] [--pid-file F]
+
+  --dir DIR        files served: GET /a/b.crl returns DIR/a/b.crl
+  --port-file F    written (atomically: temp file + rename) with the bound
+                   port number and a newline once the server is listening;
+                   tests wait for F to appear.  --port 0 (the default) lets
+                   the kernel choose a free port.
+  --bind ADDR      default 127.0.0.1
+  --log F          appends one line per request: "METHOD PATH STATUS"
+                   (PATH as requested, including any /fault/ prefix)
+  --pid-file F     written with the server's pid once listening
+
+Conditional GET: every file answer carries ETag ("size-mtime_ns" in hex,
+quoted) and Last-Modified (the file's mtime); a request whose If-None-Match
+matches the ETag, or (without If-None-Match) whose If-Modified-Since is not
+older than the mtime, gets 304 Not Modified with no body.
+
+Fault modes, chosen per request by a path prefix /fault/MODE/<path>, or for
+all later requests by GET /_mode/MODE (answers 200 "mode MODE"; the per
+request prefix wins over the global mode):
+
+  ok        serve the file (404 if it does not exist)
+  404       404 Not Found
+  500       500 Internal Server Error
+  garbage   200 with 4096 random bytes (not a CRL)
+  hang      accept the request and never answer, until the client closes
+            the connection (or the server stops)
+  wrongkey  serve NAME-wrongkey.crl in place of NAME.crl
+  expired   serve NAME-expired.crl in place of NAME.crl
+  pem       serve NAME.pem.crl in place of NAME.crl
+  redirect  302 to the same path without the /fault/redirect prefix (in
+            global mode: 302 to /fault/ok/<path>, so it does not loop)
+  slow      wait 2 seconds, then serve the file
+
+GET /_mode (no MODE) answers the current global mode.  HEAD is answered like
+GET without a body.  SIGTERM or SIGINT stops the server cleanly (exit 0),
+removing the pid file and the port file.
+"""
+
+import argparse
+import email.utils
+import os
+import select
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MODES = ("ok", "404", "500", "garbage", "hang", "wrongkey", "expired", "pem",
+         "redirect", "slow")
+
+state = {"mode": "ok"}
+state_lock = threading.Lock()
+log_lock = threading.Lock()
+stopping = threading.Event()
+
+
+def variant_name(path, suffix):
+    """NAME.crl -> NAME<suffix>; other names get <suffix> minus its .crl."""
+    if path.endswith(".crl"):
+        return path[:-4] + suffix
+    return path + suffix
+
+
+class CrlHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "domsec-crlserver/1"
+
+    def log_message(self, fmt, *args):  # silence the default stderr log
+        pass
+
+    def log_request_line(self, status):
+        logfile = self.server.logfile
+        if not logfile:
+            return
+        with log_lock:
+            with open(logfile, "a") as f:
+                f.write("%s %s %s\n" % (self.command, self.path, status))
+
+    def send_simple(self, status, body, extra=None):
+        data = body if isinstance(body, bytes) else body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        self.log_request_line(status)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        if path == "/_mode" or path.startswith("/_mode/"):
+            mode = path[len("/_mode/"):] if path.startswith("/_mode/") else ""
+            if mode:
+                if mode not in MODES:
+                    self.send_simple(400, "unknown mode %s\n" % mode)
+                    return
+                with state_lock:
+                    state["mode"] = mode
+            with state_lock:
+                cur = state["mode"]
+            self.send_simple(200, "mode %s\n" % cur)
+            return
+
+        per_request = False
+        if path.startswith("/fault/"):
+            rest = path[len("/fault/"):]
+            mode, sep, tail = rest.partition("/")
+            if mode not in MODES:
+                self.send_simple(400, "unknown mode %s\n" % mode)
+                return
+            path = "/" + tail
+            per_request = True
+        else:
+            with state_lock:
+                mode = state["mode"]
+
+        if mode == "404":
+            self.send_simple(404, "not found (fault mode)\n")
+        elif mode == "500":
+            self.send_simple(500, "internal error (fault mode)\n")
+        elif mode == "garbage":
+            self.send_simple(200, os.urandom(4096),
+                             {"Content-Type": "application/pkix-crl"})
+        elif mode == "hang":
+            self.hang()
+        elif mode == "redirect":
+            target = path if per_request else "/fault/ok" + path
+            self.send_simple(302, "moved\n", {"Location": target})
+        elif mode == "wrongkey":
+            self.serve_file(variant_name(path, "-wrongkey.crl"))
+        elif mode == "expired":
+            self.serve_file(variant_name(path, "-expired.crl"))
+        elif mode == "pem":
+            self.serve_file(variant_name(path, ".pem.crl"))
+        elif mode == "slow":
+            time.sleep(2)
+            self.serve_file(path)
+        else:
+            self.serve_file(path)
+
+    def hang(self):
+        """Never answer; return once the client closes or we stop."""
+        self.log_request_line("hang")
+        self.close_connection = True
+        sock = self.connection
+        while not stopping.is_set():
+            try:
+                r, _, _ = select.select([sock], [], [], 0.2)
+                if r and not sock.recv(4096):
+                    return
+            except OSError:
+                return
+
+    def serve_file(self, urlpath):
+        parts = [p for p in urlpath.split("/") if p not in ("", ".")]
+        if any(p == ".." for p in parts):
+            self.send_simple(403, "forbidden\n")
+            return
+        fs = os.path.join(self.server.root, *parts)
+        try:
+            st = os.stat(fs)
+            if not os.path.isfile(fs):
+                raise FileNotFoundError(fs)
+            with open(fs, "rb") as f:
+                data = f.read()
+        except OSError:
+            self.send_simple(404, "not found\n")
+            return
+        etag = '"%x-%x"' % (st.st_size, st.st_mtime_ns)
+        mtime = int(st.st_mtime)
+        last_mod = email.utils.formatdate(mtime, usegmt=True)
+        inm = self.headers.get("If-None-Match")
+        ims = self.headers.get("If-Modified-Since")
+        not_modified = False
+        if inm is not None:
+            tags = [t.strip() for t in inm.split(",")]
+            not_modified = etag in tags or "*" in tags
+        elif ims is not None:
+            try:
+                since = email.utils.parsedate_to_datetime(ims).timestamp()
+                not_modified = mtime <= since
+            except (TypeError, ValueError, IndexError):
+                not_modified = False
+        if not_modified:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", last_mod)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self.log_request_line(304)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/pkix-crl")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", last_mod)
+        self.end_headers()
+        if self.command != "HEAD":
+            try:
+                self.wfile.write(data)
+            except OSError:
+                pass  # the client gave up (size cap, timeout)
+        self.log_request_line(200)
+
+
+def write_atomically(path, text):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="CRL test server")
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--bind", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--log")
+    ap.add_argument("--pid-file")
+    args = ap.parse_args()
+
+    ThreadingHTTPServer.daemon_threads = True
+    ThreadingHTTPServer.allow_reuse_address = True
+    httpd = ThreadingHTTPServer((args.bind, args.port), CrlHandler)
+    httpd.root = os.path.abspath(args.dir)
+    httpd.logfile = os.path.abspath(args.log) if args.log else None
+
+    def on_signal(signum, frame):
+        stopping.set()
+        threading.Thread(target=httpd.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    if args.pid_file:
+        write_atomically(args.pid_file, "%d\n" % os.getpid())
+    write_atomically(args.port_file, "%d\n" % httpd.server_address[1])
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    finally:
+        stopping.set()
+        httpd.server_close()
+        for f in (args.pid_file, args.port_file):
+            if f:
+                try:
+                    os.unlink(f)
+                except OSError:
+                    pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
