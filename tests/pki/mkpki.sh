@@ -1,0 +1,282 @@
+#!/bin/bash
+# mkpki.sh - builds the test PKI described in tests/pki/README.md with the
+# openssl command: roots, intermediates, a cross-certificate, a partner's
+# private root, leaves for every name shape of DESIGN.md section 4, expired,
+# not-yet-valid and revoked ones, and CRLs current, expired and wrongly signed.
+#
+# usage: tests/pki/mkpki.sh OUTDIR CRL_BASE_URL
+#
+# Keys are ECDSA P-256 (fast to generate).  Every CA is valid from
+# 2020-01-01 to 2046-01-01 so that --at times in the past still see valid
+# issuers.  Prints nothing on success.
+set -eu
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 OUTDIR CRL_BASE_URL" >&2
+	exit 64
+fi
+out=$1
+url=${2%/}
+mkdir -p "$out" "$out/crl" "$out/cdp-down"
+out=$(cd "$out" && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/mkpki.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+ca_start=20200101000000Z
+ca_end=20460101000000Z
+leaf_start=$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)
+leaf_end=$(date -u -d '+2 years' +%Y%m%d%H%M%SZ)
+crl_last=$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)
+crl_next=$(date -u -d '+30 days' +%Y%m%d%H%M%SZ)
+old_last=$(date -u -d '-60 days' +%Y%m%d%H%M%SZ)
+old_next=$(date -u -d '-30 days' +%Y%m%d%H%M%SZ)
+
+run() {
+	# Runs openssl quietly; on failure shows what it said.
+	if ! openssl "$@" >"$work/openssl.log" 2>&1; then
+		echo "mkpki: openssl $1 failed:" >&2
+		cat "$work/openssl.log" >&2
+		exit 1
+	fi
+}
+
+newkey() {
+	run genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"
+	chmod 600 "$1"
+}
+
+# One openssl ca database and configuration per CA.  $1 = CA name (file
+# prefix under $out), $2 = the CDP URL that certificates it issues carry
+# ("" for none).
+setup_ca() {
+	local name=$1 cdp=$2 d="$work/ca-$1"
+	mkdir -p "$d/new"
+	: >"$d/index.txt"
+	echo "unique_subject = no" >"$d/index.txt.attr"
+	echo 01 >"$d/crlnumber"
+	echo 1000 >"$d/serial"
+	local cdpline=""
+	[ -n "$cdp" ] && cdpline="crlDistributionPoints = URI:$cdp"
+	cat >"$d/ca.cnf" <<EOF
+[ ca ]
+default_ca = this_ca
+
+[ this_ca ]
+dir = $d
+database = $d/index.txt
+new_certs_dir = $d/new
+certificate = $out/$name.pem
+private_key = $out/$name.key
+default_md = sha256
+default_crl_days = 30
+policy = policy_any
+email_in_dn = no
+copy_extensions = none
+string_mask = utf8only
+crlnumber = $d/crlnumber
+serial = $d/serial
+crl_extensions = crl_ext
+unique_subject = no
+
+[ policy_any ]
+commonName = supplied
+organizationName = optional
+countryName = optional
+
+[ crl_ext ]
+authorityKeyIdentifier = keyid:always
+
+[ ext_root ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+
+[ ext_ca ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+$cdpline
+
+[ ext_leaf ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+$cdpline
+subjectAltName = \${ENV::LEAF_SAN}
+
+[ ext_leaf_nosan ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+$cdpline
+
+[ ext_leaf_serveronly ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+$cdpline
+subjectAltName = \${ENV::LEAF_SAN}
+
+[ ext_leaf_emailonly ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = emailProtection
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+$cdpline
+subjectAltName = \${ENV::LEAF_SAN}
+
+[ ext_leaf_nocrl ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+crlDistributionPoints = URI:$url/missing/inter.crl
+subjectAltName = \${ENV::LEAF_SAN}
+EOF
+}
+
+# csr KEYFILE SUBJECT OUTFILE
+csr() {
+	run req -new -utf8 -key "$1" -subj "$2" -out "$3"
+}
+
+# sign CA CSR OUT EXTSECTION START END
+sign() {
+	run ca -batch -utf8 -notext -rand_serial -preserveDN \
+	    -config "$work/ca-$1/ca.cnf" -in "$2" -out "$3" -extensions "$4" \
+	    -startdate "$5" -enddate "$6"
+}
+
+# A self-signed root: NAME "CN" [CDP for what it issues]
+make_root() {
+	local name=$1 cn=$2 cdp=${3:-}
+	newkey "$out/$name.key"
+	setup_ca "$name" "$cdp"
+	csr "$out/$name.key" "/O=domsec tests/CN=$cn" "$work/$name.csr"
+	run ca -batch -utf8 -notext -rand_serial -preserveDN -selfsign \
+	    -config "$work/ca-$name/ca.cnf" -keyfile "$out/$name.key" \
+	    -in "$work/$name.csr" -out "$out/$name.pem" -extensions ext_root \
+	    -startdate "$ca_start" -enddate "$ca_end"
+}
+
+# An intermediate CA: NAME "CN" PARENT [CDP for what it issues]
+make_inter() {
+	local name=$1 cn=$2 parent=$3 cdp=${4:-}
+	newkey "$out/$name.key"
+	setup_ca "$name" "$cdp"
+	csr "$out/$name.key" "/O=domsec tests/CN=$cn" "$work/$name.csr"
+	sign "$parent" "$work/$name.csr" "$out/$name.pem" ext_ca "$ca_start" "$ca_end"
+}
+
+# A leaf: NAME ISSUER CN SAN ("" = none) [EXTSECTION START END]
+# Writes NAME.pem, NAME.key and NAME-chain.pem (leaf + intermediates).
+make_leaf() {
+	local name=$1 issuer=$2 cn=$3 san=$4
+	local ext=${5:-ext_leaf} start=${6:-$leaf_start} end=${7:-$leaf_end}
+	if [ -z "$san" ] && [ "$ext" = ext_leaf ]; then
+		ext=ext_leaf_nosan
+	fi
+	newkey "$out/$name.key"
+	csr "$out/$name.key" "/CN=$cn" "$work/$name.csr"
+	LEAF_SAN=${san:-DNS:unused} sign "$issuer" "$work/$name.csr" \
+	    "$out/$name.pem" "$ext" "$start" "$end"
+	case "$issuer" in
+	inter)  cat "$out/$name.pem" "$out/inter.pem" >"$out/$name-chain.pem" ;;
+	inter2) cat "$out/$name.pem" "$out/inter2.pem" >"$out/$name-chain.pem" ;;
+	*)      cat "$out/$name.pem" >"$out/$name-chain.pem" ;;
+	esac
+}
+
+# gencrl CA OUTFILE(DER) [LAST NEXT]
+gencrl() {
+	local ca=$1 der=$2 last=${3:-$crl_last} next=${4:-$crl_next}
+	run ca -batch -config "$work/ca-$ca/ca.cnf" -gencrl \
+	    -crl_lastupdate "$last" -crl_nextupdate "$next" -out "$work/crl.pem"
+	run crl -in "$work/crl.pem" -outform DER -out "$der"
+}
+
+revoke() {
+	run ca -batch -config "$work/ca-$1/ca.cnf" -revoke "$2" -crl_reason keyCompromise
+}
+
+export LEAF_SAN=DNS:unused
+
+# --- Certification authorities ---
+make_root root "domsec Test Root CA" "$url/root.crl"
+make_inter inter "domsec Test Issuing CA" root "$url/inter.crl"
+make_inter inter2 "domsec Test Revoked CA" root "$url/inter2.crl"
+make_root unknown-root "Unknown Root CA" "$url/unknown-root.crl"
+make_root private-root "Fabrikam Private Root" "$url/private-root.crl"
+
+# cross.pem: private-root's key and name, certified by root.
+sign root "$work/private-root.csr" "$out/cross.pem" ext_ca "$ca_start" "$ca_end"
+
+newkey "$out/wrong.key"
+
+# --- Leaves under inter: the name shapes of DESIGN.md section 4 ---
+make_leaf exact inter "woodgrovebank.com" "DNS:woodgrovebank.com"
+make_leaf wildcard inter "*.woodgrovebank.com" "DNS:*.woodgrovebank.com"
+make_leaf onedeep inter "mail1.woodgrovebank.com" "DNS:mail1.woodgrovebank.com"
+make_leaf twodeep inter "mail1.us.woodgrovebank.com" "DNS:mail1.us.woodgrovebank.com"
+make_leaf wildus inter "*.us.woodgrovebank.com" "DNS:*.us.woodgrovebank.com"
+make_leaf partialwild inter "m*.woodgrovebank.com" "DNS:m*.woodgrovebank.com"
+make_leaf midwild inter "mail.*.com" "DNS:mail.*.com"
+make_leaf star inter "*" "DNS:*"
+make_leaf suffix inter "woodgrovebank.com.evil.example" "DNS:woodgrovebank.com.evil.example"
+make_leaf cnonly inter "mail.woodgrovebank.com" ""
+make_leaf cnnonascii inter "mïcrosoft.woodgrovebank.com" ""
+make_leaf trailingdot inter "woodgrovebank.com." "DNS:woodgrovebank.com."
+make_leaf upper inter "MAIL.WoodGroveBank.COM" "DNS:MAIL.WoodGroveBank.COM"
+past_start=20210101000000Z
+past_end=$(date -u -d '-30 days' +%Y%m%d%H%M%SZ)
+make_leaf expired inter "woodgrovebank.com" "DNS:woodgrovebank.com" ext_leaf "$past_start" "$past_end"
+future_start=$(date -u -d '+1 year' +%Y%m%d%H%M%SZ)
+future_end=$(date -u -d '+3 years' +%Y%m%d%H%M%SZ)
+make_leaf notyet inter "woodgrovebank.com" "DNS:woodgrovebank.com" ext_leaf "$future_start" "$future_end"
+make_leaf revoked inter "woodgrovebank.com" "DNS:woodgrovebank.com"
+make_leaf serveronly inter "woodgrovebank.com" "DNS:woodgrovebank.com" ext_leaf_serveronly
+make_leaf emailonly inter "woodgrovebank.com" "DNS:woodgrovebank.com" ext_leaf_emailonly
+make_leaf contoso inter "mail.contoso.com" "DNS:mail.contoso.com,DNS:contoso.com"
+make_leaf tailspin inter "mail.sales.tailspin.com" "DNS:mail.sales.tailspin.com,DNS:sales.tailspin.com"
+make_leaf nocrl inter "woodgrovebank.com" "DNS:woodgrovebank.com" ext_leaf_nocrl
+
+# --- Other leaves ---
+make_leaf revokedinter inter2 "woodgrovebank.com" "DNS:woodgrovebank.com"
+make_leaf untrusted unknown-root "woodgrovebank.com" "DNS:woodgrovebank.com"
+make_leaf fabrikam private-root "mail.fabrikam.com" "DNS:mail.fabrikam.com,DNS:fabrikam.com"
+
+# --- Revocations and CRLs ---
+revoke root "$out/inter2.pem"
+revoke inter "$out/revoked.pem"
+gencrl root "$out/crl/root.crl"
+gencrl inter "$out/crl/inter.crl"
+run crl -inform DER -in "$out/crl/inter.crl" -out "$out/crl/inter.pem.crl"
+gencrl inter "$out/crl/inter-expired.crl" "$old_last" "$old_next"
+gencrl inter2 "$out/crl/inter2.crl"
+gencrl private-root "$out/crl/private-root.crl"
+gencrl unknown-root "$out/crl/unknown-root.crl"
+
+# inter-wrongkey.crl: issuer name of inter, signed by wrong.key.  openssl ca
+# refuses a key that does not match its certificate, so a stand-in
+# certificate with inter's subject and the wrong key signs it.
+run req -new -x509 -utf8 -key "$out/wrong.key" \
+    -subj "/O=domsec tests/CN=domsec Test Issuing CA" -days 30 \
+    -out "$work/wrong-inter.pem"
+sed -e "s|^certificate = .*|certificate = $work/wrong-inter.pem|" \
+    -e "s|^private_key = .*|private_key = $out/wrong.key|" \
+    -e "s|^crl_extensions = .*||" \
+    "$work/ca-inter/ca.cnf" >"$work/ca-inter/wrong.cnf"
+run ca -batch -config "$work/ca-inter/wrong.cnf" -gencrl \
+    -crl_lastupdate "$crl_last" -crl_nextupdate "$crl_next" -out "$work/crl.pem"
+run crl -in "$work/crl.pem" -outform DER -out "$out/crl/inter-wrongkey.crl"
+
+exit 0
