@@ -1,0 +1,119 @@
+/*
+ * test_listen.c - unit tests for lib/listen.c: socket specification syntax,
+ * listening on inet and unix sockets, replacing a stale unix socket.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include "domsec/listen.h"
+
+static void test_valid_specs(void **state)
+{
+	char err[256];
+	(void)state;
+	assert_int_equal(ds_listen_spec_valid("inet:8891@127.0.0.1", err, sizeof err), 0);
+	assert_int_equal(ds_listen_spec_valid("inet:127.0.0.1:8891", err, sizeof err), 0);
+	assert_int_equal(ds_listen_spec_valid("inet:8891", err, sizeof err), 0);
+	assert_int_equal(ds_listen_spec_valid("inet6:8891@::1", err, sizeof err), 0);
+	assert_int_equal(ds_listen_spec_valid("inet6:[::1]:8891", err, sizeof err), 0);
+	assert_int_equal(ds_listen_spec_valid("unix:/run/domsec/milter.sock", err, sizeof err), 0);
+	assert_int_equal(ds_listen_spec_valid("local:/run/x.sock", err, sizeof err), 0);
+}
+
+static void test_invalid_specs(void **state)
+{
+	char err[512];
+	char longpath[200];
+	(void)state;
+	assert_int_equal(ds_listen_spec_valid("", err, sizeof err), -1);
+	assert_int_equal(ds_listen_spec_valid(NULL, err, sizeof err), -1);
+	assert_int_equal(ds_listen_spec_valid("tcp:25", err, sizeof err), -1);
+	assert_non_null(strstr(err, "unknown socket type"));
+	assert_int_equal(ds_listen_spec_valid("inet:99999@127.0.0.1", err, sizeof err), -1);
+	assert_non_null(strstr(err, "not a port"));
+	assert_int_equal(ds_listen_spec_valid("inet:abc@127.0.0.1", err, sizeof err), -1);
+	assert_int_equal(ds_listen_spec_valid("inet:@127.0.0.1", err, sizeof err), -1);
+	assert_int_equal(ds_listen_spec_valid("inet6:[::1:25", err, sizeof err), -1);
+	assert_int_equal(ds_listen_spec_valid("unix:relative.sock", err, sizeof err), -1);
+	memset(longpath, 'a', sizeof longpath - 1);
+	longpath[0] = '/';
+	longpath[sizeof longpath - 1] = '\0';
+	assert_int_equal(ds_listen_spec_valid(longpath, err, sizeof err), -1);
+	assert_non_null(strstr(err, "too long"));
+}
+
+static int bound_port(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof sin;
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	return ntohs(sin.sin_port);
+}
+
+static void test_listen_inet(void **state)
+{
+	char err[256], spec[64];
+	int fd, fd2, port;
+	(void)state;
+	fd = ds_listen("inet:0@127.0.0.1", err, sizeof err);
+	assert_true(fd >= 0);
+	port = bound_port(fd);
+	assert_true(port > 0);
+	/* The same port again is taken. */
+	snprintf(spec, sizeof spec, "inet:127.0.0.1:%d", port);
+	fd2 = ds_listen(spec, err, sizeof err);
+	assert_int_equal(fd2, -1);
+	assert_non_null(strstr(err, spec));
+	close(fd);
+}
+
+static void test_listen_unix_replaces_stale(void **state)
+{
+	char dir[] = "/tmp/test_listen.XXXXXX";
+	char path[128], spec[160], err[256];
+	struct stat st;
+	int fd;
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.sock", dir);
+	snprintf(spec, sizeof spec, "unix:%s", path);
+	fd = ds_listen(spec, err, sizeof err);
+	assert_true(fd >= 0);
+	close(fd);   /* the file stays behind: stale */
+	fd = ds_listen(spec, err, sizeof err);
+	assert_true(fd >= 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0666);
+	close(fd);
+	unlink(path);
+	/* A regular file is never replaced. */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(ds_listen(spec, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not a socket"));
+	unlink(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_specs),
+		cmocka_unit_test(test_invalid_specs),
+		cmocka_unit_test(test_listen_inet),
+		cmocka_unit_test(test_listen_unix_replaces_stale),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
