@@ -14,6 +14,7 @@
 static char pki_dir[256];
 
 /* path of a file of the PKI, in a rotating set of static buffers */
+__attribute__((unused))
 static const char *pki_path(const char *name)
 {
 	static char bufs[8][512];
@@ -24,6 +25,7 @@ static const char *pki_path(const char *name)
 }
 
 /* Returns 0 when the PKI was built; base_url goes into the CDPs. */
+__attribute__((unused))
 static int pki_build(const char *base_url)
 {
 	const char *top = getenv("DOMSEC_TOP");
@@ -36,6 +38,7 @@ static int pki_build(const char *base_url)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+__attribute__((unused))
 static void pki_remove(void)
 {
 	char cmd[512];
@@ -49,6 +52,7 @@ static void pki_remove(void)
 
 /* Runs a shell command and returns its first output line (static buffer,
  * newline stripped), or "" on failure. */
+__attribute__((unused))
 static const char *shell_line(const char *cmd)
 {
 	static char line[1024];
