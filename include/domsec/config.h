@@ -11,6 +11,7 @@
 #ifndef DOMSEC_CONFIG_H
 #define DOMSEC_CONFIG_H
 
+#include <stddef.h>
 #include "domsec/strlist.h"
 #include "domsec/partners.h"
 
@@ -89,5 +90,17 @@ void ds_config_free(struct ds_config *cfg);
 int ds_parse_duration_ms(const char *s, long *out_ms);
 int ds_parse_size(const char *s, long *out);
 int ds_parse_bool(const char *s, int *out);
+
+/*
+ * A file name as written in from_file: absolute names are returned as they
+ * are, relative ones are taken relative to the directory of from_file.
+ * Returns a malloc'd string, or NULL when out of memory.
+ */
+char *ds_config_resolve_path(const char *from_file, const char *path);
+
+/* 0 when file is a readable regular file holding at least one PEM
+ * certificate; else -1 with the reason ("No such file or directory", "holds
+ * no PEM certificate") in why. */
+int ds_config_check_cert_file(const char *file, char *why, size_t whylen);
 
 #endif
