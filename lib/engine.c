@@ -1,0 +1,185 @@
+/*
+ * engine.c - the verification engine: is this certificate a valid,
+ * unrevoked credential for this partner domain?  Answered in the order
+ * chain -> names -> revocation, so that no distribution point of an
+ * unverified or foreign certificate is ever fetched.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "domsec/engine.h"
+#include "domsec/names.h"
+
+struct ds_engine *ds_engine_new(const struct ds_config *cfg, char *err,
+    size_t errlen)
+{
+	struct ds_engine *e = calloc(1, sizeof *e);
+	if (e == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->trust = ds_trust_new(cfg->ca_file, cfg->ca_path, &cfg->chain_files,
+	    err, errlen);
+	if (e->trust == NULL)
+		goto fail;
+	struct ds_crl_opts opts = {
+		.cache_dir = cfg->crl_cache_dir,
+		.connect_timeout_ms = cfg->crl_connect_timeout_ms,
+		.timeout_ms = cfg->crl_timeout_ms,
+		.max_size = cfg->crl_max_size,
+		.proxy = cfg->crl_proxy,
+		.max_redirects = cfg->crl_max_redirects,
+		.grace_s = cfg->crl_grace_s,
+		.refresh_before_s = cfg->crl_refresh_before_s,
+	};
+	e->crls = ds_crl_store_new(&opts, err, errlen);
+	if (e->crls == NULL)
+		goto fail;
+	for (size_t i = 0; i < cfg->crl_files.n; i++)
+		if (ds_crl_store_add_file(e->crls, cfg->crl_files.v[i], err,
+		    errlen) != 0)
+			goto fail;
+	return e;
+fail:
+	ds_engine_free(e);
+	return NULL;
+}
+
+void ds_engine_free(struct ds_engine *e)
+{
+	if (e == NULL)
+		return;
+	ds_trust_free(e->trust);
+	ds_crl_store_free(e->crls);
+	free(e);
+}
+
+/* snprintf for reasons that may be cut short on purpose. */
+static void say(char *out, size_t outlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(char *out, size_t outlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out, outlen, fmt, ap);
+	va_end(ap);
+}
+
+static void describe_chain(STACK_OF(X509) *chain, struct ds_verify_result *res)
+{
+	res->chain_len = 0;
+	for (int i = 0; i < sk_X509_num(chain) && i < DS_CHAIN_INFO_MAX; i++) {
+		if (ds_cert_info_get(sk_X509_value(chain, i),
+		    &res->chain[res->chain_len]) == 0)
+			res->chain_len++;
+	}
+}
+
+/* The leaf's names for a name-mismatch reason: its SANs, else its subject. */
+static const char *leaf_names(const struct ds_verify_result *res)
+{
+	if (res->chain_len == 0)
+		return "none";
+	if (res->chain[0].alt_names[0] != '\0')
+		return res->chain[0].alt_names;
+	return res->chain[0].subject;
+}
+
+int ds_engine_verify(struct ds_engine *e, const struct ds_verify_request *req,
+    struct ds_verify_result *res, char *err, size_t errlen)
+{
+	memset(res, 0, sizeof *res);
+	res->rev.revoked_depth = -1;
+	res->verdict = DS_VERDICT_UNTRUSTED;
+	if (e == NULL || req == NULL || req->presented == NULL ||
+	    sk_X509_num(req->presented) < 1 || req->domain == NULL) {
+		snprintf(err, errlen, "nothing to verify: no certificate or "
+		    "no domain");
+		return -1;
+	}
+	const char *domain = req->domain;
+	describe_chain(req->presented, res);
+
+	/* 1. The chain.  Nothing else is looked at unless it verifies. */
+	const struct ds_strlist *extra = req->partner ?
+	    &req->partner->ca_files : NULL;
+	struct ds_chain_result chain;
+	if (ds_chain_verify(e->trust, extra, req->presented, req->at, &chain,
+	    err, errlen) != 0)
+		return -1;
+	if (!chain.ok) {
+		res->verdict = DS_VERDICT_UNTRUSTED;
+		say(res->reason, sizeof res->reason,
+		    "certificate for %s not trusted: %s", domain, chain.reason);
+		ds_chain_result_free(&chain);
+		return 0;
+	}
+	res->chain_verified = 1;
+	describe_chain(chain.chain, res);
+
+	/* 2. The names (Exchange rules), on the leaf. */
+	if (!ds_cert_matches_domain(sk_X509_value(chain.chain, 0), domain,
+	    res->matched_name, sizeof res->matched_name)) {
+		res->verdict = DS_VERDICT_NAME_MISMATCH;
+		res->matched_name[0] = '\0';
+		say(res->reason, sizeof res->reason,
+		    "certificate for %s does not match: no name of the "
+		    "certificate (%s) covers %s", domain, leaf_names(res),
+		    domain);
+		ds_chain_result_free(&chain);
+		return 0;
+	}
+
+	/* 3. Revocation, on the verified chain only. */
+	enum ds_revocation policy = req->partner ? req->partner->revocation :
+	    DS_REVOCATION_REQUIRE;
+	if (policy == DS_REVOCATION_NONE) {
+		res->revocation_skipped = 1;
+		res->verdict = DS_VERDICT_SECURED;
+		say(res->reason, sizeof res->reason,
+		    "certificate for %s verified (name %s); revocation not "
+		    "checked (partner revocation=none)", domain,
+		    res->matched_name);
+		ds_chain_result_free(&chain);
+		return 0;
+	}
+	if (ds_crl_check_chain(e->crls, chain.chain, req->at, &res->rev) != 0) {
+		snprintf(err, errlen, "revocation check failed internally for "
+		    "the certificate for %s", domain);
+		ds_chain_result_free(&chain);
+		return -1;
+	}
+	ds_chain_result_free(&chain);
+	switch (res->rev.status) {
+	case DS_REV_GOOD:
+		res->verdict = DS_VERDICT_SECURED;
+		say(res->reason, sizeof res->reason,
+		    "certificate for %s verified (name %s, chain to %s, not "
+		    "revoked)", domain, res->matched_name,
+		    res->chain[res->chain_len - 1].subject);
+		break;
+	case DS_REV_REVOKED:
+		res->verdict = DS_VERDICT_REVOKED;
+		say(res->reason, sizeof res->reason,
+		    "certificate for %s revoked: %s", domain, res->rev.reason);
+		break;
+	case DS_REV_UNAVAILABLE:
+	default:
+		if (policy == DS_REVOCATION_SOFT) {
+			res->verdict = DS_VERDICT_SECURED;
+			say(res->reason, sizeof res->reason,
+			    "certificate for %s verified (name %s), but its "
+			    "revocation status is unknown and partner "
+			    "revocation=soft accepts that: %s", domain,
+			    res->matched_name, res->rev.reason);
+		} else {
+			res->verdict = DS_VERDICT_REVOCATION_UNAVAILABLE;
+			say(res->reason, sizeof res->reason,
+			    "revocation status of the certificate for %s "
+			    "unavailable: %s", domain, res->rev.reason);
+		}
+		break;
+	}
+	return 0;
+}
