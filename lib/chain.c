@@ -120,8 +120,9 @@ void ds_trust_free(struct ds_trust *t)
 	free(t);
 }
 
-struct ds_trust *ds_trust_new(const char *ca_file, const char *ca_path,
-    const struct ds_strlist *chain_files, char *err, size_t errlen)
+struct ds_trust *ds_trust_new_files(const struct ds_strlist *ca_files,
+    const char *ca_path, const struct ds_strlist *chain_files, char *err,
+    size_t errlen)
 {
 	struct ds_trust *t = calloc(1, sizeof *t);
 	if (t == NULL) {
@@ -134,7 +135,8 @@ struct ds_trust *ds_trust_new(const char *ca_file, const char *ca_path,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (ca_file == NULL && ca_path == NULL) {
+	size_t n_files = ca_files ? ca_files->n : 0;
+	if (n_files == 0 && ca_path == NULL) {
 		/* The system default bundle: what OpenSSL itself would use
 		 * (honouring SSL_CERT_FILE and SSL_CERT_DIR). */
 		const char *f = getenv(X509_get_default_cert_file_env());
@@ -149,9 +151,10 @@ struct ds_trust *ds_trust_new(const char *ca_file, const char *ca_path,
 		if (access(d, R_OK) == 0 && (t->anchor_dir = strdup(d)) == NULL)
 			goto fail;
 	} else {
-		if (ca_file != NULL &&
-		    read_bundle(ca_file, t->anchors, err, errlen) != 0)
-			goto fail;
+		for (size_t i = 0; i < n_files; i++)
+			if (read_bundle(ca_files->v[i], t->anchors, err,
+			    errlen) != 0)
+				goto fail;
 		if (ca_path != NULL) {
 			if (access(ca_path, R_OK | X_OK) != 0) {
 				snprintf(err, errlen, "%s: cannot read CA "
@@ -172,6 +175,20 @@ struct ds_trust *ds_trust_new(const char *ca_file, const char *ca_path,
 fail:
 	ds_trust_free(t);
 	return NULL;
+}
+
+struct ds_trust *ds_trust_new(const char *ca_file, const char *ca_path,
+    const struct ds_strlist *chain_files, char *err, size_t errlen)
+{
+	struct ds_strlist files = { 0 };
+	if (ca_file != NULL && ds_strlist_add(&files, ca_file) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	struct ds_trust *t = ds_trust_new_files(&files, ca_path, chain_files,
+	    err, errlen);
+	ds_strlist_free(&files);
+	return t;
 }
 
 void ds_chain_result_free(struct ds_chain_result *res)

@@ -14,13 +14,23 @@
 struct ds_engine *ds_engine_new(const struct ds_config *cfg, char *err,
     size_t errlen)
 {
+	return ds_engine_new_anchors(cfg, NULL, err, errlen);
+}
+
+struct ds_engine *ds_engine_new_anchors(const struct ds_config *cfg,
+    const struct ds_strlist *ca_files, char *err, size_t errlen)
+{
 	struct ds_engine *e = calloc(1, sizeof *e);
 	if (e == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	e->trust = ds_trust_new(cfg->ca_file, cfg->ca_path, &cfg->chain_files,
-	    err, errlen);
+	if (ca_files != NULL && ca_files->n > 0)
+		e->trust = ds_trust_new_files(ca_files, NULL, &cfg->chain_files,
+		    err, errlen);
+	else
+		e->trust = ds_trust_new(cfg->ca_file, cfg->ca_path,
+		    &cfg->chain_files, err, errlen);
 	if (e->trust == NULL)
 		goto fail;
 	struct ds_crl_opts opts = {

@@ -22,6 +22,11 @@ struct ds_trust;   /* immutable after creation; safe to share between threads */
  */
 struct ds_trust *ds_trust_new(const char *ca_file, const char *ca_path,
     const struct ds_strlist *chain_files, char *err, size_t errlen);
+/* The same with several CA files (ca_files NULL or empty, and ca_path NULL,
+ * means the system default bundle). */
+struct ds_trust *ds_trust_new_files(const struct ds_strlist *ca_files,
+    const char *ca_path, const struct ds_strlist *chain_files, char *err,
+    size_t errlen);
 void ds_trust_free(struct ds_trust *t);
 
 struct ds_chain_result {

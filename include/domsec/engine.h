@@ -27,6 +27,10 @@ struct ds_engine {
 /* Builds trust anchors and the CRL store from cfg.  Returns NULL with err. */
 struct ds_engine *ds_engine_new(const struct ds_config *cfg, char *err,
     size_t errlen);
+/* The same, but when ca_files is not NULL and not empty its files are the
+ * trust anchors instead of cfg's CAFile and CAPath (domsecctl verify --ca). */
+struct ds_engine *ds_engine_new_anchors(const struct ds_config *cfg,
+    const struct ds_strlist *ca_files, char *err, size_t errlen);
 void ds_engine_free(struct ds_engine *e);
 
 struct ds_verify_request {
