@@ -28,6 +28,10 @@ struct ds_crl_opts {
 	long max_redirects;           /* default 3 */
 	long grace_s;                 /* accepted past nextUpdate, default 0 */
 	long refresh_before_s;        /* background refresh window, default 3600 */
+	/* Added by the CRL engine (0 = default): */
+	long retry_backoff_s;         /* wait after a failed fetch before trying
+	                                 the URL again, default 30; doubles with
+	                                 each consecutive failure, up to 16x */
 };
 
 struct ds_crl_store;
@@ -58,6 +62,10 @@ struct ds_crl_report {
 	int depth;              /* depth of the certificate it was used for */
 	char outcome[256];      /* "good", "revoked serial 1A2B", "HTTP 404",
 	                           "signature does not verify", "expired (nextUpdate ...)", ... */
+	/* Added by the CRL engine: */
+	long entries;           /* revoked entries listed, -1 if unknown */
+	time_t fetched_at;      /* last full download, 0 if none/unknown */
+	time_t checked_at;      /* last download or 304, 0 if none/unknown */
 };
 
 #define DS_CRL_REPORT_MAX 16
@@ -86,7 +94,17 @@ int ds_crl_check_chain(struct ds_crl_store *s, STACK_OF(X509) *chain,
  * from a background thread. */
 int ds_crl_store_refresh_due(struct ds_crl_store *s);
 
-/* For `domsecctl crl list`: calls fn once per cached CRL. */
+/* For `domsecctl crl refresh URL`: fetches url now (a conditional GET when a
+ * copy is cached), whether due or not, and stores it when it parses, is
+ * current and, if the issuer that verified the cached copy is known, verifies
+ * with it (otherwise the signature is checked when the CRL is used).  rep
+ * (may be NULL) describes the result.  Returns 0, or -1 when the fetch
+ * failed or the answer was rejected (rep->outcome says why). */
+int ds_crl_store_refresh_url(struct ds_crl_store *s, const char *url,
+    struct ds_crl_report *rep);
+
+/* For `domsecctl crl list`: calls fn once per cached CRL (memory, disk
+ * cache directory and configured files). */
 void ds_crl_store_foreach(struct ds_crl_store *s,
     void (*fn)(const struct ds_crl_report *entry, void *arg), void *arg);
 

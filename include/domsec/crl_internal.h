@@ -1,0 +1,159 @@
+/*
+ * crl_internal.h - private interfaces between the files of the CRL engine
+ * (lib/crl_index.c, lib/crl_fetch.c, lib/crl_cache.c, lib/crl_check.c).
+ * Not a contract for other modules; tests and the bench may use it.
+ *
+ * A fetched or configured CRL is decoded once into a struct ds_crl_data: its
+ * issuer, thisUpdate, nextUpdate, scope flags and a compact hash index of the
+ * revoked serials (content octets only, no per-entry objects).  The DER is
+ * kept only when no file holds it (memory-only store), so that the signature
+ * can be checked against a new issuer key later.
+ */
+#ifndef DOMSEC_CRL_INTERNAL_H
+#define DOMSEC_CRL_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <openssl/x509.h>
+#include "domsec/crl.h"
+
+/* ---- crl_index.c: decoding, signature check, serial index ---- */
+
+#define DS_CRL_MAX_KEYS 4
+
+struct ds_crl_data {
+	int refs;                     /* atomic reference count */
+	X509_NAME *issuer;
+	char issuer_text[256];        /* one line, RFC 2253 */
+	time_t this_update;
+	time_t next_update;           /* 0 when absent */
+	int only_user_certs;          /* issuingDistributionPoint scope */
+	int only_ca_certs;
+	size_t n_entries;
+	unsigned char sha256[32];     /* of the DER */
+	/* serial index: blob of (len, content octets) records and an
+	 * open-addressing table of blob offsets + 1 (0 = empty slot) */
+	unsigned char *blob;
+	size_t blob_len;
+	uint32_t *table;
+	size_t table_size;            /* power of two */
+	/* kept only while no file holds the DER (see above) */
+	unsigned char *der;
+	size_t der_len;
+	/* issuer keys the signature verified with (guarded by the store) */
+	EVP_PKEY *verified_keys[DS_CRL_MAX_KEYS];
+	size_t n_verified_keys;
+};
+
+/* Decodes one DER CRL.  Returns a new object (refs = 1), or NULL with err
+ * ("not a CRL (garbage)", "unsupported: delta CRL", ...). */
+struct ds_crl_data *ds_crl_data_parse_der(const unsigned char *der,
+    size_t len, char *err, size_t errlen);
+
+/* Converts DER or PEM input to DER CRLs: calls fn for each one found (a DER
+ * buffer holds one, a PEM text may hold several).  Returns the number found
+ * (>= 1), or -1 with err when there is none or the PEM is broken. */
+int ds_crl_split_der_or_pem(const unsigned char *buf, size_t len,
+    int (*fn)(const unsigned char *der, size_t der_len, void *arg), void *arg,
+    char *err, size_t errlen);
+
+/* Checks the signature of the DER CRL with pkey.  Returns 1 when it
+ * verifies, 0 when it does not, -1 when the DER is malformed. */
+int ds_crl_der_verify(const unsigned char *der, size_t len, EVP_PKEY *pkey);
+
+void ds_crl_data_ref(struct ds_crl_data *d);
+void ds_crl_data_unref(struct ds_crl_data *d);
+
+/* Normalised content octets of an INTEGER (no redundant leading 00/FF). */
+int ds_crl_serial_octets(const ASN1_INTEGER *serial, unsigned char *out,
+    size_t outlen, size_t *n);
+/* 1 when the serial (content octets) is listed. */
+int ds_crl_data_lookup(const struct ds_crl_data *d, const unsigned char *ser,
+    size_t len);
+/* Bytes of memory the index uses (for the bench and `crl list`). */
+size_t ds_crl_data_memory(const struct ds_crl_data *d);
+
+/* ---- crl_fetch.c: libcurl ---- */
+
+enum ds_fetch_status {
+	DS_FETCH_OK = 0,          /* body holds the CRL bytes */
+	DS_FETCH_NOT_MODIFIED,    /* 304: the cached copy is current */
+	DS_FETCH_FAILED           /* error holds why */
+};
+
+struct ds_fetch_result {
+	enum ds_fetch_status status;
+	long http_code;
+	unsigned char *body;      /* malloc'ed, caller frees */
+	size_t body_len;
+	char etag[256];
+	char last_modified[128];
+	char error[256];          /* "HTTP 404", "timed out after 15000 ms", ... */
+};
+
+/* 1 when url's scheme is http, https, ldap or ldaps (case-insensitive). */
+int ds_crl_url_allowed(const char *url);
+
+/* Fetches url with the store's limits; etag / last_modified (may be NULL or
+ * "") make it a conditional GET.  Never fails without filling res->error. */
+void ds_crl_fetch(const struct ds_crl_opts *o, const char *url,
+    const char *etag, const char *last_modified, struct ds_fetch_result *res);
+void ds_fetch_result_free(struct ds_fetch_result *res);
+
+/* Pulls the CRL out of the LDIF-like text libcurl returns for ldap URLs
+ * (raw DER, or base64 for ";binary" attributes).  Returns 0 and a malloc'ed
+ * copy, or -1. */
+int ds_crl_ldap_extract(const unsigned char *body, size_t len,
+    unsigned char **der, size_t *der_len);
+
+/* ---- crl_cache.c: the store ---- */
+
+enum ds_crl_get_origin {
+	DS_ORIGIN_NONE = 0, DS_ORIGIN_FETCHED, DS_ORIGIN_CACHED, DS_ORIGIN_DISK
+};
+
+/* What ds_crl_store_get() hands the checker. */
+struct ds_crl_got {
+	struct ds_crl_data *data;      /* referenced; NULL when none */
+	enum ds_crl_get_origin origin;
+	char error[256];               /* why the last fetch failed, or "" */
+};
+
+/*
+ * Returns the best copy of url for a certificate issued by issuer, fetching
+ * when there is no fresh copy (single-flight per URL, with backoff after a
+ * failure).  A fetched CRL replaces the cached copy only when it parses,
+ * names issuer's subject, verifies with issuer's key, is not older and is
+ * not expired.  The caller unrefs got->data.
+ */
+void ds_crl_store_get(struct ds_crl_store *s, const char *url, X509 *issuer,
+    struct ds_crl_got *got);
+
+/* Configured CRL files whose issuer is name: calls fn for each. */
+void ds_crl_store_files_for(struct ds_crl_store *s, const X509_NAME *name,
+    void (*fn)(struct ds_crl_data *d, const char *path, void *arg), void *arg);
+
+/* Checks d's signature with pkey, remembering keys that verified.  Reads the
+ * DER from path when d no longer holds it.  Returns 1, 0 or -1 (cannot). */
+int ds_crl_store_verify(struct ds_crl_store *s, struct ds_crl_data *d,
+    const char *path, EVP_PKEY *pkey);
+
+const struct ds_crl_opts *ds_crl_store_opts(const struct ds_crl_store *s);
+
+/* Fills the SHA-256-of-URL file stem ("<64 hex>") used on disk. */
+void ds_crl_cache_stem(const char *url, char out[65]);
+
+/* ---- crl_check.c ---- */
+
+/* Validates d for cert (issued by issuer) as of at: issuer name, signature,
+ * thisUpdate, nextUpdate + grace, scope.  Returns 1 usable, else 0 with
+ * outcome in words. */
+int ds_crl_validate(struct ds_crl_store *s, struct ds_crl_data *d,
+    const char *path, X509 *cert, X509 *issuer, time_t at, char *outcome,
+    size_t outlen);
+
+/* Time helpers: "2026-11-22 16:50:36Z". */
+void ds_crl_time_text(time_t t, char *out, size_t outlen);
+
+#endif

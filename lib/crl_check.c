@@ -1,0 +1,372 @@
+/*
+ * crl_check.c - ds_crl_check_chain(): for every certificate of a verified
+ * chain except the anchor, finds a current CRL of its issuer that verifies
+ * (configured files first, then the certificate's CRL distribution points
+ * through the store), and looks the serial up.  A listed certificate gives
+ * DS_REV_REVOKED; a certificate without any usable CRL gives
+ * DS_REV_UNAVAILABLE with the URLs and failures in words.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/bn.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include "domsec/crl_internal.h"
+
+/* snprintf that may truncate long names without a compiler warning. */
+static void put(char *out, size_t outlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void put(char *out, size_t outlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out, outlen, fmt, ap);
+	va_end(ap);
+}
+
+static void subject_text(X509 *c, char *out, size_t outlen)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int n;
+
+	out[0] = '\0';
+	if (b == NULL)
+		return;
+	X509_NAME_print_ex(b, X509_get_subject_name(c), 0, XN_FLAG_RFC2253);
+	n = BIO_read(b, out, (int)outlen - 1);
+	out[n > 0 ? n : 0] = '\0';
+	BIO_free(b);
+}
+
+static void serial_text(X509 *c, char *out, size_t outlen)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(c), NULL);
+	char *h = bn ? BN_bn2hex(bn) : NULL;
+
+	snprintf(out, outlen, "%s", h ? h : "?");
+	OPENSSL_free(h);
+	BN_free(bn);
+}
+
+int ds_crl_validate(struct ds_crl_store *s, struct ds_crl_data *d,
+    const char *path, X509 *cert, X509 *issuer, time_t at, char *outcome,
+    size_t outlen)
+{
+	char iname[256], t[40];
+	EVP_PKEY *pk = X509_get0_pubkey(issuer);
+	long grace = ds_crl_store_opts(s)->grace_s;
+	int rc, is_ca = X509_check_ca(cert) != 0;
+
+	subject_text(issuer, iname, sizeof iname);
+	if (X509_NAME_cmp(d->issuer, X509_get_issuer_name(cert)) != 0) {
+		put(outcome, outlen,
+		    "issued by %s, not by the certificate's issuer %s",
+		    d->issuer_text, iname);
+		return 0;
+	}
+	if ((X509_get_extension_flags(issuer) & EXFLAG_KUSAGE) &&
+	    !(X509_get_key_usage(issuer) & KU_CRL_SIGN)) {
+		put(outcome, outlen, "issuer %s may not sign CRLs (keyUsage "
+		    "lacks cRLSign)", iname);
+		return 0;
+	}
+	rc = pk ? ds_crl_store_verify(s, d, path, pk) : 0;
+	if (rc == 0) {
+		put(outcome, outlen, "signature does not verify with issuer %s",
+		    iname);
+		return 0;
+	}
+	if (rc < 0) {
+		put(outcome, outlen, "cannot re-read the CRL (%s) to check its "
+		    "signature with issuer %s", path ? path : "memory", iname);
+		return 0;
+	}
+	if (d->this_update > at) {
+		ds_crl_time_text(d->this_update, t, sizeof t);
+		put(outcome, outlen, "not yet valid: thisUpdate %s", t);
+		return 0;
+	}
+	if (d->next_update != 0 && d->next_update + grace < at) {
+		ds_crl_time_text(d->next_update, t, sizeof t);
+		put(outcome, outlen, "expired: nextUpdate %s", t);
+		return 0;
+	}
+	if (d->only_user_certs && is_ca) {
+		put(outcome, outlen, "covers end-entity certificates only");
+		return 0;
+	}
+	if (d->only_ca_certs && !is_ca) {
+		put(outcome, outlen, "covers CA certificates only");
+		return 0;
+	}
+	put(outcome, outlen, "good");
+	return 1;
+}
+
+/* Collects fullName URIs of the certificate's CRL distribution points. */
+static STACK_OF(OPENSSL_STRING) *cdp_urls(X509 *cert)
+{
+	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert,
+	    NID_crl_distribution_points, NULL, NULL);
+	STACK_OF(OPENSSL_STRING) *urls = sk_OPENSSL_STRING_new_null();
+
+	if (urls == NULL) {
+		sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+		return NULL;
+	}
+	for (int i = 0; dps && i < sk_DIST_POINT_num(dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		if (dp->distpoint == NULL || dp->distpoint->type != 0 ||
+		    dp->CRLissuer != NULL)
+			continue;          /* relative names, indirect CRLs */
+		for (int j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); j++) {
+			GENERAL_NAME *gn = sk_GENERAL_NAME_value(
+			    dp->distpoint->name.fullname, j);
+			const ASN1_IA5STRING *u;
+			char *copy;
+			if (gn->type != GEN_URI)
+				continue;
+			u = gn->d.uniformResourceIdentifier;
+			if (u->length <= 0 || memchr(u->data, 0, (size_t)u->length))
+				continue;
+			copy = OPENSSL_strndup((const char *)u->data, (size_t)u->length);
+			if (copy && sk_OPENSSL_STRING_push(urls, copy) <= 0)
+				OPENSSL_free(copy);
+		}
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	return urls;
+}
+
+static void free_str(char *p)
+{
+	OPENSSL_free(p);
+}
+
+/* State while checking one certificate. */
+struct cert_check {
+	struct ds_crl_store *s;
+	struct ds_rev_result *res;
+	X509 *cert, *issuer;
+	int depth;
+	time_t at;
+	unsigned char serial[256];
+	size_t serial_len;
+	int valid_found;
+	int revoked;
+	char revoked_source[512];
+	char failures[1024];
+};
+
+static struct ds_crl_report *new_report(struct cert_check *c,
+    const char *source, const char *origin)
+{
+	struct ds_crl_report *r;
+
+	if (c->res->n_reports >= DS_CRL_REPORT_MAX)
+		return NULL;
+	r = &c->res->reports[c->res->n_reports++];
+	memset(r, 0, sizeof *r);
+	snprintf(r->source, sizeof r->source, "%s", source);
+	snprintf(r->origin, sizeof r->origin, "%s", origin);
+	r->depth = c->depth;
+	r->entries = -1;
+	return r;
+}
+
+static void add_failure(struct cert_check *c, const char *source,
+    const char *why)
+{
+	size_t l = strlen(c->failures);
+	put(c->failures + l, sizeof c->failures - l, "%s%s: %s",
+	    l ? "; " : "", source, why);
+}
+
+/* Validates d and looks the serial up; fills the report. */
+static void use_crl(struct cert_check *c, struct ds_crl_data *d,
+    const char *path, const char *source, const char *origin,
+    const char *fetch_error)
+{
+	struct ds_crl_report *r = new_report(c, source, origin);
+	char outcome[256];
+	int ok = ds_crl_validate(c->s, d, path, c->cert, c->issuer, c->at,
+	    outcome, sizeof outcome);
+
+	if (r) {
+		snprintf(r->issuer, sizeof r->issuer, "%s", d->issuer_text);
+		r->this_update = d->this_update;
+		r->next_update = d->next_update;
+		r->entries = (long)d->n_entries;
+	}
+	if (!ok) {
+		if (fetch_error && *fetch_error) {
+			size_t l = strlen(outcome);
+			put(outcome + l, sizeof outcome - l,
+			    " (and a new copy could not be had: %s)", fetch_error);
+		}
+		add_failure(c, source, outcome);
+		if (r)
+			put(r->outcome, sizeof r->outcome, "%s", outcome);
+		return;
+	}
+	c->valid_found = 1;
+	if (ds_crl_data_lookup(d, c->serial, c->serial_len)) {
+		char ser[128];
+		serial_text(c->cert, ser, sizeof ser);
+		if (!c->revoked)
+			snprintf(c->revoked_source, sizeof c->revoked_source, "%s",
+			    source);
+		c->revoked = 1;
+		if (r)
+			put(r->outcome, sizeof r->outcome, "revoked serial %s",
+			    ser);
+	} else if (r) {
+		if (fetch_error && *fetch_error)
+			put(r->outcome, sizeof r->outcome, "good (cached copy; "
+			    "last fetch failed: %.180s)", fetch_error);
+		else
+			put(r->outcome, sizeof r->outcome, "good");
+	}
+}
+
+static void on_file(struct ds_crl_data *d, const char *path, void *arg)
+{
+	use_crl(arg, d, path, path, "file", NULL);
+}
+
+static void try_url(struct cert_check *c, const char *url)
+{
+	struct ds_crl_got got;
+	char path[4096], stem[65];
+	const char *dir = ds_crl_store_opts(c->s)->cache_dir;
+	const char *origin;
+
+	if (!ds_crl_url_allowed(url)) {
+		struct ds_crl_report *r = new_report(c, url, "none");
+		const char *why = "not fetched: protocol not allowed (only http, "
+		    "https, ldap, ldaps)";
+		if (r)
+			put(r->outcome, sizeof r->outcome, "%s", why);
+		add_failure(c, url, why);
+		return;
+	}
+	ds_crl_store_get(c->s, url, c->issuer, &got);
+	if (got.data == NULL) {
+		struct ds_crl_report *r = new_report(c, url, "none");
+		if (r)
+			put(r->outcome, sizeof r->outcome, "%s", got.error);
+		add_failure(c, url, got.error);
+		return;
+	}
+	origin = got.origin == DS_ORIGIN_FETCHED ? "fetched" :
+	    got.origin == DS_ORIGIN_DISK ? "disk" : "cached";
+	path[0] = '\0';
+	if (dir) {
+		ds_crl_cache_stem(url, stem);
+		snprintf(path, sizeof path, "%s/%s.crl", dir, stem);
+	}
+	use_crl(c, got.data, dir ? path : NULL, url, origin, got.error);
+	ds_crl_data_unref(got.data);
+}
+
+static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
+    X509 *issuer, int depth, time_t at, struct ds_rev_result *res,
+    char *why, size_t whylen)
+{
+	struct cert_check *c = calloc(1, sizeof *c);
+	STACK_OF(OPENSSL_STRING) *urls;
+	char subj[256], ser[128];
+	enum ds_rev_status st;
+
+	if (c == NULL) {
+		put(why, whylen, "out of memory");
+		return DS_REV_UNAVAILABLE;
+	}
+	c->s = s;
+	c->res = res;
+	c->cert = cert;
+	c->issuer = issuer;
+	c->depth = depth;
+	c->at = at;
+	subject_text(cert, subj, sizeof subj);
+	serial_text(cert, ser, sizeof ser);
+	if (ds_crl_serial_octets(X509_get0_serialNumber(cert), c->serial,
+	    sizeof c->serial, &c->serial_len) != 0) {
+		put(why, whylen, "certificate %s has an unusable serial number",
+		    subj);
+		free(c);
+		return DS_REV_UNAVAILABLE;
+	}
+	ds_crl_store_files_for(s, X509_get_issuer_name(cert), on_file, c);
+	urls = cdp_urls(cert);
+	for (int i = 0; urls && i < sk_OPENSSL_STRING_num(urls) &&
+	    !c->valid_found; i++)
+		try_url(c, sk_OPENSSL_STRING_value(urls, i));
+
+	if (c->revoked) {
+		put(why, whylen, "certificate %s (serial %s) is revoked, listed "
+		    "on %s", subj, ser, c->revoked_source);
+		snprintf(res->revoked_serial, sizeof res->revoked_serial, "%s", ser);
+		st = DS_REV_REVOKED;
+	} else if (c->valid_found) {
+		st = DS_REV_GOOD;
+	} else if (c->failures[0] == '\0') {
+		char iname[256];
+		subject_text(issuer, iname, sizeof iname);
+		put(why, whylen, "no CRL for certificate %s: it has no usable "
+		    "CRL distribution point and no CRL file of its issuer %s is "
+		    "configured", subj, iname);
+		st = DS_REV_UNAVAILABLE;
+	} else {
+		put(why, whylen, "no valid CRL for certificate %s: %s", subj,
+		    c->failures);
+		st = DS_REV_UNAVAILABLE;
+	}
+	sk_OPENSSL_STRING_pop_free(urls, free_str);
+	free(c);
+	return st;
+}
+
+int ds_crl_check_chain(struct ds_crl_store *s, STACK_OF(X509) *chain,
+    time_t at, struct ds_rev_result *res)
+{
+	int n;
+	char why[512], unavailable[512] = "";
+
+	memset(res, 0, sizeof *res);
+	res->status = DS_REV_GOOD;
+	res->revoked_depth = -1;
+	if (s == NULL || chain == NULL) {
+		snprintf(res->reason, sizeof res->reason, "internal error: no chain");
+		return -1;
+	}
+	if (at == 0)
+		at = time(NULL);
+	n = sk_X509_num(chain);
+	for (int depth = 0; depth < n - 1; depth++) {
+		enum ds_rev_status st;
+		why[0] = '\0';
+		st = check_one(s, sk_X509_value(chain, depth),
+		    sk_X509_value(chain, depth + 1), depth, at, res, why, sizeof why);
+		if (st == DS_REV_REVOKED && res->status != DS_REV_REVOKED) {
+			res->status = DS_REV_REVOKED;
+			res->revoked_depth = depth;
+			snprintf(res->reason, sizeof res->reason, "%s", why);
+		} else if (st == DS_REV_UNAVAILABLE && unavailable[0] == '\0') {
+			snprintf(unavailable, sizeof unavailable, "%s", why);
+		}
+	}
+	if (res->status != DS_REV_REVOKED) {
+		if (unavailable[0]) {
+			res->status = DS_REV_UNAVAILABLE;
+			snprintf(res->reason, sizeof res->reason, "%s", unavailable);
+		} else {
+			snprintf(res->reason, sizeof res->reason, "%s", n > 1 ?
+			    "no certificate of the chain is revoked" :
+			    "the certificate is itself the trust anchor");
+		}
+	}
+	return 0;
+}
