@@ -38,6 +38,15 @@ struct ds_decision {
 	struct ds_cert_info leaf; /* valid when have_leaf */
 	int have_leaf;
 	char cert_source[32];     /* "pinned", "discovered", "" */
+	/* Added by the inbound engineer: */
+	int trusted_relay;        /* 1: the client is a TrustedRelays address;
+	                             is_partner is then 0 and nothing is judged */
+	char action[16];          /* what the log line said: "accept",
+	                             "reject", "defer", "none" (non-partner) */
+	char tls_version[32];     /* copied from the facts decided on, so that a
+	                             recalled decision can still build headers */
+	char cipher[128];
+	char fingerprint[DS_FP_TEXT_LEN]; /* SHA-256 the MTA reported, "" none */
 };
 
 /*
@@ -57,6 +66,15 @@ void ds_inbound_remember(struct ds_inbound *in, const char *client_addr,
     int client_port, const struct ds_decision *d);
 int ds_inbound_recall(struct ds_inbound *in, const char *client_addr,
     int client_port, const char *sender_domain, struct ds_decision *out);
+/*
+ * (Added.)  recall returns 1 with *out when a decision for that session is
+ * remembered and its domain equals sender_domain (any case; NULL = any),
+ * else 0.  Entries live 10 minutes, at most 8192 of them (oldest evicted).
+ * ds_inbound_forget drops the entry; the milter calls it when a connection
+ * closes so that a later connection reusing the port starts clean.
+ */
+void ds_inbound_forget(struct ds_inbound *in, const char *client_addr,
+    int client_port);
 
 /*
  * From alignment at end of message: from_domains are the domains of every
@@ -81,7 +99,10 @@ int ds_inbound_header_is_ours(const struct ds_inbound *in, const char *name,
     const char *value);
 
 /* The headers to add for a secured decision, in insertion order (each to be
- * inserted at index 0, so the last one ends up on top). */
+ * inserted at index 0, so the last one ends up on top).  Returns 0 (adds
+ * nothing) unless d is a secured partner decision in enforce mode.  facts
+ * may be NULL (the TLS version then comes from d).  Values are one line
+ * each (never folded), under 998 characters with the name. */
 struct ds_header {
 	char name[64];
 	char value[1024];
@@ -101,9 +122,15 @@ enum ds_counter {
 };
 #define DS_COUNTERS (DS_COUNT_VERDICT_BASE + DS_VERDICT_COUNT)
 void ds_counter_add(enum ds_counter c, unsigned long n);
+void ds_counter_sub(enum ds_counter c, unsigned long n);   /* (added) never below 0 */
+void ds_counter_set(enum ds_counter c, unsigned long v);   /* (added) */
 unsigned long ds_counter_get(enum ds_counter c);
 const char *ds_counter_name(enum ds_counter c);  /* "Domain-Secured Messages Received", "verdict secured", ... */
 /* Writes all counters as "name: value" lines to path atomically. */
 int ds_counters_save(const char *path);
+/* (Added.)  Reads a file written by ds_counters_save back into the counters
+ * (domsecd at start, so counts survive restarts).  A missing file is not an
+ * error.  Returns 0, -1 when the file exists but cannot be read. */
+int ds_counters_load(const char *path);
 
 #endif
