@@ -259,11 +259,14 @@ revoke root "$out/inter2.pem"
 revoke inter "$out/revoked.pem"
 gencrl root "$out/crl/root.crl"
 gencrl inter "$out/crl/inter.crl"
-run crl -inform DER -in "$out/crl/inter.crl" -out "$out/crl/inter.pem.crl"
 gencrl inter "$out/crl/inter-expired.crl" "$old_last" "$old_next"
 gencrl inter2 "$out/crl/inter2.crl"
 gencrl private-root "$out/crl/private-root.crl"
 gencrl unknown-root "$out/crl/unknown-root.crl"
+# PEM copies (the CRL server's "pem" fault mode serves NAME.pem.crl)
+for c in root inter inter2 private-root unknown-root; do
+	run crl -inform DER -in "$out/crl/$c.crl" -out "$out/crl/$c.pem.crl"
+done
 
 # inter-wrongkey.crl: issuer name of inter, signed by wrong.key.  openssl ca
 # refuses a key that does not match its certificate, so a stand-in
