@@ -1,0 +1,440 @@
+/*
+ * test_crl_index.c - unit tests for lib/crl_index.c (and the LDAP answer
+ * extractor of lib/crl_fetch.c): CRLs built in-process with a throw-away CA
+ * are decoded, indexed and looked up, and the answers compared with
+ * OpenSSL's own; signatures with the right and a wrong key; DER and PEM;
+ * garbage, truncated and bit-flipped input never crashes; delta CRLs and
+ * unknown critical extensions are refused.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include "domsec/crl_internal.h"
+
+static EVP_PKEY *ca_key, *other_key;
+
+static int setup(void **state)
+{
+	(void)state;
+	ca_key = EVP_EC_gen("P-256");
+	other_key = EVP_EC_gen("P-256");
+	return ca_key && other_key ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(other_key);
+	return 0;
+}
+
+/* Serial from hex; negative values are not used by CAs but must not
+ * confuse the index either. */
+static ASN1_INTEGER *serial_hex(const char *hex)
+{
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *ai;
+	BN_hex2bn(&bn, hex);
+	ai = BN_to_ASN1_INTEGER(bn, NULL);
+	BN_free(bn);
+	return ai;
+}
+
+/* Builds a signed CRL listing serials (hex); ext_nid != 0 adds that
+ * extension (critical when crit). */
+static X509_CRL *make_crl(const char *const *serials, size_t n, int ext_nid,
+    int crit, EVP_PKEY *signer)
+{
+	X509_CRL *crl = X509_CRL_new();
+	X509_NAME *name = X509_NAME_new();
+	ASN1_TIME *t = ASN1_TIME_new();
+
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"Index Test CA", -1, -1, 0);
+	X509_CRL_set_version(crl, 1);
+	X509_CRL_set_issuer_name(crl, name);
+	X509_gmtime_adj(t, -3600);
+	X509_CRL_set1_lastUpdate(crl, t);
+	X509_gmtime_adj(t, 86400);
+	X509_CRL_set1_nextUpdate(crl, t);
+	for (size_t i = 0; i < n; i++) {
+		X509_REVOKED *r = X509_REVOKED_new();
+		ASN1_INTEGER *s = serial_hex(serials[i]);
+		X509_REVOKED_set_serialNumber(r, s);
+		X509_gmtime_adj(t, -60);
+		X509_REVOKED_set_revocationDate(r, t);
+		X509_CRL_add0_revoked(crl, r);
+		ASN1_INTEGER_free(s);
+	}
+	if (ext_nid) {
+		ASN1_INTEGER *v = ASN1_INTEGER_new();
+		ASN1_INTEGER_set(v, 7);
+		if (ext_nid == NID_delta_crl)
+			X509_CRL_add1_ext_i2d(crl, NID_delta_crl, v, 1, 0);
+		else {
+			ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+			ASN1_OBJECT *obj = OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1);
+			X509_EXTENSION *ex;
+			ASN1_OCTET_STRING_set(os, (const unsigned char *)"\x05\x00", 2);
+			ex = X509_EXTENSION_create_by_OBJ(NULL, obj, crit, os);
+			X509_CRL_add_ext(crl, ex, -1);
+			X509_EXTENSION_free(ex);
+			ASN1_OBJECT_free(obj);
+			ASN1_OCTET_STRING_free(os);
+		}
+		ASN1_INTEGER_free(v);
+	}
+	X509_CRL_sort(crl);
+	X509_CRL_sign(crl, signer, EVP_sha256());
+	X509_NAME_free(name);
+	ASN1_TIME_free(t);
+	return crl;
+}
+
+static unsigned char *der_of(X509_CRL *crl, size_t *len)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509_CRL(crl, &der);
+	assert_true(n > 0);
+	*len = (size_t)n;
+	return der;
+}
+
+static int listed(struct ds_crl_data *d, const char *hex)
+{
+	ASN1_INTEGER *ai = serial_hex(hex);
+	unsigned char oct[256];
+	size_t n;
+	int rc;
+	assert_int_equal(ds_crl_serial_octets(ai, oct, sizeof oct, &n), 0);
+	rc = ds_crl_data_lookup(d, oct, n);
+	ASN1_INTEGER_free(ai);
+	return rc;
+}
+
+static const char *const serials[] = {
+	"1", "7F", "80", "FF", "100", "1A2B3C", "00DEADBEEF",
+	"8000000000000000000000000000000000000001",      /* 20 octets, high bit */
+	"0123456789ABCDEF0123456789ABCDEF01234567",
+};
+
+static void test_parse_and_lookup(void **state)
+{
+	X509_CRL *crl = make_crl(serials, 9, 0, 0, ca_key);
+	size_t len;
+	unsigned char *der = der_of(crl, &len);
+	char err[256] = "";
+	struct ds_crl_data *d = ds_crl_data_parse_der(der, len, err, sizeof err);
+
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(d->n_entries, 9);
+	assert_non_null(strstr(d->issuer_text, "CN=Index Test CA"));
+	assert_true(d->this_update > 0 && d->next_update > d->this_update);
+	for (size_t i = 0; i < 9; i++)
+		assert_true(listed(d, serials[i]));
+	assert_false(listed(d, "2"));
+	assert_false(listed(d, "7E"));
+	assert_false(listed(d, "1A2B3D"));
+	assert_false(listed(d, "DEADBEEF00"));
+	assert_false(listed(d, "8000000000000000000000000000000000000002"));
+	/* the same CRL, the same digest */
+	{
+		unsigned char md[32];
+		EVP_Digest(der, len, md, NULL, EVP_sha256(), NULL);
+		assert_memory_equal(md, d->sha256, 32);
+	}
+	assert_true(ds_crl_data_memory(d) < 4096);
+	ds_crl_data_unref(d);
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+}
+
+static void test_empty_crl(void **state)
+{
+	X509_CRL *crl = make_crl(NULL, 0, 0, 0, ca_key);
+	size_t len;
+	unsigned char *der = der_of(crl, &len);
+	char err[256] = "";
+	struct ds_crl_data *d = ds_crl_data_parse_der(der, len, err, sizeof err);
+
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(d->n_entries, 0);
+	assert_false(listed(d, "1"));
+	ds_crl_data_unref(d);
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+}
+
+static void test_signature(void **state)
+{
+	X509_CRL *crl = make_crl(serials, 3, 0, 0, ca_key);
+	size_t len;
+	unsigned char *der = der_of(crl, &len);
+
+	(void)state;
+	assert_int_equal(ds_crl_der_verify(der, len, ca_key), 1);
+	assert_int_equal(ds_crl_der_verify(der, len, other_key), 0);
+	/* a changed TBS octet breaks the signature */
+	der[len / 3] ^= 0x01;
+	assert_true(ds_crl_der_verify(der, len, ca_key) != 1);
+	assert_int_equal(ds_crl_der_verify((const unsigned char *)"junk", 4,
+	    ca_key), -1);
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+}
+
+static int count_cb(const unsigned char *der, size_t len, void *arg)
+{
+	char err[128];
+	struct ds_crl_data *d = ds_crl_data_parse_der(der, len, err, sizeof err);
+	if (d == NULL)
+		return -1;
+	ds_crl_data_unref(d);
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_pem_and_der_input(void **state)
+{
+	X509_CRL *a = make_crl(serials, 2, 0, 0, ca_key);
+	X509_CRL *b = make_crl(serials, 5, 0, 0, ca_key);
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem, err[256] = "";
+	long pemlen;
+	int n = 0;
+	size_t len;
+	unsigned char *der = der_of(a, &len);
+
+	(void)state;
+	BIO_puts(bio, "some text before\n");
+	PEM_write_bio_X509_CRL(bio, a);
+	PEM_write_bio_X509_CRL(bio, b);
+	pemlen = BIO_get_mem_data(bio, &pem);
+	/* leading text is allowed by PEM but our sniffing wants "-----BEGIN" */
+	assert_int_equal(ds_crl_split_der_or_pem((unsigned char *)pem +
+	    strlen("some text before\n"), (size_t)pemlen - strlen("some text before\n"),
+	    count_cb, &n, err, sizeof err), 2);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(ds_crl_split_der_or_pem(der, len, count_cb, &n, err,
+	    sizeof err), 1);
+	assert_int_equal(n, 1);
+	/* PEM without a CRL block */
+	assert_int_equal(ds_crl_split_der_or_pem((const unsigned char *)
+	    "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", 58,
+	    count_cb, &n, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not a CRL"));
+	assert_int_equal(ds_crl_split_der_or_pem((const unsigned char *)"", 0,
+	    count_cb, &n, err, sizeof err), -1);
+	BIO_free(bio);
+	OPENSSL_free(der);
+	X509_CRL_free(a);
+	X509_CRL_free(b);
+}
+
+static void test_garbage_never_crashes(void **state)
+{
+	X509_CRL *crl = make_crl(serials, 9, 0, 0, ca_key);
+	size_t len;
+	unsigned char *der = der_of(crl, &len), buf[4096];
+	char err[256];
+	struct ds_crl_data *d;
+
+	(void)state;
+	RAND_bytes(buf, sizeof buf);
+	buf[0] = 0x42;            /* surely not a SEQUENCE */
+	err[0] = '\0';
+	assert_null(ds_crl_data_parse_der(buf, sizeof buf, err, sizeof err));
+	assert_string_equal(err, "not a CRL (garbage)");
+	/* every truncation */
+	for (size_t cut = 0; cut < len; cut++) {
+		d = ds_crl_data_parse_der(der, cut, err, sizeof err);
+		assert_null(d);
+	}
+	/* every single-bit flip of the first 300 octets: may parse (the
+	 * signature check catches it) but must never crash */
+	for (size_t i = 0; i < len && i < 300; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			der[i] ^= (unsigned char)(1 << bit);
+			d = ds_crl_data_parse_der(der, len, err, sizeof err);
+			if (d) {
+				(void)ds_crl_data_lookup(d, (const unsigned char *)"\x01", 1);
+				ds_crl_data_unref(d);
+			}
+			(void)ds_crl_der_verify(der, len, ca_key);
+			der[i] ^= (unsigned char)(1 << bit);
+		}
+	}
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+}
+
+static void test_refused_extensions(void **state)
+{
+	char err[256] = "";
+	size_t len;
+	unsigned char *der;
+	X509_CRL *crl;
+
+	(void)state;
+	crl = make_crl(serials, 2, NID_delta_crl, 1, ca_key);
+	der = der_of(crl, &len);
+	assert_null(ds_crl_data_parse_der(der, len, err, sizeof err));
+	assert_non_null(strstr(err, "delta CRL"));
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+
+	crl = make_crl(serials, 2, 1, 1, ca_key);      /* unknown, critical */
+	der = der_of(crl, &len);
+	assert_null(ds_crl_data_parse_der(der, len, err, sizeof err));
+	assert_non_null(strstr(err, "critical"));
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+
+	crl = make_crl(serials, 2, 1, 0, ca_key);      /* unknown, not critical */
+	der = der_of(crl, &len);
+	struct ds_crl_data *d = ds_crl_data_parse_der(der, len, err, sizeof err);
+	assert_non_null(d);
+	ds_crl_data_unref(d);
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+}
+
+/* Our index and OpenSSL agree on 2000 listed and 2000 random serials. */
+static void test_agrees_with_openssl(void **state)
+{
+	enum { N = 2000 };
+	char **hex = calloc(N, sizeof *hex);
+	X509_CRL *crl, *ossl;
+	size_t len;
+	unsigned char *der;
+	const unsigned char *p;
+	char err[256];
+	struct ds_crl_data *d;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		unsigned char r[16];
+		BIGNUM *bn;
+		RAND_bytes(r, sizeof r);
+		bn = BN_bin2bn(r, 1 + (int)(r[0] % 16), NULL);
+		hex[i] = BN_bn2hex(bn);
+		BN_free(bn);
+	}
+	crl = make_crl((const char *const *)hex, N, 0, 0, ca_key);
+	der = der_of(crl, &len);
+	d = ds_crl_data_parse_der(der, len, err, sizeof err);
+	assert_non_null(d);
+	p = der;
+	ossl = d2i_X509_CRL(NULL, &p, (long)len);
+	assert_non_null(ossl);
+	for (int i = 0; i < 2 * N; i++) {
+		ASN1_INTEGER *ai;
+		X509_REVOKED *rev = NULL;
+		unsigned char oct[64];
+		size_t n;
+		if (i < N) {
+			ai = serial_hex(hex[i]);
+		} else {
+			unsigned char r[9];
+			BIGNUM *bn;
+			RAND_bytes(r, sizeof r);
+			bn = BN_bin2bn(r, 1 + (int)(r[0] % 9), NULL);
+			ai = BN_to_ASN1_INTEGER(bn, NULL);
+			BN_free(bn);
+		}
+		assert_int_equal(ds_crl_serial_octets(ai, oct, sizeof oct, &n), 0);
+		assert_int_equal(ds_crl_data_lookup(d, oct, n),
+		    X509_CRL_get0_by_serial(ossl, &rev, ai) == 1);
+		ASN1_INTEGER_free(ai);
+	}
+	for (int i = 0; i < N; i++)
+		OPENSSL_free(hex[i]);
+	free(hex);
+	ds_crl_data_unref(d);
+	X509_CRL_free(ossl);
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+}
+
+static void test_ldap_extract(void **state)
+{
+	X509_CRL *crl = make_crl(serials, 2, 0, 0, ca_key);
+	size_t len, outlen;
+	unsigned char *der = der_of(crl, &len), *out;
+	unsigned char body[8192];
+	size_t blen;
+	char b64[8192];
+
+	(void)state;
+	/* raw value */
+	blen = (size_t)snprintf((char *)body, sizeof body,
+	    "DN: CN=Index Test CA,CN=CDP,DC=example\n\tcertificateRevocationList: ");
+	memcpy(body + blen, der, len);
+	blen += len;
+	body[blen++] = '\n';
+	assert_int_equal(ds_crl_ldap_extract(body, blen, &out, &outlen), 0);
+	assert_int_equal(outlen, len);
+	assert_memory_equal(out, der, len);
+	free(out);
+	/* ;binary attribute, base64 */
+	EVP_EncodeBlock((unsigned char *)b64, der, (int)len);
+	blen = (size_t)snprintf((char *)body, sizeof body,
+	    "DN: CN=x\n\tcertificateRevocationList;binary: %s\n\n", b64);
+	assert_int_equal(ds_crl_ldap_extract(body, blen, &out, &outlen), 0);
+	assert_int_equal(outlen, len);
+	assert_memory_equal(out, der, len);
+	free(out);
+	/* no such attribute, truncated value */
+	assert_int_equal(ds_crl_ldap_extract((const unsigned char *)
+	    "DN: CN=x\n\tcn: x\n", 16, &out, &outlen), -1);
+	blen = (size_t)snprintf((char *)body, sizeof body,
+	    "DN: x\n\tcertificateRevocationList: ");
+	memcpy(body + blen, der, len / 2);
+	assert_int_equal(ds_crl_ldap_extract(body, blen + len / 2, &out,
+	    &outlen), -1);
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+}
+
+static void test_url_allow_list(void **state)
+{
+	(void)state;
+	assert_true(ds_crl_url_allowed("http://x/a.crl"));
+	assert_true(ds_crl_url_allowed("HTTPS://x/a.crl"));
+	assert_true(ds_crl_url_allowed("ldap://x/cn=a"));
+	assert_true(ds_crl_url_allowed("ldaps://x/cn=a"));
+	assert_false(ds_crl_url_allowed("file:///etc/passwd"));
+	assert_false(ds_crl_url_allowed("gopher://x/"));
+	assert_false(ds_crl_url_allowed("ftp://x/a.crl"));
+	assert_false(ds_crl_url_allowed("httpx://x/"));
+	assert_false(ds_crl_url_allowed(""));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_and_lookup),
+		cmocka_unit_test(test_empty_crl),
+		cmocka_unit_test(test_signature),
+		cmocka_unit_test(test_pem_and_der_input),
+		cmocka_unit_test(test_garbage_never_crashes),
+		cmocka_unit_test(test_refused_extensions),
+		cmocka_unit_test(test_agrees_with_openssl),
+		cmocka_unit_test(test_ldap_extract),
+		cmocka_unit_test(test_url_allow_list),
+	};
+	return cmocka_run_group_tests_name("crl_index", tests, setup, teardown);
+}
