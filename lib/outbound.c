@@ -466,8 +466,42 @@ static void log_hosts(const char *keytext, const struct ds_outbound_assessment *
 	}
 }
 
-/* Builds the reply for a finished assessment; returns the cache lifetime in
- * seconds (0: do not cache). */
+int ds_outbound_reply_for(const struct ds_outbound_assessment *a, char *reply,
+    size_t replylen)
+{
+	size_t len;
+
+	if (a->outcome == DS_OUTBOUND_TEMPORARY) {
+		snprintf(reply, replylen, "TEMP domsec: no verified server for %s "
+		    "yet: %s", a->domain, a->reason);
+		return 0;
+	}
+	if (a->outcome == DS_OUTBOUND_FAILED) {
+		snprintf(reply, replylen, "OK fingerprint match=%s",
+		    DS_OUTBOUND_IMPOSSIBLE_FP);
+		return 0;
+	}
+	len = (size_t)snprintf(reply, replylen, "OK fingerprint match=");
+	for (size_t i = 0; i < a->n_hosts && len < replylen; i++) {
+		const struct ds_outbound_host *h = &a->hosts[i];
+		int dup = 0;
+
+		if (!h->secured)
+			continue;
+		for (size_t k = 0; k < i; k++)
+			if (a->hosts[k].secured &&
+			    strcmp(a->hosts[k].fingerprint, h->fingerprint) == 0)
+				dup = 1;
+		if (dup || len + strlen(h->fingerprint) + 2 >= replylen)
+			continue;
+		len += (size_t)snprintf(reply + len, replylen - len, "%s%s",
+		    reply[len - 1] == '=' ? "" : "|", h->fingerprint);
+	}
+	return 0;
+}
+
+/* Builds the reply for a finished assessment, logs it; returns the cache
+ * lifetime in seconds (0: do not cache). */
 static long policy_reply(struct ds_outbound *ob, const char *keytext,
     const struct ds_partner *p, const struct ds_outbound_assessment *a,
     char *reply, size_t replylen)
@@ -475,30 +509,16 @@ static long policy_reply(struct ds_outbound *ob, const char *keytext,
 	long ttl = ob->cfg->outbound_ttl_s > 0 ? ob->cfg->outbound_ttl_s : 3600;
 	time_t now = time(NULL);
 	int monitor = p->mode == DS_MODE_MONITOR;
+	const char *note = monitor ? "; monitor mode: not enforced" : "";
 
 	log_hosts(keytext, a);
+	ds_outbound_reply_for(a, reply, replylen);
 	if (a->outcome == DS_OUTBOUND_SECURED) {
-		size_t len;
 		int partial = 0;
 
-		len = (size_t)snprintf(reply, replylen, "OK fingerprint match=");
-		for (size_t i = 0; i < a->n_hosts; i++) {
-			const struct ds_outbound_host *h = &a->hosts[i];
-			int dup = 0;
-
-			if (!h->secured) {
-				partial |= h->temporary;
-				continue;
-			}
-			for (size_t k = 0; k < i; k++)
-				if (a->hosts[k].secured &&
-				    strcmp(a->hosts[k].fingerprint, h->fingerprint) == 0)
-					dup = 1;
-			if (dup || len + strlen(h->fingerprint) + 2 >= replylen)
-				continue;
-			len += (size_t)snprintf(reply + len, replylen - len, "%s%s",
-			    reply[len - 1] == '=' ? "" : "|", h->fingerprint);
-		}
+		for (size_t i = 0; i < a->n_hosts; i++)
+			if (!a->hosts[i].secured && a->hosts[i].temporary)
+				partial = 1;
 		if (a->valid_until > now && a->valid_until - now < ttl)
 			ttl = (long)(a->valid_until - now);
 		else if (a->valid_until != 0 && a->valid_until <= now)
@@ -507,24 +527,17 @@ static long policy_reply(struct ds_outbound *ob, const char *keytext,
 			ttl = DS_OUTBOUND_PARTIAL_TTL_S;
 		ds_log(LOG_INFO, "outbound %s: partner %s: delivery allowed only to "
 		    "servers presenting %s (cached %lds)%s", keytext, a->domain,
-		    strchr(reply, '=') + 1, ttl,
-		    monitor ? "; monitor mode: not enforced" : "");
+		    strchr(reply, '=') + 1, ttl, note);
 	} else if (a->outcome == DS_OUTBOUND_TEMPORARY) {
-		snprintf(reply, replylen, "TEMP domsec: no verified server for %s "
-		    "yet: %s", a->domain, a->reason);
 		ds_log(LOG_WARNING, "outbound %s: partner %s: deferring mail "
-		    "(temporary): %s%s", keytext, a->domain, a->reason,
-		    monitor ? "; monitor mode: not enforced" : "");
+		    "(temporary): %s%s", keytext, a->domain, a->reason, note);
 		ttl = 0;
 	} else {
-		snprintf(reply, replylen, "OK fingerprint match=%s",
-		    DS_OUTBOUND_IMPOSSIBLE_FP);
 		ds_counter_add(DS_COUNT_OUTBOUND_FAILURES, 1);
 		ds_log(LOG_ERR, "outbound %s: partner %s: no server presents a "
-		    "valid certificate for %s, mail stays queued until it does "
+		    "valid certificate for %s, mail stays queued until one does "
 		    "(or bounces at maximal_queue_lifetime): %s%s", keytext,
-		    a->domain, a->domain, a->reason,
-		    monitor ? "; monitor mode: not enforced" : "");
+		    a->domain, a->domain, a->reason, note);
 		if (ttl > DS_OUTBOUND_FAILURE_TTL_S)
 			ttl = DS_OUTBOUND_FAILURE_TTL_S;
 	}

@@ -129,4 +129,10 @@ int ds_outbound_assess(struct ds_outbound *ob, const struct ds_outbound_key *key
     struct ds_outbound_assessment *a);
 void ds_outbound_assessment_free(struct ds_outbound_assessment *a);
 
+/* The socketmap reply an enforcing policy map gives for an assessment:
+ * "OK fingerprint match=FP1|FP2", "TEMP reason", or the unsatisfiable
+ * "OK fingerprint match=" DS_OUTBOUND_IMPOSSIBLE_FP.  Returns 0. */
+int ds_outbound_reply_for(const struct ds_outbound_assessment *a, char *reply,
+    size_t replylen);
+
 #endif
