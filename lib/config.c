@@ -19,13 +19,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include "domsec/config.h"
+#include "domsec/listen.h"
 #include "domsec/log.h"
 #include "domsec/names.h"
 
@@ -308,6 +308,11 @@ static const struct key keys[] = {
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
+const char *ds_config_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
+
 struct reader {
 	const char *path;
 	int line;
@@ -346,19 +351,6 @@ static void format_ms(long ms, char *buf, size_t len)
 
 /* ---- syntax checks ---- */
 
-static int check_port(const char *s, size_t len)
-{
-	long port = 0;
-	if (len == 0 || len > 5)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		port = port * 10 + (s[i] - '0');
-	}
-	return port <= 65535 ? 0 : -1;   /* 0 lets the kernel pick one */
-}
-
 static int check_host(const char *host, int family)
 {
 	unsigned char addr[16];
@@ -378,43 +370,49 @@ static int check_host(const char *host, int family)
 	    ds_hostname_valid(host, 0) ? 0 : -1;
 }
 
-/* 0 when spec is unix:/path, local:/path, inet:PORT@HOST, inet6:PORT@HOST
- * or inet:HOST:PORT. */
+/*
+ * 0 when spec is a listening socket in the grammar of lib/listen.c:
+ * unix:/path, local:/path (or a bare /path), inet:PORT@HOST, inet:HOST:PORT,
+ * inet:[HOST]:PORT, inet:PORT (any address), and the same with inet6.
+ * On top of what ds_listen_spec_valid() checks, a host must be an address
+ * of the right family or a valid host name ("*" means any address).
+ */
 static int check_socket(const char *spec)
 {
-	const char *v;
-	if (strncasecmp(spec, "unix:", 5) == 0 || strncasecmp(spec, "local:", 6) == 0) {
-		v = strchr(spec, ':') + 1;
-		return v[0] == '/' && strlen(v) < sizeof(((struct sockaddr_un *)0)->sun_path)
-		    ? 0 : -1;
-	}
-	int family;
-	if (strncasecmp(spec, "inet:", 5) == 0) {
-		family = AF_INET;
-		v = spec + 5;
-	} else if (strncasecmp(spec, "inet6:", 6) == 0) {
-		family = AF_INET6;
-		v = spec + 6;
-	} else {
+	char scratch[256];
+	if (ds_listen_spec_valid(spec, scratch, sizeof scratch) != 0)
 		return -1;
-	}
+	if (spec[0] == '/' || strncasecmp(spec, "unix:", 5) == 0 ||
+	    strncasecmp(spec, "local:", 6) == 0)
+		return 0;   /* absolute path and length already checked */
+
+	int family = strncasecmp(spec, "inet6:", 6) == 0 ? AF_INET6 : AF_INET;
+	const char *v = strchr(spec, ':') + 1;
+	char host[256] = "";
 	const char *at = strchr(v, '@');
-	if (at != NULL)
-		return check_port(v, (size_t)(at - v)) == 0 &&
-		    check_host(at + 1, family) == 0 ? 0 : -1;
-	if (family == AF_INET6)
-		return -1;   /* inet6 takes PORT@HOST only */
 	const char *colon = strrchr(v, ':');
-	if (colon == NULL || colon == v)
-		return -1;
-	char host[256];
-	size_t hlen = (size_t)(colon - v);
+	size_t hlen = 0;
+	const char *hstart = NULL;
+
+	if (at != NULL) {
+		hstart = at + 1;
+		hlen = strlen(hstart);
+	} else if (v[0] == '[') {
+		hstart = v;   /* "[addr]" up to the last colon */
+		hlen = (size_t)(colon - v);
+	} else if (colon != NULL) {
+		hstart = v;
+		hlen = (size_t)(colon - v);
+	}
+	if (hstart == NULL || hlen == 0)
+		return 0;   /* PORT alone: any address */
 	if (hlen >= sizeof host)
 		return -1;
-	memcpy(host, v, hlen);
+	memcpy(host, hstart, hlen);
 	host[hlen] = '\0';
-	return check_port(colon + 1, strlen(colon + 1)) == 0 &&
-	    check_host(host, AF_INET) == 0 ? 0 : -1;
+	if (strcmp(host, "*") == 0)
+		return 0;
+	return check_host(host, family);
 }
 
 static int check_cidr(const char *s)
@@ -558,6 +556,7 @@ static int store_path(struct reader *rd, const struct key *k, const char *value)
 	int rc = 0;
 	switch (k->kind) {
 	case K_FILE:
+	case K_PARTNERS:
 		rc = check_file(rd, k->name, full, 0);
 		break;
 	case K_CERT_FILE:
@@ -682,7 +681,7 @@ static int apply(struct reader *rd, const struct key *k, char *value)
 		if (check_socket(value) != 0)
 			return fail(rd, "%s: \"%s\" is not a socket (unix:/path, "
 			    "local:/path, inet:PORT@HOST, inet:HOST:PORT or "
-			    "inet6:PORT@HOST)", k->name, value);
+			    "inet6:PORT@HOST; PORT 0-65535)", k->name, value);
 		return store_string(rd, k, value);
 	case K_USER:
 		if (check_token(value, "._-") != 0 || getpwnam(value) == NULL)

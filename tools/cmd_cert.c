@@ -233,9 +233,9 @@ static X509_NAME *build_subject(const struct cert_opts *o)
 		for (char *p = bad ? NULL : strtok_r(copy, sep, &save); p != NULL;
 		    p = strtok_r(NULL, sep, &save))
 			if (add_subject_part(name, p) != 0) {
-				fprintf(stderr, "domsecctl cert: --subject: bad part "
-				    "\"%s\" (FIELD=value, such as C=US or O=Contoso Corp; "
-				    "CN comes from --name)\n", p);
+				fprintf(stderr, "domsecctl cert: --subject %s: each part "
+				    "must be FIELD=value, such as C=US or O=Contoso Corp "
+				    "(CN comes from --name)\n", o->subject);
 				bad = 1;
 				break;
 			}
@@ -285,28 +285,22 @@ static int collect_names(const struct cert_opts *o, struct ds_strlist *names)
 	return 0;
 }
 
-static X509_EXTENSION *make_ext(X509V3_CTX *ctx, int nid, const char *value)
+/*
+ * Adds the extensions: to cert directly (one at a time, so that the
+ * authority key identifier can see the subject key identifier just added),
+ * or, for a request, as one extension request attribute.
+ */
+static int add_extensions(X509 *cert, X509_REQ *req,
+    const struct ds_strlist *names, int is_ec)
 {
-	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
-	if (ext == NULL)
-		print_openssl_error("cannot build a certificate extension");
-	return ext;
-}
-
-/* Builds the extensions; ctx must already name subject/issuer. */
-static STACK_OF(X509_EXTENSION) *build_extensions(X509V3_CTX *ctx,
-    const struct ds_strlist *names, int is_ec, int selfsigned)
-{
-	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	X509V3_CTX ctx;
+	STACK_OF(X509_EXTENSION) *exts = NULL;
 	size_t sanlen = 1;
 	for (size_t i = 0; i < names->n; i++)
 		sanlen += strlen(names->v[i]) + 5;
 	char *san = malloc(sanlen);
-	if (exts == NULL || san == NULL) {
-		sk_X509_EXTENSION_free(exts);
-		free(san);
-		return NULL;
-	}
+	if (san == NULL)
+		return -1;
 	san[0] = '\0';
 	for (size_t i = 0; i < names->n; i++) {
 		if (i > 0)
@@ -324,19 +318,36 @@ static STACK_OF(X509_EXTENSION) *build_extensions(X509V3_CTX *ctx,
 		{ NID_authority_key_identifier, "keyid:always" },
 	};
 	size_t n = sizeof wanted / sizeof wanted[0];
-	if (!selfsigned)
-		n -= 2;   /* a CSR carries no key identifiers */
-	for (size_t i = 0; i < n; i++) {
-		X509_EXTENSION *ext = make_ext(ctx, wanted[i].nid, wanted[i].value);
-		if (ext == NULL || !sk_X509_EXTENSION_push(exts, ext)) {
-			X509_EXTENSION_free(ext);
-			sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	if (cert != NULL) {
+		X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+	} else {
+		X509V3_set_ctx(&ctx, NULL, NULL, req, NULL, 0);
+		n -= 2;   /* the CA sets the key identifiers */
+		if ((exts = sk_X509_EXTENSION_new_null()) == NULL) {
 			free(san);
-			return NULL;
+			return -1;
 		}
 	}
+	int ok = 1;
+	for (size_t i = 0; ok && i < n; i++) {
+		X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx,
+		    wanted[i].nid, wanted[i].value);
+		if (ext == NULL) {
+			print_openssl_error("cannot build a certificate extension");
+			ok = 0;
+		} else if (cert != NULL) {
+			ok = X509_add_ext(cert, ext, -1);
+			X509_EXTENSION_free(ext);
+		} else if (!sk_X509_EXTENSION_push(exts, ext)) {
+			X509_EXTENSION_free(ext);
+			ok = 0;
+		}
+	}
+	if (ok && req != NULL)
+		ok = X509_REQ_add_extensions(req, exts);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	free(san);
-	return exts;
+	return ok ? 0 : -1;
 }
 
 /* ---- output ---- */
@@ -440,15 +451,8 @@ static X509 *build_cert(const struct cert_opts *o, EVP_PKEY *key,
 		X509_free(cert);
 		return NULL;
 	}
-	X509V3_CTX ctx;
-	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
-	STACK_OF(X509_EXTENSION) *exts = build_extensions(&ctx, names,
-	    EVP_PKEY_is_a(key, "EC"), 1);
-	ok = exts != NULL;
-	for (int i = 0; ok && i < sk_X509_EXTENSION_num(exts); i++)
-		ok = X509_add_ext(cert, sk_X509_EXTENSION_value(exts, i), -1);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	if (!ok || !X509_sign(cert, key, EVP_sha256())) {
+	if (add_extensions(cert, NULL, names, EVP_PKEY_is_a(key, "EC")) != 0 ||
+	    !X509_sign(cert, key, EVP_sha256())) {
 		print_openssl_error("cannot sign the certificate");
 		X509_free(cert);
 		return NULL;
@@ -468,13 +472,8 @@ static X509_REQ *build_req(EVP_PKEY *key, X509_NAME *subject,
 		X509_REQ_free(req);
 		return NULL;
 	}
-	X509V3_CTX ctx;
-	X509V3_set_ctx(&ctx, NULL, NULL, req, NULL, 0);
-	STACK_OF(X509_EXTENSION) *exts = build_extensions(&ctx, names,
-	    EVP_PKEY_is_a(key, "EC"), 0);
-	ok = exts != NULL && X509_REQ_add_extensions(req, exts);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	if (!ok || !X509_REQ_sign(req, key, EVP_sha256())) {
+	if (add_extensions(NULL, req, names, EVP_PKEY_is_a(key, "EC")) != 0 ||
+	    !X509_REQ_sign(req, key, EVP_sha256())) {
 		print_openssl_error("cannot sign the request");
 		X509_REQ_free(req);
 		return NULL;

@@ -161,10 +161,16 @@ int cmd_check_config(int argc, char **argv)
 			path = argv[++i];
 		} else if (strncmp(argv[i], "--config=", 9) == 0) {
 			path = argv[i] + 9;
+		} else if (strcmp(argv[i], "--keys") == 0) {
+			/* Every accepted key, one a line (keeps the docs in sync). */
+			for (size_t k = 0; ds_config_key_name(k) != NULL; k++)
+				printf("%s\n", ds_config_key_name(k));
+			return DS_EXIT_OK;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: domsecctl check-config [--config FILE]\n"
+			printf("usage: domsecctl check-config [--config FILE] [--keys]\n"
 			    "Reads FILE (default %s) and its partner table; prints\n"
-			    "\"configuration OK\" and a summary, or the error (exit 78).\n",
+			    "\"configuration OK\" and a summary, or the error (exit 78).\n"
+			    "--keys lists every configuration key domsec accepts.\n",
 			    DEFAULT_CONFIG);
 			return DS_EXIT_OK;
 		} else {

@@ -86,6 +86,10 @@ int ds_config_load(const char *path, struct ds_config *out, char *err,
 
 void ds_config_free(struct ds_config *cfg);
 
+/* The i-th accepted key name ("CAFile", ...), or NULL past the last one
+ * (used to keep conf/domsec.conf and domsec.conf(5) in sync). */
+const char *ds_config_key_name(size_t i);
+
 /* Helpers shared with the partner table and the command line. */
 int ds_parse_duration_ms(const char *s, long *out_ms);
 int ds_parse_size(const char *s, long *out);
