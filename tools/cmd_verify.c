@@ -10,7 +10,9 @@
  *
  * Without --config the built-in defaults apply (no file is read), so that
  * the result does not depend on the machine; pass --config
- * /etc/domsec/domsec.conf to see what the daemon would decide.
+ * /etc/domsec/domsec.conf to see what the daemon would decide.  With the
+ * defaults and no --cache-dir, CRLs go to the default cache directory if it
+ * exists and is writable, else they are kept in memory for this run.
  *
  * Exit: 0 secured; 1 untrusted, name-mismatch, revoked; 75
  * revocation-unavailable; 64 usage error (also an unreadable or malformed
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "commands.h"
 #include "domsec/config.h"
 #include "domsec/engine.h"
@@ -127,6 +130,12 @@ static int apply_overrides(const struct verify_args *a, struct ds_config *cfg)
 		free(cfg->crl_cache_dir);
 		if ((cfg->crl_cache_dir = strdup(a->cache_dir)) == NULL)
 			return -1;
+	} else if (a->config == NULL && cfg->crl_cache_dir != NULL &&
+	    access(cfg->crl_cache_dir, W_OK) != 0) {
+		/* Built-in defaults on a machine without domsecd's cache
+		 * directory: keep CRLs in memory for this run. */
+		free(cfg->crl_cache_dir);
+		cfg->crl_cache_dir = NULL;
 	}
 	return 0;
 }

@@ -1,0 +1,321 @@
+#!/bin/bash
+# 20-verify.sh - `domsecctl verify` over the test PKI with a live CRL server
+# (tests/crlserver.py) on loopback: every name shape, validity, EKU, trust,
+# revocation of a leaf and of an intermediate, the cross-certificate, every
+# CRL fault (404, 500, garbage, wrong key, expired, PEM, a server that never
+# answers), partner policies, --json, usage and configuration errors.  Each
+# case asserts the verdict and the exit status.
+# sanitize: yes
+set -eu
+
+top=${DOMSEC_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+: "${DOMSEC_BUILD:?set DOMSEC_BUILD}"
+ctl=$DOMSEC_BUILD/domsecctl
+work=$(mktemp -d /tmp/domsec-20-verify.XXXXXX)
+server_pid=""
+failures=0
+
+cleanup() {
+	if [ -n "$server_pid" ]; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
+
+# --- the CRL server and the PKI ---
+mkdir -p "$work/pki/crl"
+python3 "$top/tests/crlserver.py" --dir "$work/pki/crl" \
+    --port-file "$work/port" --log "$work/crl.log" &
+server_pid=$!
+for _ in $(seq 1 100); do
+	[ -s "$work/port" ] && break
+	sleep 0.1
+done
+[ -s "$work/port" ] || { echo "CRL server did not start"; exit 1; }
+port=$(cat "$work/port")
+base="http://127.0.0.1:$port"
+"$top/tests/pki/mkpki.sh" "$work/pki" "$base"
+pki=$work/pki
+ok "PKI built, CRL server on port $port"
+
+set_mode() {
+	python3 - "$base/_mode/$1" <<'EOF'
+import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=5).read()
+EOF
+}
+
+log_lines() { wc -l <"$work/crl.log" 2>/dev/null || echo 0; }
+
+n_case=0
+# run_verify ARGS... : runs domsecctl verify --json with a fresh CRL cache;
+# sets $rc and leaves the JSON in $work/out.json, stderr in $work/err.
+run_verify() {
+	n_case=$((n_case + 1))
+	rc=0
+	"$ctl" verify --json --cache-dir "$work/cache-$n_case" "$@" \
+	    >"$work/out.json" 2>"$work/err" || rc=$?
+}
+
+# json_get KEY (a top-level key, or a python expression over j)
+json_get() {
+	python3 - "$work/out.json" "$1" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2], {"j": j})
+print("null" if v is None else v)
+EOF
+}
+
+# expect WHAT VERDICT EXIT domsecctl-args...
+expect() {
+	local what=$1 verdict=$2 status=$3
+	shift 3
+	run_verify "$@"
+	local got
+	got=$(json_get 'j["verdict"]' 2>/dev/null || echo "(no JSON)")
+	if [ "$got" = "$verdict" ] && [ "$rc" = "$status" ]; then
+		ok "$what: $verdict, exit $status"
+	else
+		not_ok "$what: wanted $verdict/exit $status, got $got/exit $rc"
+		sed 's/^/    /' "$work/out.json" "$work/err" | head -20
+	fi
+}
+
+wgb="--domain woodgrovebank.com --ca $pki/root.pem"
+
+# --- the name table of DESIGN.md section 4 ---
+for leaf in exact wildcard onedeep cnonly trailingdot upper; do
+	expect "name $leaf" secured 0 $wgb "$pki/$leaf-chain.pem"
+done
+before=$(log_lines)
+for leaf in twodeep wildus partialwild midwild star suffix cnnonascii; do
+	expect "name $leaf" name-mismatch 1 $wgb "$pki/$leaf-chain.pem"
+done
+if [ "$(log_lines)" = "$before" ]; then
+	ok "no CRL fetched for any name-mismatch certificate"
+else
+	not_ok "CRLs fetched for name-mismatch certificates"
+fi
+
+run_verify $wgb "$pki/wildcard-chain.pem"
+if [ "$(json_get 'j["matched_name"]')" = "*.woodgrovebank.com" ]; then
+	ok "matched_name names the wildcard"
+else
+	not_ok "matched_name: $(json_get 'j["matched_name"]')"
+fi
+
+# --- trust ---
+before=$(log_lines)
+for leaf in expired notyet emailonly untrusted; do
+	expect "$leaf" untrusted 1 $wgb "$pki/$leaf-chain.pem"
+done
+if [ "$(log_lines)" = "$before" ]; then
+	ok "no CRL fetched for any untrusted certificate"
+else
+	not_ok "CRLs fetched for untrusted certificates"
+fi
+if grep -q 'unknown-root.crl' "$work/crl.log"; then
+	not_ok "the untrusted certificate's distribution point was fetched"
+else
+	ok "the untrusted certificate's distribution point was never fetched"
+fi
+run_verify $wgb "$pki/expired-chain.pem"
+case "$(json_get 'j["reason"]')" in
+*"has expired (notAfter"*) ok "expired reason names notAfter" ;;
+*) not_ok "expired reason: $(json_get 'j["reason"]')" ;;
+esac
+run_verify $wgb "$pki/untrusted-chain.pem"
+case "$(json_get 'j["reason"]')" in
+*"CN=Unknown Root CA"*"not a trust anchor"*) ok "untrusted reason names the unknown root" ;;
+*) not_ok "untrusted reason: $(json_get 'j["reason"]')" ;;
+esac
+expect "serveronly (EKU serverAuth only)" secured 0 $wgb "$pki/serveronly-chain.pem"
+expect "leaf without its intermediate" untrusted 1 $wgb "$pki/exact.pem"
+expect "intermediate from --chain" secured 0 $wgb --chain "$pki/inter.pem" "$pki/exact.pem"
+expect "wrong domain (contoso leaf)" name-mismatch 1 $wgb "$pki/contoso-chain.pem"
+expect "contoso.com" secured 0 --domain contoso.com --ca "$pki/root.pem" "$pki/contoso-chain.pem"
+
+# --- revocation ---
+expect "revoked leaf" revoked 1 $wgb "$pki/revoked-chain.pem"
+expect "revoked intermediate" revoked 1 $wgb "$pki/revokedinter-chain.pem"
+run_verify $wgb "$pki/revoked-chain.pem"
+if [ "$(json_get 'len(j["crls"]) > 0 and j["crls"][0]["origin"] in ("fetched", "cached", "disk", "file")')" = True ]; then
+	ok "revoked: the CRL report lists the CRL and its origin"
+else
+	not_ok "revoked: CRL report $(json_get 'j["crls"]')"
+fi
+expect "CDP answering 404 (nocrl)" revocation-unavailable 75 $wgb "$pki/nocrl-chain.pem"
+expect "nocrl with the CRL given by --crl" secured 0 $wgb --crl "$pki/crl/inter.crl" "$pki/nocrl-chain.pem"
+expect "revoked with a PEM --crl" revoked 1 $wgb --crl "$pki/crl/inter.pem.crl" "$pki/revoked-chain.pem"
+
+# --- cross-certificate and partner anchors ---
+fab="--domain fabrikam.com"
+expect "fabrikam under root only" untrusted 1 $fab --ca "$pki/root.pem" "$pki/fabrikam-chain.pem"
+expect "fabrikam with private-root as anchor" secured 0 $fab --ca "$pki/root.pem" --ca "$pki/private-root.pem" "$pki/fabrikam-chain.pem"
+expect "fabrikam via cross.pem" secured 0 $fab --ca "$pki/root.pem" --chain "$pki/cross.pem" "$pki/fabrikam-chain.pem"
+run_verify $fab --ca "$pki/root.pem" --chain "$pki/cross.pem" "$pki/fabrikam-chain.pem"
+if [ "$(json_get 'len(j["chain"])')" = 3 ] && [ "$(json_get 'j["chain"][1]["issuer"]')" = "CN=domsec Test Root CA, O=domsec tests" ]; then
+	ok "the cross path runs leaf -> cross.pem -> root"
+else
+	not_ok "cross path: $(json_get '[c["subject"] + " / " + c["issuer"] for c in j["chain"]]')"
+fi
+
+# --- partner table: extra anchors and revocation policy ---
+cat >"$work/partners" <<EOF
+fabrikam.com revocation=require ca=$pki/private-root.pem
+woodgrovebank.com revocation=soft
+.tailspin.com revocation=none
+EOF
+cat >"$work/domsec.conf" <<EOF
+CAFile $pki/root.pem
+PartnerTable $work/partners
+CRLTimeout 3s
+CRLConnectTimeout 2s
+EOF
+conf="--config $work/domsec.conf"
+expect "partner anchor from the partner table" secured 0 $conf $fab "$pki/fabrikam-chain.pem"
+expect "revocation=soft: CRL unavailable still secured" secured 0 $conf --domain woodgrovebank.com "$pki/nocrl-chain.pem"
+case "$(json_get 'j["reason"]')" in
+*soft*) ok "revocation=soft says so in the reason" ;;
+*) not_ok "soft reason: $(json_get 'j["reason"]')" ;;
+esac
+expect "revocation=soft: revoked is still revoked" revoked 1 $conf --domain woodgrovebank.com "$pki/revoked-chain.pem"
+before=$(log_lines)
+expect "revocation=none: revoked leaf not checked" secured 0 $conf --domain sales.tailspin.com "$pki/tailspin-chain.pem"
+[ "$(log_lines)" = "$before" ] && ok "revocation=none fetches nothing" || not_ok "revocation=none fetched a CRL"
+expect "--ca replaces CAFile" untrusted 1 $conf --ca "$pki/unknown-root.pem" --domain woodgrovebank.com "$pki/exact-chain.pem"
+
+# --- CRL faults (global server mode; a fresh cache for each run) ---
+fault() {
+	local mode=$1 verdict=$2 status=$3 outcome=$4
+	set_mode "$mode"
+	expect "CRL server $mode" "$verdict" "$status" $wgb "$pki/exact-chain.pem"
+	set_mode ok
+	if [ -n "$outcome" ]; then
+		local o
+		o=$(json_get '" | ".join(c["outcome"] for c in j["crls"] if c["source"].endswith("/inter.crl"))')
+		if printf '%s' "$o" | grep -Eiq "$outcome"; then
+			ok "CRL server $mode: outcome says \"$o\""
+		else
+			not_ok "CRL server $mode: outcome \"$o\" does not match /$outcome/"
+		fi
+	fi
+}
+fault 404 revocation-unavailable 75 '404'
+fault 500 revocation-unavailable 75 '500'
+fault garbage revocation-unavailable 75 ''
+fault wrongkey revocation-unavailable 75 'signature'
+fault expired revocation-unavailable 75 'expired|nextUpdate'
+fault pem secured 0 ''
+fault redirect secured 0 ''
+
+# --- a server that never answers: bounded by CRLTimeout (3 s) ---
+cat >"$work/timeout.conf" <<EOF
+CAFile $pki/root.pem
+CRLTimeout 3s
+CRLConnectTimeout 2s
+EOF
+set_mode hang
+start=$(date +%s.%N)
+expect "CRL server hangs" revocation-unavailable 75 --config "$work/timeout.conf" --domain woodgrovebank.com "$pki/exact-chain.pem"
+end=$(date +%s.%N)
+set_mode ok
+elapsed=$(python3 -c "print(round($end - $start, 1))")
+# Two CRLs (inter.crl, root.crl) may each wait the full timeout.
+if python3 -c "import sys; sys.exit(0 if $end - $start < 2 * 3 + 3 else 1)"; then
+	ok "hanging CRL server: answer after ${elapsed}s (timeout 3s per fetch)"
+else
+	not_ok "hanging CRL server: took ${elapsed}s"
+fi
+run_verify $wgb "$pki/exact-chain.pem"
+[ "$rc" = 0 ] && ok "server back to normal: secured" || not_ok "after hang: exit $rc"
+
+# --- --at ---
+expect "expired leaf as of 2021-06-01 (before the CRLs existed)" revocation-unavailable 75 $wgb --at 2021-06-01 "$pki/expired-chain.pem"
+run_verify $wgb --at 2021-06-01 "$pki/expired-chain.pem"
+[ "$(json_get 'j["chain_verified"]')" = True ] && ok "--at: the expired chain verifies as of 2021" || not_ok "--at: chain not verified"
+expect "good leaf as of 2021 (not yet valid)" untrusted 1 $wgb --at 2021-06-01 "$pki/exact-chain.pem"
+
+# --- JSON shape ---
+run_verify $wgb "$pki/exact-chain.pem"
+if python3 - "$work/out.json" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+for k in ("verdict", "domain", "reason", "matched_name", "chain", "crls"):
+    assert k in j, k
+assert j["domain"] == "woodgrovebank.com"
+assert j["verdict"] == "secured"
+assert isinstance(j["chain"], list) and len(j["chain"]) == 3
+c = j["chain"][0]
+for k in ("subject", "issuer", "serial", "thumbprint", "fingerprint", "alt_names", "not_before", "not_after"):
+    assert k in c, k
+assert len(c["thumbprint"]) == 40 and len(c["fingerprint"]) == 95
+assert isinstance(j["crls"], list) and len(j["crls"]) >= 1
+for r in j["crls"]:
+    for k in ("source", "origin", "this_update", "next_update", "outcome"):
+        assert k in r, k
+EOF
+then
+	ok "--json has verdict, domain, reason, matched_name, chain and crls"
+else
+	not_ok "--json shape"
+fi
+fp=$(openssl x509 -in "$pki/exact.pem" -noout -fingerprint -sha256 | cut -d= -f2)
+[ "$(json_get 'j["chain"][0]["fingerprint"]')" = "$fp" ] && ok "JSON fingerprint equals openssl's" || not_ok "fingerprint differs"
+
+# --- the report for a person ---
+out=$("$ctl" verify $wgb --cache-dir "$work/cache-human" "$pki/revoked-chain.pem" || true)
+for want in "Subject:" "Issuer:" "Serial:" "Thumbprint:" "Fingerprint:" "Alt names:" "Valid:" "Name match:" "inter.crl" "Verdict: revoked" "Reason:"; do
+	case "$out" in
+	*"$want"*) ;;
+	*) not_ok "human report lacks \"$want\""; continue ;;
+	esac
+done
+ok "human report shows the chain, the name, the CRLs and the verdict"
+
+# --- usage and configuration errors ---
+usage() {
+	local what=$1
+	shift
+	local st=0
+	"$ctl" verify "$@" >/dev/null 2>"$work/err" || st=$?
+	[ "$st" = 64 ] && ok "usage error ($what): exit 64" || not_ok "usage error ($what): exit $st"
+}
+usage "no arguments"
+usage "unknown option" --bogus --domain x "$pki/exact.pem"
+usage "missing --domain" "$pki/exact.pem"
+usage "missing CERTFILE" --domain woodgrovebank.com
+usage "two CERTFILEs" --domain woodgrovebank.com "$pki/exact.pem" "$pki/onedeep.pem"
+usage "bad --at" --domain woodgrovebank.com --at yesterday "$pki/exact.pem"
+usage "unreadable CERTFILE" --domain woodgrovebank.com "$work/nonexistent.pem"
+usage "CERTFILE not a certificate" --domain woodgrovebank.com "$pki/exact.key"
+usage "--ca without value" --domain woodgrovebank.com --ca
+
+config_error() {
+	local what=$1
+	shift
+	local st=0
+	"$ctl" verify --domain woodgrovebank.com --cache-dir "$work/cache-cfg" "$@" "$pki/exact-chain.pem" >/dev/null 2>"$work/err" || st=$?
+	if [ "$st" = 78 ]; then
+		ok "configuration error ($what): exit 78: $(head -c 120 "$work/err")"
+	else
+		not_ok "configuration error ($what): exit $st"
+	fi
+}
+printf 'CAFile %s\nNoSuchKey yes\n' "$pki/root.pem" >"$work/bad.conf"
+config_error "unknown key" --config "$work/bad.conf"
+grep -q "bad.conf:2" "$work/err" && ok "the error names file and line" || not_ok "error text: $(cat "$work/err")"
+config_error "missing config file" --config "$work/none.conf"
+config_error "unreadable --ca" --ca "$work/none.pem"
+config_error "--crl that is not a CRL" --ca "$pki/root.pem" --crl "$pki/exact.pem"
+
+if [ "$failures" -ne 0 ]; then
+	echo "$failures assertion(s) failed"
+	exit 1
+fi
