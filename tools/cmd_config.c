@@ -54,6 +54,21 @@ static const char *level_name(int level)
 	return "?";
 }
 
+static const char *facility_name(int facility)
+{
+	static const struct { int value; const char *name; } names[] = {
+		{ LOG_MAIL, "mail" }, { LOG_DAEMON, "daemon" }, { LOG_USER, "user" },
+		{ LOG_LOCAL0, "local0" }, { LOG_LOCAL1, "local1" },
+		{ LOG_LOCAL2, "local2" }, { LOG_LOCAL3, "local3" },
+		{ LOG_LOCAL4, "local4" }, { LOG_LOCAL5, "local5" },
+		{ LOG_LOCAL6, "local6" }, { LOG_LOCAL7, "local7" },
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].value == facility)
+			return names[i].name;
+	return "?";
+}
+
 static const char *on_off(const char *s)
 {
 	return s != NULL ? s : "off";
@@ -147,8 +162,9 @@ static void print_summary(const struct ds_config *c)
 	printf("  %-22s %s\n", "StateDir", c->state_dir);
 	printf("  %-22s %s\n", "PidFile", c->pid_file ? c->pid_file : "none");
 	printf("  %-22s %s\n", "UserID", c->user ? c->user : "(stay as started)");
-	printf("  %-22s syslog %s, level %s\n", "logging",
-	    c->syslog ? "yes" : "no", level_name(c->log_level));
+	printf("  %-22s syslog %s, facility %s, level %s\n", "logging",
+	    c->syslog ? "yes" : "no", facility_name(c->syslog_facility),
+	    level_name(c->log_level));
 }
 
 int cmd_check_config(int argc, char **argv)
