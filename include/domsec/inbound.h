@@ -24,6 +24,9 @@ struct ds_inbound;
 struct ds_inbound *ds_inbound_new(const struct ds_config *cfg,
     struct ds_engine *engine, char *err, size_t errlen);
 void ds_inbound_free(struct ds_inbound *in);
+/* (Added.)  The certificate acquisition (pinned index, discovery cache)
+ * behind this core, see domsec/acquire.h. */
+struct ds_acquire *ds_inbound_acquire(struct ds_inbound *in);
 
 struct ds_decision {
 	int is_partner;           /* 0: not a listed receive partner (accept) */

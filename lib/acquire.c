@@ -1,0 +1,620 @@
+/*
+ * acquire.c - finds the full certificate chain for the fingerprint an MTA
+ * reported: pinned partner certificates (a sorted index by leaf SHA-256),
+ * then discovery by STARTTLS probes with a cache of positive and negative
+ * results.  See include/domsec/acquire.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "domsec/acquire.h"
+#include "domsec/cidr.h"
+#include "domsec/log.h"
+#include "domsec/probe.h"
+
+#define DISCOVERY_CACHE_MAX 4096
+#define DISCOVERY_MAX_PROBES 8
+
+struct pinned {
+	unsigned char fp[DS_FP_SHA256_LEN];
+	STACK_OF(X509) *chain;
+	char *file;
+};
+
+struct disc_entry {
+	struct disc_entry *next;
+	unsigned char fp[DS_FP_SHA256_LEN];
+	char domain[256];
+	time_t expires;
+	int busy;                    /* a discovery for this key is running */
+	STACK_OF(X509) *chain;       /* NULL: negative result */
+	char origin[300];
+	char detail[768];
+};
+
+struct ds_acquire {
+	const struct ds_config *cfg;
+	struct pinned *pins;
+	size_t n_pins;
+
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	struct disc_entry *cache;
+	size_t n_cache;
+	struct ds_resolver resolver;
+	int have_resolver;
+	atomic_ulong probes;
+};
+
+static void fmt_trunc(char *dst, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fmt_trunc(char *dst, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, len, fmt, ap);
+	va_end(ap);
+}
+
+static STACK_OF(X509) *chain_copy(STACK_OF(X509) *src)
+{
+	STACK_OF(X509) *out = sk_X509_new_null();
+
+	if (out == NULL)
+		return NULL;
+	for (int i = 0; i < sk_X509_num(src); i++) {
+		X509 *x = sk_X509_value(src, i);
+		if (X509_up_ref(x) != 1 || sk_X509_push(out, x) <= 0) {
+			sk_X509_pop_free(out, X509_free);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* ---- pinned certificates ---- */
+
+static int add_pin_file(struct ds_acquire *a, const char *path, int strict,
+    char *err, size_t errlen)
+{
+	char lerr[512];
+	unsigned char fp[DS_FP_SHA256_LEN];
+	STACK_OF(X509) *chain = ds_load_pem_certs(path, lerr, sizeof lerr);
+
+	if (chain == NULL) {
+		if (strict) {
+			fmt_trunc(err, errlen, "pinned certificate: %s", lerr);
+			return -1;
+		}
+		ds_log(LOG_WARNING, "pinned certificates: skipping %s", lerr);
+		return 0;
+	}
+	if (ds_cert_fingerprint(sk_X509_value(chain, 0), fp) != 0) {
+		sk_X509_pop_free(chain, X509_free);
+		fmt_trunc(err, errlen, "%s: cannot compute the certificate "
+		    "fingerprint", path);
+		return -1;
+	}
+	for (size_t i = 0; i < a->n_pins; i++) {
+		if (memcmp(a->pins[i].fp, fp, sizeof fp) == 0) {
+			/* Same leaf twice: the first file wins. */
+			sk_X509_pop_free(chain, X509_free);
+			return 0;
+		}
+	}
+	struct pinned *nv = realloc(a->pins, (a->n_pins + 1) * sizeof *nv);
+	char *file = strdup(path);
+	if (nv == NULL || file == NULL) {
+		if (nv != NULL)
+			a->pins = nv;
+		free(file);
+		sk_X509_pop_free(chain, X509_free);
+		fmt_trunc(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	a->pins = nv;
+	memcpy(a->pins[a->n_pins].fp, fp, sizeof fp);
+	a->pins[a->n_pins].chain = chain;
+	a->pins[a->n_pins].file = file;
+	a->n_pins++;
+	return 0;
+}
+
+static int name_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int add_pin_dir(struct ds_acquire *a, const char *dir, char *err,
+    size_t errlen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (d == NULL) {
+		fmt_trunc(err, errlen, "PinnedCertDir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char **nv = realloc(names, (n + 1) * sizeof *nv);
+		if (nv == NULL) {
+			rc = -1;
+			break;
+		}
+		names = nv;
+		names[n] = strdup(de->d_name);
+		if (names[n] == NULL) {
+			rc = -1;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (rc != 0)
+		fmt_trunc(err, errlen, "PinnedCertDir %s: out of memory", dir);
+	if (n > 0)
+		qsort(names, n, sizeof *names, name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char path[4096];
+		struct stat st;
+		if (rc == 0) {
+			fmt_trunc(path, sizeof path, "%s/%s", dir, names[i]);
+			if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+				rc = add_pin_file(a, path, 0, err, errlen);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static int pin_cmp(const void *x, const void *y)
+{
+	return memcmp(((const struct pinned *)x)->fp, ((const struct pinned *)y)->fp,
+	    DS_FP_SHA256_LEN);
+}
+
+struct ds_acquire *ds_acquire_new(const struct ds_config *cfg, char *err,
+    size_t errlen)
+{
+	struct ds_acquire *a = calloc(1, sizeof *a);
+
+	if (a == NULL) {
+		fmt_trunc(err, errlen, "certificate acquisition: out of memory");
+		return NULL;
+	}
+	a->cfg = cfg;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->done, NULL);
+	if (cfg->pinned_cert_dir != NULL && cfg->pinned_cert_dir[0] != '\0' &&
+	    add_pin_dir(a, cfg->pinned_cert_dir, err, errlen) != 0) {
+		ds_acquire_free(a);
+		return NULL;
+	}
+	for (size_t p = 0; p < cfg->partners.n; p++) {
+		const struct ds_partner *pt = &cfg->partners.v[p];
+		for (size_t i = 0; i < pt->pin_files.n; i++) {
+			if (add_pin_file(a, pt->pin_files.v[i], 1, err, errlen) != 0) {
+				ds_acquire_free(a);
+				return NULL;
+			}
+		}
+	}
+	if (a->n_pins > 1)
+		qsort(a->pins, a->n_pins, sizeof *a->pins, pin_cmp);
+	return a;
+}
+
+static void entry_free(struct disc_entry *e)
+{
+	if (e->chain != NULL)
+		sk_X509_pop_free(e->chain, X509_free);
+	free(e);
+}
+
+void ds_acquire_free(struct ds_acquire *a)
+{
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < a->n_pins; i++) {
+		sk_X509_pop_free(a->pins[i].chain, X509_free);
+		free(a->pins[i].file);
+	}
+	free(a->pins);
+	for (struct disc_entry *e = a->cache, *next; e != NULL; e = next) {
+		next = e->next;
+		entry_free(e);
+	}
+	pthread_cond_destroy(&a->done);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
+
+size_t ds_acquire_pinned_count(const struct ds_acquire *a)
+{
+	return a->n_pins;
+}
+
+STACK_OF(X509) *ds_acquire_pinned(const struct ds_acquire *a,
+    const unsigned char fp[DS_FP_SHA256_LEN], char *file, size_t filelen)
+{
+	struct pinned key;
+	const struct pinned *hit;
+
+	if (a->n_pins == 0)
+		return NULL;
+	memcpy(key.fp, fp, DS_FP_SHA256_LEN);
+	hit = bsearch(&key, a->pins, a->n_pins, sizeof *a->pins, pin_cmp);
+	if (hit == NULL)
+		return NULL;
+	if (file != NULL && filelen > 0)
+		fmt_trunc(file, filelen, "%s", hit->file);
+	return chain_copy(hit->chain);
+}
+
+/* ---- discovery ---- */
+
+void ds_acquire_set_resolver(struct ds_acquire *a, const struct ds_resolver *r)
+{
+	pthread_mutex_lock(&a->lock);
+	if (r != NULL) {
+		a->resolver = *r;
+		a->have_resolver = 1;
+	} else {
+		a->have_resolver = 0;
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
+unsigned long ds_acquire_probe_count(const struct ds_acquire *a)
+{
+	return atomic_load(&((struct ds_acquire *)a)->probes);
+}
+
+void ds_acquire_flush_cache(struct ds_acquire *a)
+{
+	pthread_mutex_lock(&a->lock);
+	struct disc_entry **pp = &a->cache;
+	while (*pp != NULL) {
+		if ((*pp)->busy) {
+			pp = &(*pp)->next;
+			continue;
+		}
+		struct disc_entry *dead = *pp;
+		*pp = dead->next;
+		entry_free(dead);
+		a->n_cache--;
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
+static struct disc_entry *cache_find(struct ds_acquire *a,
+    const unsigned char *fp, const char *domain)
+{
+	for (struct disc_entry *e = a->cache; e != NULL; e = e->next)
+		if (memcmp(e->fp, fp, DS_FP_SHA256_LEN) == 0 &&
+		    strcasecmp(e->domain, domain) == 0)
+			return e;
+	return NULL;
+}
+
+static void cache_unlink(struct ds_acquire *a, struct disc_entry *victim)
+{
+	for (struct disc_entry **pp = &a->cache; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == victim) {
+			*pp = victim->next;
+			a->n_cache--;
+			return;
+		}
+	}
+}
+
+/* Drops expired entries, then the one expiring first, until there is room.
+ * Lock held; busy entries are never dropped. */
+static void cache_make_room(struct ds_acquire *a, time_t now)
+{
+	struct disc_entry **pp = &a->cache;
+
+	while (*pp != NULL) {
+		if (!(*pp)->busy && (*pp)->expires <= now) {
+			struct disc_entry *dead = *pp;
+			*pp = dead->next;
+			entry_free(dead);
+			a->n_cache--;
+			continue;
+		}
+		pp = &(*pp)->next;
+	}
+	while (a->n_cache >= DISCOVERY_CACHE_MAX) {
+		struct disc_entry *first = NULL;
+		for (struct disc_entry *e = a->cache; e != NULL; e = e->next)
+			if (!e->busy && (first == NULL || e->expires < first->expires))
+				first = e;
+		if (first == NULL)
+			return;
+		cache_unlink(a, first);
+		entry_free(first);
+	}
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+struct discovery {
+	struct ds_acquire *a;
+	const unsigned char *fp;
+	const char *domain;
+	long deadline_ms;
+	char tried[DISCOVERY_MAX_PROBES][DS_ADDR_TEXT_LEN];
+	size_t n_tried;
+	char detail[768];
+	size_t detail_len;
+	STACK_OF(X509) *chain;
+	char origin[300];
+};
+
+static void note(struct discovery *d, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (d->detail_len + n + 3 >= sizeof d->detail)
+		return;
+	if (d->detail_len > 0) {
+		memcpy(d->detail + d->detail_len, "; ", 2);
+		d->detail_len += 2;
+	}
+	memcpy(d->detail + d->detail_len, text, n + 1);
+	d->detail_len += n;
+}
+
+/* Probes one address; returns 1 when it presented the wanted certificate. */
+static int try_address(struct discovery *d, const char *addr, const char *host)
+{
+	const struct ds_config *cfg = d->a->cfg;
+	struct ds_probe_result res;
+	unsigned char got[DS_FP_SHA256_LEN] = { 0 };
+	char canon[DS_ADDR_TEXT_LEN], text[400];
+	long left = d->deadline_ms - now_ms();
+	long timeout = cfg->probe_timeout_ms > 0 ? cfg->probe_timeout_ms : 10000;
+
+	ds_addr_canonical(addr, canon, sizeof canon);
+	for (size_t i = 0; i < d->n_tried; i++)
+		if (strcmp(d->tried[i], canon) == 0)
+			return 0;
+	if (d->n_tried >= DISCOVERY_MAX_PROBES || left < 100)
+		return 0;
+	fmt_trunc(d->tried[d->n_tried++], DS_ADDR_TEXT_LEN, "%s", canon);
+	if (timeout > left)
+		timeout = left;
+	atomic_fetch_add(&d->a->probes, 1);
+	if (ds_probe_starttls(canon, cfg->probe_port > 0 ? cfg->probe_port : 25,
+	    host, cfg->helo_name, timeout, NULL, NULL, &res) != 0) {
+		note(d, res.error);
+		return 0;
+	}
+	if (ds_cert_fingerprint(sk_X509_value(res.chain, 0), got) == 0 &&
+	    memcmp(got, d->fp, DS_FP_SHA256_LEN) == 0) {
+		d->chain = res.chain;
+		res.chain = NULL;
+		if (host != NULL && host[0] != '\0')
+			fmt_trunc(d->origin, sizeof d->origin, "%s [%s] port %d", host,
+			    canon, cfg->probe_port);
+		else
+			fmt_trunc(d->origin, sizeof d->origin, "%s port %d", canon,
+			    cfg->probe_port);
+		ds_probe_result_free(&res);
+		return 1;
+	}
+	char gotfp[DS_FP_TEXT_LEN];
+	ds_fingerprint_format(got, gotfp);
+	fmt_trunc(text, sizeof text, "%s%s%s port %d presented another certificate "
+	    "(fingerprint %s)", host && host[0] ? host : "", host && host[0] ?
+	    " " : "", canon, cfg->probe_port, gotfp);
+	note(d, text);
+	ds_probe_result_free(&res);
+	return 0;
+}
+
+static int discover(struct discovery *d, const char *client_addr)
+{
+	struct ds_resolver r;
+	struct ds_mx_result *mx;
+	long probe_ms = d->a->cfg->probe_timeout_ms > 0 ?
+	    d->a->cfg->probe_timeout_ms : 10000;
+
+	d->deadline_ms = now_ms() + 2 * probe_ms;
+	if (client_addr != NULL && client_addr[0] != '\0') {
+		int fam;
+		unsigned char tmp[16];
+		if (ds_addr_parse(client_addr, &fam, tmp) == 0 &&
+		    try_address(d, client_addr, NULL))
+			return 1;
+	}
+	if (d->deadline_ms - now_ms() < 200) {
+		note(d, "no time left for the MX hosts");
+		return 0;
+	}
+
+	pthread_mutex_lock(&d->a->lock);
+	if (d->a->have_resolver) {
+		r = d->a->resolver;
+	} else {
+		memset(&r, 0, sizeof r);
+		r.tries = 1;
+		r.timeout_s = (int)(probe_ms / 2000);
+		if (r.timeout_s < 1)
+			r.timeout_s = 1;
+		if (r.timeout_s > 5)
+			r.timeout_s = 5;
+	}
+	pthread_mutex_unlock(&d->a->lock);
+
+	mx = calloc(1, sizeof *mx);
+	if (mx == NULL) {
+		note(d, "out of memory");
+		return 0;
+	}
+	ds_mx_lookup(d->domain, &r, mx);
+	if (mx->status != DS_MX_OK && mx->n_hosts == 0) {
+		char text[600];
+		fmt_trunc(text, sizeof text, "MX lookup for %s: %s", d->domain,
+		    mx->error[0] ? mx->error : ds_mx_status_name(mx->status));
+		note(d, text);
+	}
+	for (size_t h = 0; h < mx->n_hosts; h++) {
+		const struct ds_mx_host *host = &mx->hosts[h];
+		if (host->n_addrs == 0 && host->addr_error[0] != '\0')
+			note(d, host->addr_error);
+		for (size_t i = 0; i < host->n_addrs; i++) {
+			if (try_address(d, host->addrs[i], host->name)) {
+				free(mx);
+				return 1;
+			}
+		}
+	}
+	free(mx);
+	return 0;
+}
+
+static int find_discovered(struct ds_acquire *a,
+    const unsigned char fp[DS_FP_SHA256_LEN], const char *domain,
+    const char *client_addr, struct ds_acquire_result *res)
+{
+	const struct ds_config *cfg = a->cfg;
+	struct disc_entry *e;
+	struct discovery d;
+	char fptext[DS_FP_TEXT_LEN];
+
+	pthread_mutex_lock(&a->lock);
+	for (;;) {
+		e = cache_find(a, fp, domain);
+		if (e == NULL)
+			break;
+		if (e->busy) {
+			pthread_cond_wait(&a->done, &a->lock);
+			continue;
+		}
+		if (e->expires > time(NULL)) {
+			res->cached = 1;
+			if (e->chain != NULL) {
+				res->chain = chain_copy(e->chain);
+				fmt_trunc(res->source, sizeof res->source, "discovered");
+				fmt_trunc(res->origin, sizeof res->origin, "%s", e->origin);
+			} else {
+				fmt_trunc(res->detail, sizeof res->detail, "%s (cached)",
+				    e->detail);
+			}
+			pthread_mutex_unlock(&a->lock);
+			return res->chain != NULL ? 0 : -1;
+		}
+		cache_unlink(a, e);               /* expired */
+		entry_free(e);
+		break;
+	}
+	if (a->n_cache >= DISCOVERY_CACHE_MAX)
+		cache_make_room(a, time(NULL));
+	e = calloc(1, sizeof *e);
+	if (e == NULL) {
+		pthread_mutex_unlock(&a->lock);
+		fmt_trunc(res->detail, sizeof res->detail, "out of memory");
+		return -1;
+	}
+	memcpy(e->fp, fp, DS_FP_SHA256_LEN);
+	fmt_trunc(e->domain, sizeof e->domain, "%s", domain);
+	e->busy = 1;
+	e->next = a->cache;
+	a->cache = e;
+	a->n_cache++;
+	pthread_mutex_unlock(&a->lock);
+
+	/* The probes run without the lock; others wanting this key wait. */
+	memset(&d, 0, sizeof d);
+	d.a = a;
+	d.fp = fp;
+	d.domain = domain;
+	int found = discover(&d, client_addr);
+	ds_fingerprint_format(fp, fptext);
+	if (found) {
+		ds_log(LOG_INFO, "discovery: certificate %s for %s found at %s",
+		    fptext, domain, d.origin);
+	} else {
+		char detail[sizeof d.detail];
+		fmt_trunc(detail, sizeof detail, "%s", d.detail);
+		fmt_trunc(d.detail, sizeof d.detail, "discovery found no certificate "
+		    "with fingerprint %s for %s: %s", fptext, domain,
+		    detail[0] ? detail : "nothing to probe");
+		ds_log(LOG_INFO, "%s", d.detail);
+	}
+
+	pthread_mutex_lock(&a->lock);
+	e->busy = 0;
+	e->chain = d.chain;
+	fmt_trunc(e->origin, sizeof e->origin, "%s", d.origin);
+	fmt_trunc(e->detail, sizeof e->detail, "%s", d.detail);
+	e->expires = time(NULL) + (found ? cfg->discovery_ttl_s :
+	    cfg->discovery_negative_ttl_s);
+	if (found) {
+		res->chain = chain_copy(e->chain);
+		fmt_trunc(res->source, sizeof res->source, "discovered");
+		fmt_trunc(res->origin, sizeof res->origin, "%s", e->origin);
+	} else {
+		fmt_trunc(res->detail, sizeof res->detail, "%s", e->detail);
+	}
+	pthread_cond_broadcast(&a->done);
+	pthread_mutex_unlock(&a->lock);
+	return res->chain != NULL ? 0 : -1;
+}
+
+int ds_acquire_find(struct ds_acquire *a,
+    const unsigned char fp[DS_FP_SHA256_LEN], const char *domain,
+    const char *client_addr, struct ds_acquire_result *res)
+{
+	char file[300];
+
+	memset(res, 0, sizeof *res);
+	res->chain = ds_acquire_pinned(a, fp, file, sizeof file);
+	if (res->chain != NULL) {
+		fmt_trunc(res->source, sizeof res->source, "pinned");
+		fmt_trunc(res->origin, sizeof res->origin, "%s", file);
+		return 0;
+	}
+	if (!a->cfg->discovery) {
+		fmt_trunc(res->detail, sizeof res->detail, "not pinned, and "
+		    "discovery is off (Discovery no)");
+		return -1;
+	}
+	if (domain == NULL || domain[0] == '\0') {
+		fmt_trunc(res->detail, sizeof res->detail, "not pinned, and no "
+		    "partner domain to discover it for");
+		return -1;
+	}
+	return find_discovered(a, fp, domain, client_addr, res);
+}
+
+void ds_acquire_result_free(struct ds_acquire_result *res)
+{
+	if (res != NULL && res->chain != NULL) {
+		sk_X509_pop_free(res->chain, X509_free);
+		res->chain = NULL;
+	}
+}
