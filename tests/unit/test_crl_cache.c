@@ -1,0 +1,491 @@
+/*
+ * test_crl_cache.c - unit tests for the CRL store and ds_crl_check_chain()
+ * against the real tests/crlserver.py and the test PKI (tests/pki/mkpki.sh):
+ * good, revoked leaf, revoked intermediate, 404; every fault mode of the
+ * server; memory cache without network; disk persistence (0600, cold start,
+ * no refetch); conditional GET (304); a bad fetch keeps the good copy;
+ * backoff then recovery; single-flight across threads; size cap; protocol
+ * allow-list; configured CRL files; ds_crl_store_refresh_due().
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "domsec/crl.h"
+#include "domsec/crl_internal.h"
+#include "pki_fixture.h"
+#include "test_crl_util.h"
+
+static int setup(void **state)
+{
+	char cmd[1024];
+	(void)state;
+	if (srv_start() != 0)
+		return -1;
+	if (pki_build(srv_url("")) != 0)
+		return -1;
+	/* the server serves srv_dir/www: point it at the PKI's CRLs */
+	snprintf(cmd, sizeof cmd, "%s/crl", pki_dir);
+	if (symlink(cmd, srv_file("www")) != 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	srv_stop();
+	pki_remove();
+	return 0;
+}
+
+static struct ds_crl_opts test_opts(const char *cache_dir)
+{
+	struct ds_crl_opts o = {
+		.cache_dir = cache_dir,
+		.connect_timeout_ms = 1000,
+		.timeout_ms = 1500,
+		.max_size = 1024 * 1024,
+		.proxy = NULL,
+		.max_redirects = 3,
+		.grace_s = 0,
+		.refresh_before_s = 3600,
+		.retry_backoff_s = 1,
+	};
+	return o;
+}
+
+static struct ds_crl_store *store(const char *cache_dir)
+{
+	char err[256] = "";
+	struct ds_crl_opts o = test_opts(cache_dir);
+	struct ds_crl_store *s = ds_crl_store_new(&o, err, sizeof err);
+	if (s == NULL)
+		fail_msg("ds_crl_store_new: %s", err);
+	return s;
+}
+
+/* chain: leaf, its issuer, root (the verified chain, anchor last) */
+static STACK_OF(X509) *chain(const char *leaf, const char *issuer)
+{
+	STACK_OF(X509) *sk = chain_of(pki_path(leaf), pki_path(issuer),
+	    strcmp(issuer, "root.pem") ? pki_path("root.pem") : NULL);
+	assert_non_null(sk);
+	return sk;
+}
+
+static enum ds_rev_status check(struct ds_crl_store *s, const char *leaf,
+    const char *issuer, struct ds_rev_result *res)
+{
+	STACK_OF(X509) *sk = chain(leaf, issuer);
+	assert_int_equal(ds_crl_check_chain(s, sk, 0, res), 0);
+	sk_X509_pop_free(sk, X509_free);
+	return res->status;
+}
+
+static void test_good_revoked_unavailable(void **state)
+{
+	struct ds_crl_store *s = store(NULL);
+	struct ds_rev_result res;
+
+	(void)state;
+	srv_mode("ok");
+	srv_log_clear();
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res), DS_REV_GOOD);
+	assert_int_equal(res.n_reports, 2);
+	assert_string_equal(res.reports[0].origin, "fetched");
+	assert_string_equal(res.reports[0].outcome, "good");
+	assert_int_equal(res.reports[0].depth, 0);
+	assert_non_null(strstr(res.reports[0].source, "/inter.crl"));
+	assert_non_null(strstr(res.reports[0].issuer, "domsec Test Issuing CA"));
+	assert_true(res.reports[0].this_update > 0);
+	assert_int_equal(res.reports[1].depth, 1);
+	assert_non_null(strstr(res.reports[1].source, "/root.crl"));
+
+	/* second time: memory, no network */
+	assert_int_equal(check(s, "onedeep.pem", "inter.pem", &res), DS_REV_GOOD);
+	assert_string_equal(res.reports[0].origin, "cached");
+	assert_int_equal(srv_count("GET /inter.crl"), 1);
+	assert_int_equal(srv_count("GET /root.crl"), 1);
+
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	assert_int_equal(res.revoked_depth, 0);
+	assert_true(strlen(res.revoked_serial) > 0);
+	assert_non_null(strstr(res.reason, res.revoked_serial));
+	assert_non_null(strstr(res.reason, "/inter.crl"));
+	assert_non_null(strstr(res.reports[0].outcome, "revoked serial"));
+
+	assert_int_equal(check(s, "revokedinter.pem", "inter2.pem", &res),
+	    DS_REV_REVOKED);
+	assert_int_equal(res.revoked_depth, 1);
+
+	assert_int_equal(check(s, "nocrl.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	assert_non_null(strstr(res.reason, "/missing/inter.crl"));
+	assert_non_null(strstr(res.reason, "HTTP 404"));
+	ds_crl_store_free(s);
+}
+
+/* A fresh memory store per fault mode: the verdict and the words. */
+static void expect_mode(const char *mode, enum ds_rev_status want,
+    const char *words)
+{
+	struct ds_crl_store *s = store(NULL);
+	struct ds_rev_result res;
+
+	assert_int_equal(srv_mode(mode), 0);
+	check(s, "exact.pem", "inter.pem", &res);
+	srv_mode("ok");
+	if (res.status != want || (words && strstr(res.reason, words) == NULL &&
+	    strstr(res.reports[0].outcome, words) == NULL))
+		fail_msg("mode %s: status %d, reason '%s', outcome '%s'", mode,
+		    res.status, res.reason, res.reports[0].outcome);
+	ds_crl_store_free(s);
+}
+
+static void test_fault_modes(void **state)
+{
+	double t0;
+	(void)state;
+	expect_mode("pem", DS_REV_GOOD, NULL);
+	expect_mode("redirect", DS_REV_GOOD, NULL);
+	expect_mode("404", DS_REV_UNAVAILABLE, "HTTP 404");
+	expect_mode("500", DS_REV_UNAVAILABLE, "HTTP 500");
+	expect_mode("garbage", DS_REV_UNAVAILABLE, "not a CRL (garbage)");
+	expect_mode("wrongkey", DS_REV_UNAVAILABLE,
+	    "signature does not verify with issuer CN=domsec Test Issuing CA");
+	expect_mode("expired", DS_REV_UNAVAILABLE, "expired: nextUpdate");
+	t0 = now_s();
+	expect_mode("hang", DS_REV_UNAVAILABLE, "timed out");
+	/* two URLs (inter.crl, root.crl), each bounded by the 1.5 s total */
+	assert_true(now_s() - t0 < 4.0);
+}
+
+static int mode_of(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
+}
+
+static void test_disk_cache(void **state)
+{
+	char dir[300], path[512], stem[65];
+	struct ds_crl_store *s;
+	struct ds_rev_result res;
+
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/cache", srv_dir);
+	srv_mode("ok");
+	srv_log_clear();
+	s = store(dir);
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res), DS_REV_GOOD);
+	ds_crl_store_free(s);
+
+	ds_crl_cache_stem(srv_url("/inter.crl"), stem);
+	snprintf(path, sizeof path, "%s/%s.crl", dir, stem);
+	assert_int_equal(mode_of(path), 0600);
+	snprintf(path, sizeof path, "%s/%s.meta", dir, stem);
+	assert_int_equal(mode_of(path), 0600);
+	assert_int_equal(mode_of(dir), 0700);
+
+	/* cold start: from disk, no request */
+	s = store(dir);
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	assert_string_equal(res.reports[0].origin, "disk");
+	assert_int_equal(srv_count("GET /inter.crl"), 1);
+
+	/* conditional GET: forced refresh answers 304 */
+	struct ds_crl_report rep;
+	assert_int_equal(ds_crl_store_refresh_url(s, srv_url("/inter.crl"), &rep), 0);
+	assert_string_equal(rep.origin, "not-modified");
+	assert_int_equal(srv_count("GET /inter.crl 304"), 1);
+
+	/* a bad answer never replaces the good copy */
+	srv_mode("garbage");
+	assert_int_equal(ds_crl_store_refresh_url(s, srv_url("/inter.crl"), &rep), -1);
+	assert_non_null(strstr(rep.outcome, "not a CRL"));
+	srv_mode("wrongkey");
+	sleep(1);     /* past the 1 s backoff is not needed: refresh_url forces */
+	assert_int_equal(ds_crl_store_refresh_url(s, srv_url("/inter.crl"), &rep), -1);
+	assert_non_null(strstr(rep.outcome, "signature does not verify"));
+	srv_mode("ok");
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res), DS_REV_GOOD);
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res), DS_REV_REVOKED);
+	ds_crl_store_free(s);
+
+	/* and on disk the good copy is still there for the next start */
+	srv_mode("500");
+	s = store(dir);
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res), DS_REV_GOOD);
+	assert_string_equal(res.reports[0].origin, "disk");
+	ds_crl_store_free(s);
+	srv_mode("ok");
+
+	/* no temporary files left behind */
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int files = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+		    strcmp(de->d_name, "..") == 0))
+			continue;
+		assert_true(de->d_name[0] != '.');
+		files++;
+	}
+	closedir(d);
+	assert_int_equal(files, 4);     /* inter.crl and root.crl: .crl + .meta */
+}
+
+static void test_backoff_then_recovery(void **state)
+{
+	struct ds_crl_store *s = store(NULL);
+	struct ds_rev_result res;
+
+	(void)state;
+	srv_mode("500");
+	srv_log_clear();
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	assert_non_null(strstr(res.reason, "not retried before"));
+	assert_int_equal(srv_count("GET /inter.crl"), 1);     /* not hammered */
+	srv_mode("ok");
+	sleep(2);                                   /* backoff 1 s */
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res), DS_REV_GOOD);
+	assert_int_equal(srv_count("GET /inter.crl"), 2);
+	ds_crl_store_free(s);
+}
+
+struct thread_arg {
+	struct ds_crl_store *s;
+	STACK_OF(X509) *chain;     /* loaded before the threads start */
+	enum ds_rev_status st;
+	char reason[512];
+};
+
+static void *checker(void *p)
+{
+	struct thread_arg *a = p;
+	struct ds_rev_result res;
+	ds_crl_check_chain(a->s, a->chain, 0, &res);
+	a->st = res.status;
+	memcpy(a->reason, res.reason, sizeof a->reason);
+	return NULL;
+}
+
+static void test_single_flight(void **state)
+{
+	enum { N = 8 };
+	struct ds_crl_store *s = store(NULL);
+	pthread_t th[N];
+	struct thread_arg args[N];
+	struct ds_crl_opts o = test_opts(NULL);
+	char err[256];
+
+	(void)state;
+	ds_crl_store_free(s);
+	o.timeout_ms = 5000;           /* slow mode answers after 2 s */
+	s = ds_crl_store_new(&o, err, sizeof err);
+	assert_non_null(s);
+	srv_mode("slow");
+	srv_log_clear();
+	for (int i = 0; i < N; i++) {
+		args[i].s = s;
+		args[i].chain = chain("exact.pem", "inter.pem");
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_create(&th[i], NULL, checker, &args[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		sk_X509_pop_free(args[i].chain, X509_free);
+		if (args[i].st != DS_REV_GOOD)
+			fail_msg("thread %d: %s", i, args[i].reason);
+	}
+	srv_mode("ok");
+	assert_int_equal(srv_count("GET /inter.crl"), 1);
+	assert_int_equal(srv_count("GET /root.crl"), 1);
+	ds_crl_store_free(s);
+}
+
+static void test_size_cap_and_protocols(void **state)
+{
+	struct ds_crl_opts o = test_opts(NULL);
+	struct ds_fetch_result r;
+
+	(void)state;
+	srv_mode("ok");
+	o.max_size = 100;              /* inter.crl is bigger */
+	ds_crl_fetch(&o, srv_url("/inter.crl"), NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_FAILED);
+	assert_non_null(strstr(r.error, "size limit"));
+	ds_fetch_result_free(&r);
+	o.max_size = 1024 * 1024;
+	ds_crl_fetch(&o, srv_url("/fault/garbage/x"), NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_OK);
+	assert_int_equal(r.body_len, 4096);
+	ds_fetch_result_free(&r);
+	o.max_size = 4000;             /* garbage is 4096, length known */
+	ds_crl_fetch(&o, srv_url("/fault/garbage/x"), NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_FAILED);
+	assert_non_null(strstr(r.error, "size limit"));
+	ds_fetch_result_free(&r);
+
+	ds_crl_fetch(&o, "file:///etc/passwd", NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_FAILED);
+	assert_non_null(strstr(r.error, "protocol not allowed"));
+	ds_crl_fetch(&o, "gopher://127.0.0.1/", NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_FAILED);
+	assert_non_null(strstr(r.error, "protocol not allowed"));
+
+	/* redirects are bounded */
+	o.max_redirects = 0;
+	ds_crl_fetch(&o, srv_url("/fault/redirect/inter.crl"), NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_FAILED);
+	assert_non_null(strstr(r.error, "HTTP 302"));
+	ds_fetch_result_free(&r);
+
+	/* conditional GET by hand */
+	o.max_redirects = 3;
+	o.max_size = 1024 * 1024;
+	ds_crl_fetch(&o, srv_url("/inter.crl"), NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_OK);
+	assert_true(r.etag[0] != '\0' && r.last_modified[0] != '\0');
+	char etag[256], lm[128];
+	snprintf(etag, sizeof etag, "%s", r.etag);
+	snprintf(lm, sizeof lm, "%s", r.last_modified);
+	ds_fetch_result_free(&r);
+	ds_crl_fetch(&o, srv_url("/inter.crl"), etag, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_NOT_MODIFIED);
+	ds_crl_fetch(&o, srv_url("/inter.crl"), NULL, lm, &r);
+	assert_int_equal(r.status, DS_FETCH_NOT_MODIFIED);
+	ds_crl_fetch(&o, srv_url("/inter.crl"), "\"other\"", NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_OK);
+	ds_fetch_result_free(&r);
+}
+
+static void test_configured_files(void **state)
+{
+	struct ds_crl_store *s = store(NULL);
+	struct ds_rev_result res;
+	char err[256] = "";
+
+	(void)state;
+	/* nocrl's distribution point is a 404; a configured file saves it */
+	srv_mode("ok");
+	assert_int_equal(ds_crl_store_add_file(s, pki_path("crl/inter.pem.crl"),
+	    err, sizeof err), 0);
+	assert_int_equal(check(s, "nocrl.pem", "inter.pem", &res), DS_REV_GOOD);
+	assert_string_equal(res.reports[0].origin, "file");
+	assert_string_equal(res.reports[0].outcome, "good");
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	ds_crl_store_free(s);
+
+	/* a wrongly signed file is not used */
+	s = store(NULL);
+	assert_int_equal(ds_crl_store_add_file(s, pki_path("crl/inter-wrongkey.crl"),
+	    err, sizeof err), 0);
+	assert_int_equal(check(s, "nocrl.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	assert_non_null(strstr(res.reason, "signature does not verify"));
+	ds_crl_store_free(s);
+
+	/* garbage files are refused at load with the file name */
+	s = store(NULL);
+	assert_int_equal(ds_crl_store_add_file(s, pki_path("root.key"), err,
+	    sizeof err), -1);
+	assert_non_null(strstr(err, "root.key"));
+	assert_int_equal(ds_crl_store_add_file(s, "/nonexistent/x.crl", err,
+	    sizeof err), -1);
+	assert_non_null(strstr(err, "/nonexistent/x.crl"));
+	ds_crl_store_free(s);
+}
+
+static void count_entry(const struct ds_crl_report *r, void *arg)
+{
+	(void)r;
+	(*(int *)arg)++;
+}
+
+static void collect_outcome(const struct ds_crl_report *r, void *arg)
+{
+	char *buf = arg;
+	size_t l = strlen(buf);
+	assert_true(r->entries >= 0);
+	snprintf(buf + l, 2048 - l, "%s | ", r->outcome);
+}
+
+static void test_refresh_due_and_foreach(void **state)
+{
+	struct ds_crl_opts o = test_opts(NULL);
+	struct ds_crl_store *s;
+	struct ds_rev_result res;
+	char err[256], dir[300];
+	int n = 0;
+
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/cache-refresh", srv_dir);
+	o.cache_dir = dir;
+	o.refresh_before_s = 10L * 365 * 86400;   /* everything is due */
+	s = ds_crl_store_new(&o, err, sizeof err);
+	assert_non_null(s);
+	srv_mode("ok");
+	check(s, "exact.pem", "inter.pem", &res);
+	assert_int_equal(res.status, DS_REV_GOOD);
+	srv_log_clear();
+	assert_int_equal(ds_crl_store_refresh_due(s), 2);
+	assert_int_equal(srv_count("GET /inter.crl 304"), 1);
+	assert_int_equal(srv_count("GET /root.crl 304"), 1);
+	ds_crl_store_foreach(s, count_entry, &n);
+	assert_int_equal(n, 2);
+	ds_crl_store_free(s);
+
+	/* cold start of another store (e.g. domsecctl): refresh_due finds the
+	 * disk entries and refreshes them with the issuer kept in .meta */
+	o.refresh_before_s = 0;
+	s = ds_crl_store_new(&o, err, sizeof err);
+	assert_int_equal(ds_crl_store_refresh_due(s), 0);    /* none due */
+	n = 0;
+	ds_crl_store_foreach(s, count_entry, &n);
+	assert_int_equal(n, 2);
+	ds_crl_store_free(s);
+	o.refresh_before_s = 10L * 365 * 86400;
+	s = ds_crl_store_new(&o, err, sizeof err);
+	srv_mode("wrongkey");       /* inter: wrong signature; root: 404 */
+	assert_int_equal(ds_crl_store_refresh_due(s), 0);
+	srv_mode("ok");
+	char outcomes[2048] = "";
+	ds_crl_store_foreach(s, collect_outcome, outcomes);
+	assert_non_null(strstr(outcomes, "signature does not verify with issuer"));
+	assert_non_null(strstr(outcomes, "HTTP 404"));
+	ds_crl_store_free(s);
+	/* the good copies survived on disk */
+	s = ds_crl_store_new(&o, err, sizeof err);
+	check(s, "revoked.pem", "inter.pem", &res);
+	assert_int_equal(res.status, DS_REV_REVOKED);
+	ds_crl_store_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_revoked_unavailable),
+		cmocka_unit_test(test_fault_modes),
+		cmocka_unit_test(test_disk_cache),
+		cmocka_unit_test(test_backoff_then_recovery),
+		cmocka_unit_test(test_single_flight),
+		cmocka_unit_test(test_size_cap_and_protocols),
+		cmocka_unit_test(test_configured_files),
+		cmocka_unit_test(test_refresh_due_and_foreach),
+	};
+	return cmocka_run_group_tests_name("crl_cache", tests, setup, teardown);
+}
