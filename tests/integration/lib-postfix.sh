@@ -1,0 +1,464 @@
+# lib-postfix.sh - shared harness for the integration tests and the demo: a
+# private Postfix instance (its own configuration, queue and log under a
+# temporary directory, smtpd on a free loopback port), an smtp-sink that
+# stores every delivered message, the CRL server, a STARTTLS listener for
+# certificate discovery, the test PKI and domsecd.  Everything listens on
+# 127.0.0.1 on ports the kernel chose; it_cleanup (installed as an EXIT
+# trap by it_init) stops whatever was started.
+#
+# This file only defines functions: source it, do not run it.
+#
+#   . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
+#   it_init                  # work dir $IT_DIR, trap
+#   it_crl_start             # CRL server on $IT_CRL_PORT serving $IT_PKI/crl
+#   it_pki_build             # test PKI in $IT_PKI, CDPs point at the CRL server
+#   it_sink_start            # smtp-sink on $IT_SINK_PORT, dumps in $IT_SINK_DIR
+#   it_ports                 # picks $IT_SMTPD_PORT $IT_MILTER_PORT $IT_POLICY_PORT
+#   it_domsecd_config PARTNER_LINES...   # $IT_DIR/domsec.conf (+ partners)
+#   it_domsecd_start         # domsecd -f, log in $IT_DOMSECD_LOG
+#   it_postfix_start         # main.cf from contrib/postfix-main.cf + test values
+#   it_send NAME [swaks options...]     # sets IT_REPLY (3-digit code) and IT_ID
+#   it_delivered ID          # prints the sink file holding message ID
+#
+# Needs: DOMSEC_TOP, DOMSEC_BUILD (domsecd), postfix, smtp-sink, swaks,
+# python3, openssl.
+
+: "${DOMSEC_TOP:?set DOMSEC_TOP to the source tree}"
+: "${DOMSEC_BUILD:?set DOMSEC_BUILD to the build directory}"
+
+IT_FAILURES=0
+IT_PIDS=""
+IT_POSTFIX_UP=0
+
+# ---- assertions ----------------------------------------------------------
+
+it_ok() { echo "ok - $*"; }
+it_not_ok() {
+	echo "not ok - $*"
+	IT_FAILURES=$((IT_FAILURES + 1))
+}
+# it_check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
+it_check() {
+	local what=$1
+	shift
+	if "$@"; then it_ok "$what"; else it_not_ok "$what"; fi
+}
+# it_expect_eq DESCRIPTION EXPECTED ACTUAL
+it_expect_eq() {
+	if [ "$2" = "$3" ]; then
+		it_ok "$1"
+	else
+		it_not_ok "$1 (expected '$2', got '$3')"
+	fi
+}
+# Exit status for the end of a test script.
+it_finish() {
+	if [ "$IT_FAILURES" -gt 0 ]; then
+		echo "$IT_FAILURES assertion(s) failed; work directory $IT_DIR kept" >&2
+		IT_KEEP=1
+		exit 1
+	fi
+	exit 0
+}
+
+# ---- plumbing ------------------------------------------------------------
+
+it_init() {
+	IT_DIR=$(mktemp -d /tmp/domsec-it.XXXXXX)
+	# The Postfix processes (user postfix) walk into the queue below it.
+	chmod 755 "$IT_DIR"
+	IT_PKI=$IT_DIR/pki
+	IT_KEEP=${IT_KEEP:-0}
+	trap it_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# A port on 127.0.0.1 that was free a moment ago.
+it_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# it_wait_file FILE [SECONDS]
+it_wait_file() {
+	local i
+	for i in $(seq 1 $((${2:-10} * 10))); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for $1" >&2
+	return 1
+}
+
+# it_wait_port PORT [SECONDS]: until something accepts on 127.0.0.1:PORT.
+it_wait_port() {
+	local i
+	for i in $(seq 1 $((${2:-10} * 10))); do
+		if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.5).close()' "$1" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "timed out waiting for port $1" >&2
+	return 1
+}
+
+# it_wait_log FILE REGEX [SECONDS]
+it_wait_log() {
+	local i
+	for i in $(seq 1 $((${3:-10} * 10))); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+it_track_pid() { IT_PIDS="$IT_PIDS $1"; }
+
+it_stop_pid() {
+	local pid=$1 i
+	kill "$pid" 2>/dev/null || return 0
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+}
+
+it_cleanup() {
+	local rc=$?
+	set +e
+	it_postfix_stop
+	for pid in $IT_PIDS; do
+		it_stop_pid "$pid"
+	done
+	IT_PIDS=""
+	if [ "${IT_KEEP:-0}" = 1 ] || [ "$rc" != 0 ]; then
+		echo "work directory kept: $IT_DIR" >&2
+		if [ -f "$IT_DIR/domsecd.log" ]; then
+			echo "---- last lines of domsecd.log" >&2
+			tail -n 30 "$IT_DIR/domsecd.log" >&2
+		fi
+		if [ -f "$IT_DIR/postfix/maillog" ]; then
+			echo "---- last lines of the Postfix maillog" >&2
+			tail -n 30 "$IT_DIR/postfix/maillog" >&2
+		fi
+	elif [ -n "${IT_DIR:-}" ] && [ -d "$IT_DIR" ]; then
+		rm -rf "$IT_DIR"
+	fi
+	return "$rc"
+}
+
+# ---- CRL server and PKI -------------------------------------------------
+
+it_crl_start() {
+	mkdir -p "$IT_PKI/crl"
+	python3 "$DOMSEC_TOP/tests/crlserver.py" --dir "$IT_PKI/crl" \
+	    --port-file "$IT_DIR/crl.port" --log "$IT_DIR/crl.log" \
+	    >"$IT_DIR/crlserver.out" 2>&1 &
+	it_track_pid $!
+	it_wait_file "$IT_DIR/crl.port" || return 1
+	IT_CRL_PORT=$(cat "$IT_DIR/crl.port")
+	IT_CRL_URL=http://127.0.0.1:$IT_CRL_PORT
+}
+
+# it_crl_mode MODE: ok, 404, 500, garbage, hang, ... for all later requests.
+it_crl_mode() {
+	python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5).read()' \
+	    "$IT_CRL_URL/_mode/$1" >/dev/null
+}
+
+it_pki_build() {
+	sh "$DOMSEC_TOP/tests/pki/mkpki.sh" "$IT_PKI" "$IT_CRL_URL" >"$IT_DIR/mkpki.out" 2>&1 || {
+		cat "$IT_DIR/mkpki.out" >&2
+		return 1
+	}
+	# Postfix reads its key and CA file as root, but keep them readable.
+	chmod 755 "$IT_PKI"
+}
+
+# ---- the sink ------------------------------------------------------------
+
+it_sink_start() {
+	IT_SINK_DIR=$IT_DIR/sink
+	mkdir -p "$IT_SINK_DIR"
+	chown postfix "$IT_SINK_DIR"
+	IT_SINK_PORT=$(it_free_port)
+	# -d: one file per message, named from the template plus a random suffix.
+	smtp-sink -u postfix -d "$IT_SINK_DIR/%M." "127.0.0.1:$IT_SINK_PORT" 32 \
+	    >"$IT_DIR/sink.out" 2>&1 &
+	it_track_pid $!
+	it_wait_port "$IT_SINK_PORT"
+}
+
+# it_delivered ID [SECONDS]: prints the sink file holding "X-Test-Id: ID".
+it_delivered() {
+	local i f
+	for i in $(seq 1 $((${2:-15} * 10))); do
+		f=$(grep -l -- "^X-Test-Id: $1\$" "$IT_SINK_DIR"/* 2>/dev/null | head -n 1 || true)
+		if [ -n "$f" ]; then
+			echo "$f"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# it_message_headers FILE: the message's header section (without the
+# sink's own X-Client-* / X-*-Args lines that precede it), CRs removed.
+it_message_headers() {
+	tr -d '\r' <"$1" | awk '
+		/^$/ { exit }
+		/^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):/ && !started { next }
+		{ started = 1; print }'
+}
+
+# ---- ports, domsecd and Postfix -----------------------------------------
+
+it_ports() {
+	IT_SMTPD_PORT=$(it_free_port)
+	IT_MILTER_PORT=$(it_free_port)
+	IT_POLICY_PORT=$(it_free_port)
+	while [ "$IT_POLICY_PORT" = "$IT_MILTER_PORT" ] || [ "$IT_SMTPD_PORT" = "$IT_MILTER_PORT" ] \
+	    || [ "$IT_SMTPD_PORT" = "$IT_POLICY_PORT" ]; do
+		IT_POLICY_PORT=$(it_free_port)
+	done
+}
+
+# it_starttls_start CHAIN KEY: the discovery target (the "client's MTA"
+# answering STARTTLS on 127.0.0.1:$IT_PROBE_PORT).
+it_starttls_start() {
+	python3 "$DOMSEC_TOP/tests/starttls_server.py" --cert "$1" --key "$2" \
+	    --bind 127.0.0.1 --port-file "$IT_DIR/probe.port" \
+	    --log "$IT_DIR/probe.log" >"$IT_DIR/starttls.out" 2>&1 &
+	it_track_pid $!
+	it_wait_file "$IT_DIR/probe.port" || return 1
+	IT_PROBE_PORT=$(cat "$IT_DIR/probe.port")
+}
+
+# it_domsecd_config [PARTNER_LINE...]: writes $IT_DIR/domsec.conf and
+# $IT_DIR/partners.  Extra configuration lines can be appended to
+# $IT_DIR/domsec.conf before it_domsecd_start.  Pins: every PEM file in
+# $IT_DIR/pins (fill it with it_pin LEAF).
+it_domsecd_config() {
+	mkdir -p "$IT_DIR/pins" "$IT_DIR/crlcache" "$IT_DIR/state"
+	: >"$IT_DIR/partners"
+	for line in "$@"; do
+		printf '%s\n' "$line" >>"$IT_DIR/partners"
+	done
+	cat >"$IT_DIR/domsec.conf" <<EOF
+# domsecd configuration written by lib-postfix.sh
+CAFile            $IT_PKI/root.pem
+ChainFile         $IT_PKI/inter.pem
+ChainFile         $IT_PKI/inter2.pem
+PartnerTable      $IT_DIR/partners
+PinnedCertDir     $IT_DIR/pins
+CRLCacheDir       $IT_DIR/crlcache
+CRLConnectTimeout 2s
+CRLTimeout        4s
+MilterSocket      inet:$IT_MILTER_PORT@127.0.0.1
+PolicySocket      inet:127.0.0.1:$IT_POLICY_PORT
+StateDir          $IT_DIR/state
+PidFile           $IT_DIR/domsecd.pid
+Syslog            no
+LogLevel          debug
+AuthservID        mx.contoso.com
+HeloName          mx.contoso.com
+Discovery         yes
+ProbePort         ${IT_PROBE_PORT:-25}
+ProbeTimeout      5s
+EOF
+}
+
+# it_pin LEAF: pin the test PKI's certificate LEAF (LEAF.pem).
+it_pin() {
+	cp "$IT_PKI/$1.pem" "$IT_DIR/pins/$1.pem"
+}
+
+it_domsecd_start() {
+	IT_DOMSECD_LOG=$IT_DIR/domsecd.log
+	"$DOMSEC_BUILD/domsecd" -f -c "$IT_DIR/domsec.conf" >>"$IT_DOMSECD_LOG" 2>&1 &
+	IT_DOMSECD_PID=$!
+	it_track_pid "$IT_DOMSECD_PID"
+	it_wait_port "$IT_MILTER_PORT" && it_wait_port "$IT_POLICY_PORT"
+}
+
+it_domsecd_stop() {
+	[ -n "${IT_DOMSECD_PID:-}" ] && it_stop_pid "$IT_DOMSECD_PID"
+	IT_DOMSECD_PID=""
+}
+
+# it_postfix_start: the private instance.  main.cf is contrib/postfix-main.cf
+# (the administrator's snippet, used as it is) plus the settings that place
+# this instance under $IT_DIR/postfix and on loopback ports.
+it_postfix_start() {
+	local pf=$IT_DIR/postfix
+	mkdir -p "$pf/etc" "$pf/queue" "$pf/data"
+	chown postfix "$pf/data"
+	cat "$IT_PKI/root.pem" "$IT_PKI/inter.pem" >"$pf/etc/clientca.pem"
+	cat "$IT_PKI/contoso-chain.pem" >"$pf/etc/server-chain.pem"
+	cp "$IT_PKI/contoso.key" "$pf/etc/server.key"
+	chmod 600 "$pf/etc/server.key"
+	{
+		echo "# --- contrib/postfix-main.cf ---"
+		cat "$DOMSEC_TOP/contrib/postfix-main.cf"
+		echo "# --- private test instance ---"
+	} >"$pf/etc/main.cf"
+	local settings="
+compatibility_level = 3.7
+queue_directory = $pf/queue
+data_directory = $pf/data
+mail_owner = postfix
+myhostname = mx.contoso.com
+mydomain = contoso.com
+myorigin = contoso.com
+mydestination =
+relay_domains = contoso.com
+relayhost = [127.0.0.1]:$IT_SINK_PORT
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtp_tls_security_level = none
+maillog_file = $pf/maillog
+maillog_file_prefixes = $pf
+alias_maps =
+alias_database =
+smtpd_tls_cert_file = $pf/etc/server-chain.pem
+smtpd_tls_key_file = $pf/etc/server.key
+smtpd_tls_CAfile = $pf/etc/clientca.pem
+smtpd_milters = inet:127.0.0.1:$IT_MILTER_PORT
+smtpd_recipient_restrictions = check_policy_service { inet:127.0.0.1:$IT_POLICY_PORT, timeout=30s, default_action=DEFER_IF_PERMIT } reject_unauth_destination
+smtpd_relay_restrictions = reject_unauth_destination
+milter_command_timeout = 60s
+milter_content_timeout = 60s
+smtpd_policy_service_timeout = 60s
+"
+	local line
+	while IFS= read -r line; do
+		[ -n "$line" ] && printf '%s\n' "$line" >>"$pf/etc/main.cf"
+	done <<EOF
+$settings
+EOF
+	cat >"$pf/etc/master.cf" <<EOF
+127.0.0.1:$IT_SMTPD_PORT inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+	# postconf -n expands and checks the file; a syntax error shows here.
+	if ! postconf -c "$pf/etc" -n >"$IT_DIR/postconf.out" 2>&1; then
+		cat "$IT_DIR/postconf.out" >&2
+		return 1
+	fi
+	if ! postfix -c "$pf/etc" start >"$IT_DIR/postfix-start.out" 2>&1; then
+		cat "$IT_DIR/postfix-start.out" >&2
+		[ -f "$pf/maillog" ] && tail -n 20 "$pf/maillog" >&2
+		return 1
+	fi
+	IT_POSTFIX_UP=1
+	it_wait_port "$IT_SMTPD_PORT" 15
+}
+
+it_postfix_stop() {
+	[ "${IT_POSTFIX_UP:-0}" = 1 ] || return 0
+	postfix -c "$IT_DIR/postfix/etc" stop >/dev/null 2>&1 || true
+	# master exits a moment later; wait for its pid file to go.
+	local i
+	for i in $(seq 1 50); do
+		[ -f "$IT_DIR/postfix/queue/pid/master.pid" ] || break
+		sleep 0.1
+	done
+	IT_POSTFIX_UP=0
+}
+
+# it_postfix_flush: ask Postfix to retry deferred mail now.
+it_postfix_flush() {
+	postqueue -c "$IT_DIR/postfix/etc" -f >/dev/null 2>&1 || true
+}
+
+# ---- sending -------------------------------------------------------------
+
+IT_SEQ=0
+
+# it_message FILE FROM_HEADER [EXTRA_HEADER_LINE...]: writes a message (with
+# an X-Test-Id header; IT_ID holds the id) to FILE.
+it_message() {
+	local file=$1 from=$2
+	shift 2
+	IT_SEQ=$((IT_SEQ + 1))
+	IT_ID="t$$-$IT_SEQ-$(date +%s%N)"
+	{
+		for h in "$@"; do printf '%s\r\n' "$h"; done
+		printf 'From: %s\r\n' "$from"
+		printf 'To: b@contoso.com\r\n'
+		printf 'Subject: domsec test %s\r\n' "$IT_ID"
+		printf 'X-Test-Id: %s\r\n' "$IT_ID"
+		printf 'Message-Id: <%s@test.invalid>\r\n' "$IT_ID"
+		printf '\r\n'
+		printf 'Test message %s.\r\n' "$IT_ID"
+	} >"$file"
+}
+
+# it_send LABEL [swaks options]: sends through the private Postfix.  Sets
+# IT_REPLY (the first refusing reply code, or 250 when the message was
+# accepted) and IT_REPLY_TEXT; the transcript is $IT_DIR/swaks-LABEL.log.
+it_send() {
+	local label=$1
+	shift
+	local log=$IT_DIR/swaks-$label.log
+	swaks --server "127.0.0.1:$IT_SMTPD_PORT" --helo mail.partner.test \
+	    --timeout 90 "$@" >"$log" 2>&1 || true
+	# swaks marks error replies with "*": "<** 550 ..." or "<~* 550 ...".
+	IT_REPLY_TEXT=$(grep -E '^<[~-]?\*+ [0-9]{3}' "$log" | head -n 1 | sed -E 's/^<[~-]?\*+ //')
+	if [ -n "$IT_REPLY_TEXT" ]; then
+		IT_REPLY=${IT_REPLY_TEXT%% *}
+	elif grep -Eq '^<[~-]* +250 .*queued' "$log"; then
+		IT_REPLY=250
+		IT_REPLY_TEXT=$(grep -E '^<[~-]* +250 .*queued' "$log" | tail -n 1 | sed -E 's/^<[~-]* +//')
+	else
+		IT_REPLY=none
+		IT_REPLY_TEXT="no reply (see $log)"
+	fi
+}
+
+# it_send_partner LABEL SENDER CERT_LEAF_OR_- [FROM_HEADER [EXTRA HEADERS...]]:
+# TLS with LEAF's certificate (or "-" for TLS without a certificate, or
+# "plain" for no TLS), envelope sender SENDER, message from it_message.
+it_send_partner() {
+	local label=$1 sender=$2 leaf=$3
+	shift 3
+	local from=${1:-$sender}
+	[ $# -gt 0 ] && shift
+	local data=$IT_DIR/msg-$label.eml
+	it_message "$data" "$from" "$@"
+	local tls=()
+	case $leaf in
+	plain) tls=() ;;
+	-) tls=(--tls) ;;
+	*) tls=(--tls --tls-cert "$IT_PKI/$leaf.pem" --tls-key "$IT_PKI/$leaf.key") ;;
+	esac
+	it_send "$label" "${tls[@]}" --from "$sender" --to b@contoso.com --data "$data"
+}
+
+# it_verdict_logged ID_OR_REGEX: domsecd's log mentions REGEX.
+it_domsecd_logged() {
+	it_wait_log "$IT_DOMSECD_LOG" "$1" "${2:-5}"
+}
