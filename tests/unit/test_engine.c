@@ -1,0 +1,260 @@
+/*
+ * test_engine.c - unit tests for lib/engine.c over the test PKI: the order
+ * chain -> names -> revocation, partner anchors and revocation policies,
+ * reasons that name the domain.  CRLs come from configured files; the
+ * distribution points point at a closed loopback port, so a CRL that no file
+ * provides is unavailable.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "domsec/engine.h"
+#include "domsec/config.h"
+#include "pki_fixture.h"
+
+static int setup(void **state)
+{
+	(void)state;
+	return pki_build("http://127.0.0.1:9");
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	pki_remove();
+	return 0;
+}
+
+/* An engine trusting root.pem with the given CRL files (NULL-terminated). */
+static struct ds_engine *engine_with(const char *const *crl_files)
+{
+	struct ds_config cfg;
+	char err[512] = "";
+	ds_config_defaults(&cfg);
+	free(cfg.crl_cache_dir);
+	cfg.crl_cache_dir = NULL;             /* memory only */
+	cfg.crl_connect_timeout_ms = 2000;
+	cfg.crl_timeout_ms = 3000;
+	cfg.ca_file = strdup(pki_path("root.pem"));
+	for (size_t i = 0; crl_files && crl_files[i]; i++)
+		assert_int_equal(ds_strlist_add(&cfg.crl_files,
+		    pki_path(crl_files[i])), 0);
+	struct ds_engine *e = ds_engine_new(&cfg, err, sizeof err);
+	if (e == NULL)
+		fail_msg("ds_engine_new: %s", err);
+	ds_config_free(&cfg);
+	return e;
+}
+
+static const char *const all_crls[] = { "crl/root.crl", "crl/inter.crl",
+	"crl/inter2.crl", "crl/private-root.crl", NULL };
+
+static enum ds_verdict run(struct ds_engine *e, const char *certfile,
+    const char *domain, const struct ds_partner *partner,
+    struct ds_verify_result *res)
+{
+	char err[256] = "";
+	STACK_OF(X509) *sk = ds_load_pem_certs(pki_path(certfile), err,
+	    sizeof err);
+	if (sk == NULL)
+		fail_msg("%s", err);
+	struct ds_verify_request req = { .presented = sk, .domain = domain,
+		.partner = partner, .at = 0 };
+	if (ds_engine_verify(e, &req, res, err, sizeof err) != 0)
+		fail_msg("ds_engine_verify: %s", err);
+	sk_X509_pop_free(sk, X509_free);
+	return res->verdict;
+}
+
+static void test_verdicts_with_crl_files(void **state)
+{
+	(void)state;
+	struct ds_engine *e = engine_with(all_crls);
+	struct ds_verify_result *r = calloc(1, sizeof *r);
+	const char *wgb = "woodgrovebank.com";
+
+	assert_int_equal(run(e, "exact-chain.pem", wgb, NULL, r),
+	    DS_VERDICT_SECURED);
+	assert_string_equal(r->matched_name, "woodgrovebank.com");
+	assert_true(r->chain_verified);
+	assert_int_equal(r->chain_len, 3);
+	assert_int_equal(r->rev.status, DS_REV_GOOD);
+	assert_true(r->rev.n_reports >= 2);
+	assert_non_null(strstr(r->reason, "woodgrovebank.com"));
+
+	assert_int_equal(run(e, "wildcard-chain.pem", wgb, NULL, r),
+	    DS_VERDICT_SECURED);
+	assert_string_equal(r->matched_name, "*.woodgrovebank.com");
+
+	assert_int_equal(run(e, "revoked-chain.pem", wgb, NULL, r),
+	    DS_VERDICT_REVOKED);
+	assert_non_null(strstr(r->reason, "certificate for woodgrovebank.com revoked"));
+	assert_int_equal(r->rev.revoked_depth, 0);
+
+	assert_int_equal(run(e, "revokedinter-chain.pem", wgb, NULL, r),
+	    DS_VERDICT_REVOKED);
+	assert_int_equal(r->rev.revoked_depth, 1);
+
+	assert_int_equal(run(e, "twodeep-chain.pem", wgb, NULL, r),
+	    DS_VERDICT_NAME_MISMATCH);
+	assert_string_equal(r->matched_name, "");
+	assert_int_equal(r->rev.n_reports, 0);      /* never reached */
+	assert_non_null(strstr(r->reason, "mail1.us.woodgrovebank.com"));
+
+	/* a revoked certificate for another domain is a name mismatch:
+	 * names are decided before revocation */
+	assert_int_equal(run(e, "revoked-chain.pem", "contoso.com", NULL, r),
+	    DS_VERDICT_NAME_MISMATCH);
+
+	assert_int_equal(run(e, "untrusted-chain.pem", wgb, NULL, r),
+	    DS_VERDICT_UNTRUSTED);
+	assert_false(r->chain_verified);
+	assert_int_equal(r->chain_len, 1);          /* as presented */
+	assert_int_equal(r->rev.n_reports, 0);
+	assert_non_null(strstr(r->reason, "certificate for woodgrovebank.com not trusted"));
+	assert_non_null(strstr(r->reason, "Unknown Root CA"));
+
+	assert_int_equal(run(e, "expired-chain.pem", wgb, NULL, r),
+	    DS_VERDICT_UNTRUSTED);
+	assert_non_null(strstr(r->reason, "expired"));
+
+	assert_int_equal(run(e, "emailonly-chain.pem", wgb, NULL, r),
+	    DS_VERDICT_UNTRUSTED);
+
+	free(r);
+	ds_engine_free(e);
+}
+
+static void test_partner_anchor(void **state)
+{
+	(void)state;
+	struct ds_engine *e = engine_with(all_crls);
+	struct ds_verify_result *r = calloc(1, sizeof *r);
+	struct ds_partner p;
+	memset(&p, 0, sizeof p);
+	p.domain = "fabrikam.com";
+	p.revocation = DS_REVOCATION_REQUIRE;
+
+	assert_int_equal(run(e, "fabrikam-chain.pem", "fabrikam.com", &p, r),
+	    DS_VERDICT_UNTRUSTED);
+	assert_int_equal(ds_strlist_add(&p.ca_files, pki_path("private-root.pem")), 0);
+	assert_int_equal(run(e, "fabrikam-chain.pem", "fabrikam.com", &p, r),
+	    DS_VERDICT_SECURED);
+	assert_int_equal(r->chain_len, 2);
+	/* the partner's anchor does not help other domains */
+	assert_int_equal(run(e, "fabrikam-chain.pem", "fabrikam.com", NULL, r),
+	    DS_VERDICT_UNTRUSTED);
+	ds_strlist_free(&p.ca_files);
+	free(r);
+	ds_engine_free(e);
+}
+
+static void test_revocation_policies(void **state)
+{
+	(void)state;
+	/* no CRL files and a closed CDP port: nothing obtainable */
+	struct ds_engine *e = engine_with(NULL);
+	struct ds_verify_result *r = calloc(1, sizeof *r);
+	struct ds_partner p;
+	memset(&p, 0, sizeof p);
+	p.domain = "woodgrovebank.com";
+
+	assert_int_equal(run(e, "exact-chain.pem", "woodgrovebank.com", NULL, r),
+	    DS_VERDICT_REVOCATION_UNAVAILABLE);
+	assert_int_equal(r->rev.status, DS_REV_UNAVAILABLE);
+	assert_non_null(strstr(r->reason, "revocation status of the certificate "
+	    "for woodgrovebank.com unavailable"));
+
+	p.revocation = DS_REVOCATION_REQUIRE;
+	assert_int_equal(run(e, "exact-chain.pem", "woodgrovebank.com", &p, r),
+	    DS_VERDICT_REVOCATION_UNAVAILABLE);
+
+	p.revocation = DS_REVOCATION_SOFT;
+	assert_int_equal(run(e, "exact-chain.pem", "woodgrovebank.com", &p, r),
+	    DS_VERDICT_SECURED);
+	assert_non_null(strstr(r->reason, "revocation=soft"));
+	assert_false(r->revocation_skipped);
+
+	p.revocation = DS_REVOCATION_NONE;
+	assert_int_equal(run(e, "revoked-chain.pem", "woodgrovebank.com", &p, r),
+	    DS_VERDICT_SECURED);
+	assert_true(r->revocation_skipped);
+	assert_int_equal(r->rev.n_reports, 0);
+	assert_non_null(strstr(r->reason, "revocation=none"));
+
+	/* policy never turns a name mismatch into anything else */
+	assert_int_equal(run(e, "star-chain.pem", "woodgrovebank.com", &p, r),
+	    DS_VERDICT_NAME_MISMATCH);
+	free(r);
+	ds_engine_free(e);
+
+	/* soft still refuses a certificate that is known to be revoked */
+	e = engine_with(all_crls);
+	r = calloc(1, sizeof *r);
+	p.revocation = DS_REVOCATION_SOFT;
+	assert_int_equal(run(e, "revoked-chain.pem", "woodgrovebank.com", &p, r),
+	    DS_VERDICT_REVOKED);
+	free(r);
+	ds_engine_free(e);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	struct ds_config cfg;
+	char err[512] = "";
+	ds_config_defaults(&cfg);
+	free(cfg.crl_cache_dir);
+	cfg.crl_cache_dir = NULL;
+	cfg.ca_file = strdup(pki_path("missing-root.pem"));
+	assert_null(ds_engine_new(&cfg, err, sizeof err));
+	assert_non_null(strstr(err, "missing-root.pem"));
+	free(cfg.ca_file);
+	cfg.ca_file = strdup(pki_path("root.pem"));
+	assert_int_equal(ds_strlist_add(&cfg.crl_files, pki_path("exact.key")), 0);
+	err[0] = '\0';
+	assert_null(ds_engine_new(&cfg, err, sizeof err));
+	assert_non_null(strstr(err, "exact.key"));
+	ds_config_free(&cfg);
+
+	/* several --ca files replace the configured anchors */
+	ds_config_defaults(&cfg);
+	free(cfg.crl_cache_dir);
+	cfg.crl_cache_dir = NULL;
+	cfg.ca_file = strdup(pki_path("unknown-root.pem"));
+	struct ds_strlist cas = { 0 };
+	ds_strlist_add(&cas, pki_path("private-root.pem"));
+	ds_strlist_add(&cas, pki_path("root.pem"));
+	ds_strlist_add(&cfg.crl_files, pki_path("crl/root.crl"));
+	ds_strlist_add(&cfg.crl_files, pki_path("crl/inter.crl"));
+	struct ds_engine *e = ds_engine_new_anchors(&cfg, &cas, err, sizeof err);
+	assert_non_null(e);
+	struct ds_verify_result *r = calloc(1, sizeof *r);
+	assert_int_equal(run(e, "exact-chain.pem", "woodgrovebank.com", NULL, r),
+	    DS_VERDICT_SECURED);
+	assert_int_equal(run(e, "untrusted-chain.pem", "woodgrovebank.com", NULL, r),
+	    DS_VERDICT_UNTRUSTED);
+
+	STACK_OF(X509) *empty = sk_X509_new_null();
+	struct ds_verify_request req = { .presented = empty,
+		.domain = "woodgrovebank.com" };
+	assert_int_equal(ds_engine_verify(e, &req, r, err, sizeof err), -1);
+	sk_X509_free(empty);
+	free(r);
+	ds_engine_free(e);
+	ds_strlist_free(&cas);
+	ds_config_free(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verdicts_with_crl_files),
+		cmocka_unit_test(test_partner_anchor),
+		cmocka_unit_test(test_revocation_policies),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests_name("engine", tests, setup, teardown);
+}
