@@ -14,6 +14,7 @@
  * The key is created (mode 0600) when KEYFILE does not exist, and reused
  * when it does.  The output file is written atomically.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -41,8 +42,9 @@
 
 struct cert_opts {
 	int selfsigned;
-	const char *name;
-	struct ds_strlist domains;
+	const char *name;            /* lower case (name_buf) */
+	char name_buf[256];
+	struct ds_strlist domains;   /* lower case */
 	int wildcard;
 	const char *key_file;
 	const char *out_file;
@@ -69,6 +71,13 @@ static void print_openssl_error(const char *what)
 	ERR_clear_error();
 }
 
+/* DNS names are case-insensitive; certificates carry them in lower case. */
+static void lower_copy(char *dst, const char *src)
+{
+	while ((*dst++ = (char)tolower((unsigned char)*src++)) != '\0')
+		;
+}
+
 static int parse_args(int argc, char **argv, struct cert_opts *o)
 {
 	if (argc < 2)
@@ -89,10 +98,14 @@ static int parse_args(int argc, char **argv, struct cert_opts *o)
 			return usage_error("%s needs a value or is unknown", a);
 		const char *v = argv[++i];
 		if (strcmp(a, "--name") == 0) {
-			o->name = v;
+			if (strlen(v) >= sizeof o->name_buf)
+				return usage_error("--name %s: too long", v);
+			lower_copy(o->name_buf, v);
+			o->name = o->name_buf;
 		} else if (strcmp(a, "--domain") == 0) {
 			if (ds_strlist_add(&o->domains, v) != 0)
 				return usage_error("%s", "out of memory");
+			lower_copy(o->domains.v[o->domains.n - 1], v);
 		} else if (strcmp(a, "--key") == 0) {
 			o->key_file = v;
 		} else if (strcmp(a, "--out") == 0) {
