@@ -172,8 +172,17 @@ int ds_address_domain(const char *addr, char *out, size_t outlen)
 	if (at < 0)
 		return 0;                        /* no domain part */
 	start = (size_t)at + 1;
+	/* A trailing comment: "joe@example.com (Joe)". */
+	for (size_t i = start; i < end; i++) {
+		if (addr[i] == '(') {
+			end = i;
+			break;
+		}
+	}
 	while (start < end && isspace((unsigned char)addr[start]))
 		start++;
+	while (end > start && isspace((unsigned char)addr[end - 1]))
+		end--;
 	if (end > start && addr[end - 1] == '.')
 		end--;
 	if (start == end)
