@@ -905,8 +905,12 @@ static void entry_report(const struct crl_entry *e, struct ds_crl_report *r)
 		r->entries = (long)e->data->n_entries;
 	}
 	if (e->last_error[0])
-		snprintf(r->outcome, sizeof r->outcome, "last fetch failed: %.200s",
-		    e->last_error);
+		snprintf(r->outcome, sizeof r->outcome, "%s: %.200s",
+		    e->data ? "good copy kept; last fetch failed" :
+		    "no copy; last fetch failed", e->last_error);
+	else if (e->data && e->issuer == NULL)
+		snprintf(r->outcome, sizeof r->outcome, "good (its signature is "
+		    "checked when a certificate uses it)");
 	else
 		snprintf(r->outcome, sizeof r->outcome, "%s",
 		    e->data ? "good" : "no copy");
@@ -983,6 +987,9 @@ int ds_crl_store_refresh_url(struct ds_crl_store *s, const char *url,
 			snprintf(rep->outcome, sizeof rep->outcome, "%s",
 			    origin == DS_ORIGIN_FETCHED ? "good" :
 			    "not modified (cached copy still current)");
+		else
+			snprintf(rep->outcome, sizeof rep->outcome, "%s",
+			    e->last_error);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return ok ? 0 : -1;

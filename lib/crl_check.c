@@ -329,6 +329,20 @@ static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
 	return st;
 }
 
+/* Reports were added from the anchor down; show them leaf first. */
+static void sort_reports_by_depth(struct ds_rev_result *res)
+{
+	for (size_t i = 1; i < res->n_reports; i++) {
+		struct ds_crl_report r = res->reports[i];
+		size_t j = i;
+		while (j > 0 && res->reports[j - 1].depth > r.depth) {
+			res->reports[j] = res->reports[j - 1];
+			j--;
+		}
+		res->reports[j] = r;
+	}
+}
+
 int ds_crl_check_chain(struct ds_crl_store *s, STACK_OF(X509) *chain,
     time_t at, struct ds_rev_result *res)
 {
@@ -345,19 +359,29 @@ int ds_crl_check_chain(struct ds_crl_store *s, STACK_OF(X509) *chain,
 	if (at == 0)
 		at = time(NULL);
 	n = sk_X509_num(chain);
-	for (int depth = 0; depth < n - 1; depth++) {
+	/*
+	 * From the anchor down, stopping at the first revoked or unavailable
+	 * certificate: a dead CRL server then costs one timeout per chain,
+	 * not one per certificate, and a revoked CA is found before its
+	 * leaves' CRLs are fetched.
+	 */
+	for (int depth = n - 2; depth >= 0; depth--) {
 		enum ds_rev_status st;
 		why[0] = '\0';
 		st = check_one(s, sk_X509_value(chain, depth),
 		    sk_X509_value(chain, depth + 1), depth, at, res, why, sizeof why);
-		if (st == DS_REV_REVOKED && res->status != DS_REV_REVOKED) {
+		if (st == DS_REV_REVOKED) {
 			res->status = DS_REV_REVOKED;
 			res->revoked_depth = depth;
 			snprintf(res->reason, sizeof res->reason, "%s", why);
-		} else if (st == DS_REV_UNAVAILABLE && unavailable[0] == '\0') {
+			break;
+		}
+		if (st == DS_REV_UNAVAILABLE) {
 			snprintf(unavailable, sizeof unavailable, "%s", why);
+			break;
 		}
 	}
+	sort_reports_by_depth(res);
 	if (res->status != DS_REV_REVOKED) {
 		if (unavailable[0]) {
 			res->status = DS_REV_UNAVAILABLE;

@@ -35,6 +35,9 @@ request prefix wins over the global mode):
   wrongkey  serve NAME-wrongkey.crl in place of NAME.crl
   expired   serve NAME-expired.crl in place of NAME.crl
   pem       serve NAME.pem.crl in place of NAME.crl
+            (for these three, when the variant file does not exist the
+            original NAME.crl is served, so a global mode only affects the
+            CRLs that have a variant, e.g. inter.crl but not root.crl)
   redirect  302 to the same path without the /fault/redirect prefix (in
             global mode: 302 to /fault/ok/<path>, so it does not loop)
   slow      wait 2 seconds, then serve the file
@@ -141,11 +144,11 @@ class CrlHandler(BaseHTTPRequestHandler):
             target = path if per_request else "/fault/ok" + path
             self.send_simple(302, "moved\n", {"Location": target})
         elif mode == "wrongkey":
-            self.serve_file(variant_name(path, "-wrongkey.crl"))
+            self.serve_variant(path, "-wrongkey.crl")
         elif mode == "expired":
-            self.serve_file(variant_name(path, "-expired.crl"))
+            self.serve_variant(path, "-expired.crl")
         elif mode == "pem":
-            self.serve_file(variant_name(path, ".pem.crl"))
+            self.serve_variant(path, ".pem.crl")
         elif mode == "slow":
             time.sleep(2)
             self.serve_file(path)
@@ -164,6 +167,14 @@ class CrlHandler(BaseHTTPRequestHandler):
                     return
             except OSError:
                 return
+
+    def serve_variant(self, urlpath, suffix):
+        variant = variant_name(urlpath, suffix)
+        parts = [p for p in variant.split("/") if p not in ("", ".", "..")]
+        if os.path.isfile(os.path.join(self.server.root, *parts)):
+            self.serve_file(variant)
+        else:
+            self.serve_file(urlpath)
 
     def serve_file(self, urlpath):
         parts = [p for p in urlpath.split("/") if p not in ("", ".")]
