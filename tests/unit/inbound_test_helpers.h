@@ -31,6 +31,8 @@ struct tls_fixture {
 	pid_t server;           /* starttls_server.py, 0 when none */
 	pid_t crlserver;        /* crlserver.py, 0 when none */
 	int crl_port;
+	pid_t dns;              /* dns_server.py, 0 when none */
+	int dns_port;
 };
 
 HELPER const char *source_top(void)
@@ -110,6 +112,35 @@ HELPER int wait_port_file(const char *path, pid_t pid)
 	return -1;
 }
 
+HELPER int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+HELPER int copy_file(const char *from, const char *to)
+{
+	char buf[8192];
+	size_t n;
+	FILE *in = fopen(from, "rb"), *out;
+
+	if (in == NULL)
+		return -1;
+	out = fopen(to, "wb");
+	if (out == NULL) {
+		fclose(in);
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(in);
+	return fclose(out);
+}
+
 HELPER void stop_pid(pid_t *pid)
 {
 	if (*pid > 0) {
@@ -181,8 +212,49 @@ HELPER int tls_fixture_setup(struct tls_fixture *fx)
 	return 0;
 }
 
+/* Starts tests/dns_server.py with records ("NAME TYPE DATA", NULL-ended);
+ * returns its port. */
+HELPER int dns_server_start(struct tls_fixture *fx, const char *const *records)
+{
+	char script[1024], portfile[400];
+	char *argv[64];
+	int n = 0;
+	pid_t pid;
+
+	snprintf(script, sizeof script, "%s/tests/dns_server.py", source_top());
+	snprintf(portfile, sizeof portfile, "%s/dns.port", fx->dir);
+	unlink(portfile);
+	argv[n++] = "python3";
+	argv[n++] = script;
+	argv[n++] = "--port-file";
+	argv[n++] = portfile;
+	for (; *records != NULL && n < 60; records++) {
+		argv[n++] = "--record";
+		argv[n++] = (char *)*records;
+	}
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execvp("python3", argv);
+		_exit(127);
+	}
+	if (pid < 0)
+		return -1;
+	fx->dns = pid;
+	fx->dns_port = wait_port_file(portfile, pid);
+	if (fx->dns_port <= 0)
+		stop_pid(&fx->dns);
+	return fx->dns_port;
+}
+
 HELPER void tls_fixture_teardown(struct tls_fixture *fx)
 {
+	stop_pid(&fx->dns);
 	stop_pid(&fx->server);
 	stop_pid(&fx->crlserver);
 	if (fx->dir[0] != '\0') {
