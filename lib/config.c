@@ -787,6 +787,18 @@ static int finish(struct reader *rd)
 		return fail(rd, "CRLConnectTimeout (%s) is longer than CRLTimeout (%s)",
 		    a, b);
 	}
+	const char *sockets[] = { "MilterSocket", "PolicySocket", "SocketmapSocket" };
+	const char *values[] = { c->milter_socket, c->policy_socket,
+	    c->socketmap_socket };
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (values[i] != NULL && values[j] != NULL &&
+			    strcasecmp(values[i], values[j]) == 0) {
+				rd->line = line_of(rd, sockets[j]);
+				return fail(rd, "%s: %s is already used by %s (line %d)",
+				    sockets[j], values[j], sockets[i],
+				    line_of(rd, sockets[i]));
+			}
 	if (c->partner_table != NULL &&
 	    ds_partners_load(c->partner_table, &c->partners, rd->err,
 	    rd->errlen) != 0)

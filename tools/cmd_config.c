@@ -108,6 +108,27 @@ static void print_partners(const struct ds_config *c)
 	}
 }
 
+/* Settings that load but probably do not do what the administrator wants. */
+static void print_notes(const struct ds_config *c)
+{
+	int receive = 0, send = 0;
+	for (size_t i = 0; i < c->partners.n; i++) {
+		receive += (c->partners.v[i].direction & DS_DIR_RECEIVE) != 0;
+		send += (c->partners.v[i].direction & DS_DIR_SEND) != 0;
+	}
+	if (receive > 0 && c->milter_socket == NULL && c->policy_socket == NULL)
+		printf("note: %d partner(s) in the receive direction, but neither "
+		    "MilterSocket nor PolicySocket is set: domsecd will not see "
+		    "inbound mail\n", receive);
+	if (send > 0 && c->socketmap_socket == NULL)
+		printf("note: %d partner(s) in the send direction, but "
+		    "SocketmapSocket is not set: Postfix cannot ask domsecd for "
+		    "outbound TLS policy\n", send);
+	if (c->partner_table != NULL && c->partners.n == 0)
+		printf("note: the partner table %s lists no partner\n",
+		    c->partner_table);
+}
+
 static void print_summary(const struct ds_config *c)
 {
 	char a[32], b[32], d[32];
@@ -165,6 +186,7 @@ static void print_summary(const struct ds_config *c)
 	printf("  %-22s syslog %s, facility %s, level %s\n", "logging",
 	    c->syslog ? "yes" : "no", facility_name(c->syslog_facility),
 	    level_name(c->log_level));
+	print_notes(c);
 }
 
 int cmd_check_config(int argc, char **argv)

@@ -287,6 +287,9 @@ static void errors(void **state)
 	    "already set at line 3");
 	expect_error("CRLConnectTimeout 20s\nCRLTimeout 10s\n", 2,
 	    "longer than CRLTimeout");
+	expect_error("MilterSocket inet:8891@127.0.0.1\nPolicySocket inet:8892@127.0.0.1\n"
+	    "SocketmapSocket INET:8891@127.0.0.1\n", 3,
+	    "already used by MilterSocket (line 1)");
 	expect_error("PartnerTable missing-partners\n", 1, "missing-partners");
 	expect_error_in("LogLevel info\nPartnerTable badpartners\n", "badpartners",
 	    2, "unknown partner option \"colour\"");
