@@ -204,13 +204,23 @@ it_delivered() {
 	return 1
 }
 
-# it_message_headers FILE: the message's header section (without the
-# sink's own X-Client-* / X-*-Args lines that precede it), CRs removed.
+# it_message_headers FILE: the message's header section, one unfolded
+# header per line, without what smtp-sink put in front of it (its
+# X-Client-Addr ... X-Rcpt-Args lines and its own Received header).
 it_message_headers() {
 	tr -d '\r' <"$1" | awk '
-		/^$/ { exit }
-		/^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):/ && !started { next }
-		{ started = 1; print }'
+		function flush() {
+			if (h != "" && !(h ~ /^Received: .*by smtp-sink/ && !seen) \
+			    && !(h ~ /^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):/ && !seen)) {
+				print h
+				seen = 1
+			}
+			h = ""
+		}
+		/^$/ { flush(); exit }
+		/^[ \t]/ { sub(/^[ \t]+/, " "); h = h $0; next }
+		{ flush(); h = $0 }
+		END { flush() }'
 }
 
 # ---- ports, domsecd and Postfix -----------------------------------------
@@ -333,9 +343,11 @@ milter_command_timeout = 60s
 milter_content_timeout = 60s
 smtpd_policy_service_timeout = 60s
 "
+	# postconf -e replaces a parameter in place (no "overriding" warnings).
 	local line
 	while IFS= read -r line; do
-		[ -n "$line" ] && printf '%s\n' "$line" >>"$pf/etc/main.cf"
+		[ -n "$line" ] || continue
+		postconf -c "$pf/etc" -e "$line" || return 1
 	done <<EOF
 $settings
 EOF
@@ -458,7 +470,25 @@ it_send_partner() {
 	it_send "$label" "${tls[@]}" --from "$sender" --to b@contoso.com --data "$data"
 }
 
-# it_verdict_logged ID_OR_REGEX: domsecd's log mentions REGEX.
+# it_domsecd_logged REGEX [SECONDS]: domsecd's log mentions REGEX.
 it_domsecd_logged() {
 	it_wait_log "$IT_DOMSECD_LOG" "$1" "${2:-5}"
+}
+
+# it_log_mark: remembers how long domsecd's log is; it_log_since REGEX
+# then looks only at what was logged after the mark (waiting briefly).
+it_log_mark() {
+	IT_LOG_MARK=$(wc -l <"$IT_DOMSECD_LOG")
+}
+it_log_since() {
+	local i
+	for i in $(seq 1 $((${2:-5} * 10))); do
+		tail -n +"$((IT_LOG_MARK + 1))" "$IT_DOMSECD_LOG" | grep -Eq -- "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# it_count_headers FILE NAME [REGEX]: how many NAME headers (matching REGEX).
+it_count_headers() {
+	it_message_headers "$1" | grep -ic -- "^$2:${3:+.*$3}" || true
 }

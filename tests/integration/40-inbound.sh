@@ -1,0 +1,194 @@
+#!/bin/bash
+# 40-inbound.sh - inbound Domain Security end to end: a private Postfix
+# (configured from contrib/postfix-main.cf) with domsecd as milter and
+# policy service, swaks as the partner's MTA, the CRL server, a STARTTLS
+# listener for certificate discovery and an smtp-sink that keeps every
+# delivered message.  Each scenario checks the SMTP reply, the delivered
+# headers (for accepted mail) and the verdict domsecd logged.
+set -eu
+. "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
+
+it_init
+it_crl_start
+it_pki_build
+it_sink_start
+it_ports
+# Certificate discovery target: "the client's MTA" on 127.0.0.1 serves the
+# onedeep certificate (mail1.woodgrovebank.com), which is not pinned.
+it_starttls_start "$IT_PKI/onedeep-chain.pem" "$IT_PKI/onedeep.key"
+it_domsecd_config \
+    "woodgrovebank.com mode=enforce" \
+    "fabrikam.com mode=enforce ca=$IT_PKI/private-root.pem" \
+    "sales.tailspin.com mode=monitor"
+for leaf in exact revoked suffix untrusted fabrikam; do
+	it_pin "$leaf"
+done
+it_domsecd_start
+it_postfix_start
+
+wgb=a@woodgrovebank.com
+fp_of() { openssl x509 -in "$IT_PKI/$1.pem" -noout -fingerprint -sha256 | sed 's/.*=//'; }
+
+# expect_refused LABEL CODE VERDICT: the last it_send was refused with CODE
+# and domsecd logged VERDICT.
+expect_refused() {
+	it_expect_eq "$1: SMTP reply" "$2" "$IT_REPLY"
+	it_check "$1: reply names the domain ($IT_REPLY_TEXT)" \
+	    grep -q "woodgrovebank.com" <<<"$IT_REPLY_TEXT"
+	it_check "$1: verdict $3 logged" it_log_since "verdict=$3 .*domain=woodgrovebank.com"
+	it_check "$1: nothing delivered" test -z "$(it_delivered "$IT_ID" 1 || true)"
+}
+
+# --- CRL server down: 4xx, then back: the retry is delivered and tagged ----
+it_crl_mode 500
+it_log_mark
+it_send_partner crl-down "$wgb" exact
+it_expect_eq "CRL server down: SMTP reply" 451 "$IT_REPLY"
+it_check "CRL server down: reply is 4.7.5 ($IT_REPLY_TEXT)" grep -q '^451 4.7.5' <<<"$IT_REPLY_TEXT"
+it_check "CRL server down: verdict revocation-unavailable logged" \
+    it_log_since "verdict=revocation-unavailable .*domain=woodgrovebank.com"
+it_crl_mode ok
+# The CRL engine waits a backoff (30 s) before it asks a failed URL again,
+# so the sender's retries may be deferred a little longer.
+for attempt in $(seq 1 12); do
+	it_log_mark
+	it_send_partner "crl-back-$attempt" "$wgb" exact
+	[ "$IT_REPLY" = 250 ] && break
+	sleep 5
+done
+it_expect_eq "CRL server back: retry accepted" 250 "$IT_REPLY"
+f=$(it_delivered "$IT_ID" || true)
+it_check "CRL server back: retry delivered" test -n "$f"
+it_check "CRL server back: retry tagged" test "$(it_count_headers "$f" X-Domain-Secured 'result=secured')" = 1
+it_check "CRL server back: verdict secured logged" it_log_since "verdict=secured .*domain=woodgrovebank.com"
+
+# --- secured with a pinned certificate ------------------------------------
+it_log_mark
+it_send_partner pinned "$wgb" exact
+it_expect_eq "pinned: SMTP reply" 250 "$IT_REPLY"
+f=$(it_delivered "$IT_ID" || true)
+it_check "pinned: delivered" test -n "$f"
+hdrs=$(it_message_headers "$f")
+it_check "pinned: X-Domain-Secured names the domain" grep -q '^X-Domain-Secured: .*domain=woodgrovebank.com' <<<"$hdrs"
+it_check "pinned: X-Domain-Secured carries the fingerprint" grep -q "fingerprint=$(fp_of exact)" <<<"$hdrs"
+it_check "pinned: Authentication-Results under our authserv-id" \
+    grep -q '^Authentication-Results: mx.contoso.com; x-domainsecurity=pass' <<<"$hdrs"
+first_received=$(grep -n '^Received:' <<<"$hdrs" | head -n 1 | cut -d: -f1)
+our_line=$(grep -n '^X-Domain-Secured:' <<<"$hdrs" | head -n 1 | cut -d: -f1)
+it_check "pinned: X-Domain-Secured above Postfix's Received line ($our_line < $first_received)" \
+    test "${our_line:-99}" -lt "${first_received:-0}"
+it_check "pinned: our headers at the very top" grep -Eq '^(X-Domain-Secured|Authentication-Results):' <<<"$(head -n 1 <<<"$hdrs")"
+it_check "pinned: verdict secured (source pinned) logged" it_log_since "verdict=secured .*domain=woodgrovebank.com .*source=pinned"
+
+# --- secured through discovery --------------------------------------------
+it_log_mark
+it_send_partner discovery "$wgb" onedeep
+it_expect_eq "discovery: SMTP reply" 250 "$IT_REPLY"
+f=$(it_delivered "$IT_ID" || true)
+it_check "discovery: delivered and tagged" test "$(it_count_headers "$f" X-Domain-Secured "fingerprint=$(fp_of onedeep)")" = 1
+it_check "discovery: verdict secured (source discovered) logged" it_log_since "verdict=secured .*source=discover"
+it_check "discovery: the STARTTLS listener was probed" grep -qi 'starttls\|connect' "$IT_DIR/probe.log"
+
+# --- refusals ---------------------------------------------------------------
+it_log_mark
+it_send_partner no-tls "$wgb" plain
+expect_refused "no TLS" 530 no-tls
+
+it_log_mark
+it_send_partner no-cert "$wgb" -
+expect_refused "TLS without a certificate" 550 no-certificate
+
+it_log_mark
+it_send_partner unknown-ca "$wgb" untrusted
+expect_refused "unknown CA" 550 untrusted
+
+it_log_mark
+it_send_partner name-mismatch "$wgb" suffix
+expect_refused "name mismatch" 550 name-mismatch
+
+it_log_mark
+it_send_partner revoked "$wgb" revoked
+expect_refused "revoked" 550 revoked
+
+# --- private root of a partner (Postfix cannot verify it, domsec can) -------
+it_log_mark
+it_send_partner fabrikam a@fabrikam.com fabrikam
+it_expect_eq "fabrikam private root: SMTP reply" 250 "$IT_REPLY"
+f=$(it_delivered "$IT_ID" || true)
+it_check "fabrikam private root: tagged" test "$(it_count_headers "$f" X-Domain-Secured 'domain=fabrikam.com')" = 1
+it_check "fabrikam private root: verdict secured logged" it_log_since "verdict=secured .*domain=fabrikam.com"
+
+# --- forged trust headers ---------------------------------------------------
+forged=(
+	"X-Domain-Secured: mx.contoso.com; domain=woodgrovebank.com; result=secured; forged=1"
+	"Authentication-Results: mx.contoso.com; x-domainsecurity=pass forged=2"
+	"Authentication-Results: (unterminated comment mx.contoso.com x-domainsecurity=pass"
+	"Authentication-Results: other.example; spf=pass smtp.mailfrom=example.net"
+	"X-Domain-Secured: garbage that does not parse"
+)
+it_log_mark
+it_send_partner forged-partner "$wgb" exact "$wgb" "${forged[@]}"
+it_expect_eq "forged headers on partner mail: SMTP reply" 250 "$IT_REPLY"
+f=$(it_delivered "$IT_ID" || true)
+it_check "forged headers on partner mail: delivered" test -n "$f"
+it_expect_eq "forged headers on partner mail: one X-Domain-Secured (ours)" 1 "$(it_count_headers "$f" X-Domain-Secured)"
+it_expect_eq "forged headers on partner mail: no forged X-Domain-Secured left" 0 "$(it_count_headers "$f" X-Domain-Secured 'forged=1\|garbage')"
+it_expect_eq "forged headers on partner mail: one Authentication-Results of ours" 1 "$(it_count_headers "$f" Authentication-Results 'mx.contoso.com')"
+it_expect_eq "forged headers on partner mail: the other party's Authentication-Results kept" 1 "$(it_count_headers "$f" Authentication-Results 'other.example; spf=pass')"
+it_check "forged headers on partner mail: removals logged" \
+    test "$(tail -n +"$((IT_LOG_MARK + 1))" "$IT_DOMSECD_LOG" | grep -c 'removed forged header')" -eq 4
+
+it_log_mark
+it_send_partner forged-stranger a@example.net plain a@example.net "${forged[@]}"
+it_expect_eq "forged headers on non-partner mail: SMTP reply" 250 "$IT_REPLY"
+f=$(it_delivered "$IT_ID" || true)
+it_check "forged headers on non-partner mail: delivered" test -n "$f"
+it_expect_eq "forged headers on non-partner mail: no X-Domain-Secured" 0 "$(it_count_headers "$f" X-Domain-Secured)"
+it_expect_eq "forged headers on non-partner mail: no Authentication-Results of ours" 0 "$(it_count_headers "$f" Authentication-Results 'mx.contoso.com')"
+it_expect_eq "forged headers on non-partner mail: the other party's kept" 1 "$(it_count_headers "$f" Authentication-Results 'other.example')"
+it_check "forged headers on non-partner mail: removals logged" \
+    test "$(tail -n +"$((IT_LOG_MARK + 1))" "$IT_DOMSECD_LOG" | grep -c 'removed forged header')" -eq 4
+
+# --- From header of another domain ------------------------------------------
+it_log_mark
+it_send_partner unaligned "$wgb" exact "someone@evil.example"
+it_expect_eq "From of another domain: SMTP reply" 250 "$IT_REPLY"
+f=$(it_delivered "$IT_ID" || true)
+it_check "From of another domain: delivered" test -n "$f"
+it_expect_eq "From of another domain: not tagged" 0 "$(it_count_headers "$f" X-Domain-Secured)"
+it_check "From of another domain: verdict unaligned logged" it_log_since "verdict=unaligned .*domain=woodgrovebank.com"
+
+# --- monitor mode -------------------------------------------------------------
+it_log_mark
+it_send_partner monitor a@sales.tailspin.com plain
+it_expect_eq "monitor mode (no TLS): SMTP reply" 250 "$IT_REPLY"
+f=$(it_delivered "$IT_ID" || true)
+it_check "monitor mode: delivered" test -n "$f"
+it_expect_eq "monitor mode: not tagged" 0 "$(it_count_headers "$f" X-Domain-Secured)"
+it_check "monitor mode: verdict no-tls logged in monitor mode" it_log_since "verdict=no-tls mode=monitor .*domain=sales.tailspin.com"
+
+# --- non-partner mail -------------------------------------------------------
+it_log_mark
+it_send_partner stranger a@example.net plain
+it_expect_eq "non-partner: SMTP reply" 250 "$IT_REPLY"
+f=$(it_delivered "$IT_ID" || true)
+it_check "non-partner: delivered" test -n "$f"
+it_expect_eq "non-partner: not tagged" 0 "$(it_count_headers "$f" X-Domain-Secured)"
+it_expect_eq "non-partner: no Authentication-Results added" 0 "$(it_count_headers "$f" Authentication-Results)"
+it_check "non-partner: no verdict logged" bash -c "! tail -n +$((IT_LOG_MARK + 1)) '$IT_DOMSECD_LOG' | grep -q 'verdict='"
+
+# --- null sender: decided at end of message with the From domain -----------
+it_log_mark
+it_send_partner bounce-secured '<>' exact "MAILER-DAEMON@woodgrovebank.com"
+it_expect_eq "null sender, certificate: SMTP reply" 250 "$IT_REPLY"
+f=$(it_delivered "$IT_ID" || true)
+it_check "null sender, certificate: tagged" test "$(it_count_headers "$f" X-Domain-Secured 'domain=woodgrovebank.com')" = 1
+
+it_log_mark
+it_send_partner bounce-nocert '<>' - "MAILER-DAEMON@woodgrovebank.com"
+it_expect_eq "null sender, no certificate: refused at end of data" 550 "$IT_REPLY"
+it_check "null sender, no certificate: verdict no-certificate logged" it_log_since "verdict=no-certificate .*domain=woodgrovebank.com"
+
+# --- domsecd stayed up through all of it ---------------------------------------
+it_check "domsecd still running" kill -0 "$IT_DOMSECD_PID"
+it_finish
