@@ -353,6 +353,10 @@ int ds_chain_verify(const struct ds_trust *t,
 	    X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_TRUSTED_FIRST);
 	if (at != 0)
 		X509_VERIFY_PARAM_set_time(param, at);
+	/* 112-bit security at least (RSA and DSA >= 2048 bits, EC >= 224
+	 * bits, no SHA-1 or MD5 signatures): Debian's own TLS default
+	 * (SECLEVEL=2), so Postfix would refuse weaker keys anyway. */
+	X509_VERIFY_PARAM_set_auth_level(param, 2);
 
 	int ok = X509_verify_cert(ctx);
 	if (ok == 1) {
