@@ -267,6 +267,29 @@ static void test_bad_signature(void **state)
 	ds_trust_free(t);
 }
 
+static void test_weak_key_refused(void **state)
+{
+	(void)state;
+	char cmd[1200], reason[256];
+	const char *fmt = "openssl req -x509 -newkey rsa:%d -nodes -keyout %s "
+	    "-out %s -subj /CN=weak.example -days 30 -addext "
+	    "subjectAltName=DNS:weak.example 2>/dev/null";
+	snprintf(cmd, sizeof cmd, fmt, 1024, pki_path("weak.key"),
+	    pki_path("weak.pem"));
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, fmt, 2048, pki_path("strong.key"),
+	    pki_path("strong.pem"));
+	assert_int_equal(system(cmd), 0);
+	/* trusted directly, the 2048-bit one verifies, the 1024-bit not */
+	struct ds_trust *t = trust("strong.pem", NULL);
+	assert_true(verify(t, NULL, "strong.pem", 0, reason, NULL));
+	ds_trust_free(t);
+	t = trust("weak.pem", NULL);
+	assert_false(verify(t, NULL, "weak.pem", 0, reason, NULL));
+	assert_non_null(strstr(reason, "too weak"));
+	ds_trust_free(t);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -333,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_direct_trust_in_leaf),
 		cmocka_unit_test(test_ca_directory),
 		cmocka_unit_test(test_bad_signature),
+		cmocka_unit_test(test_weak_key_refused),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_system_default_bundle),
 	};
