@@ -1,0 +1,58 @@
+#!/bin/bash
+# 45-sendmail-miltertest.sh - Sendmail's vocabulary ({verify}, full-DN
+# {cert_subject}/{cert_issuer}, {cert_fp}) through domsecd's milter, driven
+# by miltertest (the scripts in tests/miltertest/), with the CRL server and
+# the test PKI.  No Postfix: it also runs against the sanitizer build.
+# sanitize: yes
+set -eu
+. "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
+
+it_init
+it_crl_start
+it_pki_build
+it_ports
+it_domsecd_config "woodgrovebank.com mode=enforce"
+for leaf in exact untrusted; do
+	it_pin "$leaf"
+done
+# Sendmail has no policy service; no discovery probes of 192.0.2.x.
+sed -i -e '/^PolicySocket/d' -e 's/^Discovery .*/Discovery no/' "$IT_DIR/domsec.conf"
+IT_DOMSECD_LOG=$IT_DIR/domsecd.log
+"$DOMSEC_BUILD/domsecd" -f -c "$IT_DIR/domsec.conf" >>"$IT_DOMSECD_LOG" 2>&1 &
+IT_DOMSECD_PID=$!
+it_track_pid "$IT_DOMSECD_PID"
+it_wait_port "$IT_MILTER_PORT"
+
+fp() { openssl x509 -in "$IT_PKI/$1.pem" -noout -fingerprint -sha256 | sed 's/.*=//'; }
+export DOMSEC_MILTER="inet:$IT_MILTER_PORT@127.0.0.1"
+export FP_EXACT FP_EXACT_PLAIN FP_UNTRUSTED
+FP_EXACT=$(fp exact)
+FP_EXACT_PLAIN=$(fp exact | tr -d ':' | tr 'A-F' 'a-f')
+FP_UNTRUSTED=$(fp untrusted)
+
+for script in "$DOMSEC_TOP"/tests/miltertest/sendmail-*.lua; do
+	name=$(basename "$script" .lua)
+	it_log_mark
+	if out=$(miltertest -s "$script" 2>&1); then
+		grep '^ok - ' <<<"$out" | sed "s/^ok - /ok - $name: /"
+	else
+		echo "$out" | sed 's/^/    /'
+		it_not_ok "$name: miltertest failed"
+	fi
+done
+
+# The verdicts behind those replies, from domsecd's log.
+it_check "verdict secured logged for {cert_fp}" it_domsecd_logged "verdict=secured .*client=192.0.2.10:40001"
+it_check "verdict untrusted logged for {verify}=FAIL" it_domsecd_logged "verdict=untrusted .*client=192.0.2.11:40002"
+it_check "verdict no-certificate logged for {verify}=NO" it_domsecd_logged "verdict=no-certificate .*client=192.0.2.12:40003"
+it_check "verdict no-tls logged for {verify}=NONE" it_domsecd_logged "verdict=no-tls .*client=192.0.2.20:40010"
+it_check "verdict unknown-certificate logged without {cert_fp}" it_domsecd_logged "verdict=unknown-certificate .*client=192.0.2.30:40020"
+it_check "the refusals carry the verdict's reply codes" \
+    it_domsecd_logged "rejected at MAIL for woodgrovebank.com: 550 5.7.1"
+it_check "no TLS refused with 530 5.7.0" it_domsecd_logged "rejected at MAIL for woodgrovebank.com: 530 5.7.0"
+it_check "unknown certificate deferred with 451 4.7.5" it_domsecd_logged "deferred at RCPT for woodgrovebank.com: 451 4.7.5"
+it_check "forged headers removal logged" it_domsecd_logged "removed forged header X-Domain-Secured"
+it_check "domsecd still running" kill -0 "$IT_DOMSECD_PID"
+it_domsecd_stop
+it_check "domsecd stopped cleanly on SIGTERM" grep -q 'stopped' "$IT_DOMSECD_LOG"
+it_finish
