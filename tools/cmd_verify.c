@@ -149,6 +149,14 @@ static const char *rev_status_name(enum ds_rev_status s)
 	}
 }
 
+/* The engine reaches revocation only for a verified chain whose name
+ * matched, and skips it for partners with revocation=none. */
+static int revocation_checked(const struct ds_verify_result *r)
+{
+	return r->chain_verified && r->matched_name[0] != '\0' &&
+	    !r->revocation_skipped;
+}
+
 static void time_text(time_t t, char *out, size_t outlen)
 {
 	if (t == 0)
@@ -204,11 +212,9 @@ static void print_human(const struct verify_args *a,
 	printf("\nRevocation: ");
 	if (r->revocation_skipped)
 		printf("not checked (partner revocation=none)\n");
-	else if (r->rev.n_reports == 0 && r->verdict != DS_VERDICT_SECURED &&
-	    r->verdict != DS_VERDICT_REVOKED &&
-	    r->verdict != DS_VERDICT_REVOCATION_UNAVAILABLE)
-		printf("not checked (%s)\n", r->chain_verified ?
-		    "no name matched" : "chain not verified; no CRL fetched");
+	else if (!revocation_checked(r))
+		printf("not checked (%s; no CRL fetched)\n", r->chain_verified ?
+		    "no name matched" : "chain not verified");
 	else
 		printf("%s\n", rev_status_name(r->rev.status));
 	for (size_t i = 0; i < r->rev.n_reports; i++) {
@@ -307,10 +313,7 @@ static int print_json(const struct verify_args *a,
 
 	ds_json_key(&j, "revocation");
 	ds_json_object_begin(&j);
-	int checked = !r->revocation_skipped && (r->rev.n_reports > 0 ||
-	    r->verdict == DS_VERDICT_REVOKED ||
-	    r->verdict == DS_VERDICT_REVOCATION_UNAVAILABLE ||
-	    (r->verdict == DS_VERDICT_SECURED && r->chain_verified));
+	int checked = revocation_checked(r);
 	ds_json_kv_bool(&j, "checked", checked);
 	ds_json_kv_bool(&j, "skipped_by_policy", r->revocation_skipped);
 	if (checked) {

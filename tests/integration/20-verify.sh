@@ -135,6 +135,11 @@ case "$(json_get 'j["reason"]')" in
 *"CN=Unknown Root CA"*"not a trust anchor"*) ok "untrusted reason names the unknown root" ;;
 *) not_ok "untrusted reason: $(json_get 'j["reason"]')" ;;
 esac
+if [ "$(json_get 'j["revocation"]["checked"] or len(j["crls"]) > 0 or j["chain_verified"]')" = False ]; then
+	ok "untrusted: JSON says chain not verified, revocation not checked, no CRLs"
+else
+	not_ok "untrusted: JSON revocation $(json_get 'j["revocation"]')"
+fi
 expect "serveronly (EKU serverAuth only)" secured 0 $wgb "$pki/serveronly-chain.pem"
 expect "leaf without its intermediate" untrusted 1 $wgb "$pki/exact.pem"
 expect "intermediate from --chain" secured 0 $wgb --chain "$pki/inter.pem" "$pki/exact.pem"
