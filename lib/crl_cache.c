@@ -66,6 +66,7 @@ struct ds_crl_store {
 	pthread_cond_t cv;
 	struct crl_entry *entries;
 	struct crl_file *files;
+	STACK_OF(X509) *issuers;       /* candidates for CRLs without a chain */
 };
 
 /* ---- small helpers ---- */
@@ -235,11 +236,35 @@ void ds_crl_store_free(struct ds_crl_store *s)
 		free(f->path);
 		free(f);
 	}
+	sk_X509_pop_free(s->issuers, X509_free);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	free(s->cache_dir);
 	free(s->proxy);
 	free(s);
+}
+
+int ds_crl_store_add_issuers(struct ds_crl_store *s, STACK_OF(X509) *certs)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->issuers == NULL)
+		s->issuers = sk_X509_new_null();
+	for (int i = 0; certs && i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+		if (s->issuers == NULL || !X509_up_ref(x)) {
+			rc = -1;
+			break;
+		}
+		if (sk_X509_push(s->issuers, x) <= 0) {
+			X509_free(x);
+			rc = -1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
 }
 
 /* ---- configured files ---- */
@@ -628,10 +653,36 @@ static int take_first(const unsigned char *der, size_t len, void *arg)
  * may be NULL (refresh of an entry whose issuer we never saw): then the
  * signature is checked later, at use.
  */
+/* A configured CA certificate named like the CRL's issuer whose key
+ * verifies it; *named is set when one at least has the name.  The candidate
+ * list only grows, so reading it after the lock is released is safe. */
+static X509 *find_issuer(struct ds_crl_store *s, const struct ds_crl_data *d,
+    const unsigned char *der, size_t len, int *named)
+{
+	STACK_OF(X509) *sk;
+	int n;
+
+	pthread_mutex_lock(&s->mu);
+	sk = s->issuers;
+	n = sk ? sk_X509_num(sk) : 0;
+	pthread_mutex_unlock(&s->mu);
+	*named = 0;
+	for (int i = 0; i < n; i++) {
+		X509 *x = sk_X509_value(sk, i);
+		EVP_PKEY *pk = X509_get0_pubkey(x);
+		if (X509_NAME_cmp(X509_get_subject_name(x), d->issuer) != 0)
+			continue;
+		*named = 1;
+		if (pk != NULL && ds_crl_der_verify(der, len, pk) == 1)
+			return x;
+	}
+	return NULL;
+}
+
 static struct ds_crl_data *accept_body(struct ds_crl_store *s,
     const unsigned char *body, size_t len, X509 *issuer,
     const struct ds_crl_data *current, unsigned char **der_out,
-    size_t *der_len_out, char *why, size_t whylen)
+    size_t *der_len_out, X509 **used_issuer, char *why, size_t whylen)
 {
 	struct first_der f = { NULL, 0 };
 	struct ds_crl_data *d;
@@ -650,6 +701,17 @@ static struct ds_crl_data *accept_body(struct ds_crl_store *s,
 		free(f.der);
 		return NULL;
 	}
+	*used_issuer = NULL;
+	if (issuer == NULL) {
+		int named;
+		issuer = find_issuer(s, d, f.der, f.len, &named);
+		if (issuer == NULL && named) {
+			snprintf(why, whylen, "signature does not verify with any "
+			    "configured certificate of its issuer %.160s",
+			    d->issuer_text);
+			goto bad;
+		}
+	}
 	if (issuer != NULL) {
 		EVP_PKEY *pk = X509_get0_pubkey(issuer);
 		char iname[256];
@@ -666,6 +728,7 @@ static struct ds_crl_data *accept_body(struct ds_crl_store *s,
 		}
 		if (EVP_PKEY_up_ref(pk))
 			d->verified_keys[d->n_verified_keys++] = pk;
+		*used_issuer = issuer;
 	}
 	if (d->next_update != 0 && d->next_update + s->o.grace_s < now) {
 		ds_crl_time_text(d->next_update, t, sizeof t);
@@ -713,6 +776,8 @@ static void fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
 	char *url = e->url;
 	time_t now;
 	int stored = 1;
+	X509 *used = NULL;
+	char cur_path[4096];
 
 	snprintf(etag, sizeof etag, "%s", cur ? e->etag : "");
 	snprintf(lm, sizeof lm, "%s", cur ? e->last_modified : "");
@@ -727,14 +792,24 @@ static void fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
 	ds_crl_fetch(&s->o, url, etag, lm, &r);
 	now = time(NULL);
 	if (r.status == DS_FETCH_OK) {
-		d = accept_body(s, r.body, r.body_len, issuer, cur, &der, &der_len,
-		    why, sizeof why);
+		/* the cached copy only counts (no going back to an older CRL)
+		 * when it is known to come from this issuer */
+		const struct ds_crl_data *floor = cur;
+		if (cur != NULL && issuer != NULL) {
+			snprintf(cur_path, sizeof cur_path, "%s/%s.crl",
+			    s->cache_dir ? s->cache_dir : "", e->stem);
+			if (ds_crl_store_verify(s, cur, s->cache_dir ? cur_path : NULL,
+			    X509_get0_pubkey(issuer)) != 1)
+				floor = NULL;
+		}
+		d = accept_body(s, r.body, r.body_len, issuer, floor, &der,
+		    &der_len, &used, why, sizeof why);
 		if (d != NULL && s->cache_dir != NULL) {
 			char name[80];
 			snprintf(name, sizeof name, "%s.crl", e->stem);
 			stored = write_atomic(s->cache_dir, name, der, der_len) == 0 &&
 			    write_meta(s, url, e->stem, r.etag, r.last_modified, now,
-			    now, d->sha256, issuer) == 0;
+			    now, d->sha256, used) == 0;
 		}
 		if (d != NULL && s->cache_dir == NULL) {
 			d->der = der;          /* memory only: keep for re-checks */
@@ -764,10 +839,13 @@ static void fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
 		if (!stored)
 			snprintf(e->last_error, sizeof e->last_error,
 			    "could not write the cache file under %s", s->cache_dir);
-		if (issuer != NULL && issuer != e->issuer) {
+		if (used != NULL && used != e->issuer) {
 			X509_free(e->issuer);
-			X509_up_ref(issuer);
-			e->issuer = issuer;
+			X509_up_ref(used);
+			e->issuer = used;
+		} else if (used == NULL && e->issuer != NULL) {
+			X509_free(e->issuer);      /* unchecked copy */
+			e->issuer = NULL;
 		}
 		*origin = DS_ORIGIN_FETCHED;
 	} else if (r.status == DS_FETCH_NOT_MODIFIED && e->data != NULL) {
@@ -794,8 +872,8 @@ static void fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
 	X509_free(issuer);
 }
 
-void ds_crl_store_get(struct ds_crl_store *s, const char *url, X509 *issuer,
-    struct ds_crl_got *got)
+static void get_impl(struct ds_crl_store *s, const char *url, X509 *issuer,
+    struct ds_crl_got *got, int force)
 {
 	struct crl_entry *e;
 	int loaded_now = 0;
@@ -823,7 +901,7 @@ void ds_crl_store_get(struct ds_crl_store *s, const char *url, X509 *issuer,
 			loaded_now = e->data != NULL;
 			continue;
 		}
-		if (is_fresh(s, e, now)) {
+		if (!force && is_fresh(s, e, now)) {
 			got->origin = loaded_now ? DS_ORIGIN_DISK : DS_ORIGIN_CACHED;
 			break;
 		}
@@ -848,6 +926,18 @@ void ds_crl_store_get(struct ds_crl_store *s, const char *url, X509 *issuer,
 	if (got->data)
 		ds_crl_data_ref(got->data);
 	pthread_mutex_unlock(&s->mu);
+}
+
+void ds_crl_store_get(struct ds_crl_store *s, const char *url, X509 *issuer,
+    struct ds_crl_got *got)
+{
+	get_impl(s, url, issuer, got, 0);
+}
+
+void ds_crl_store_get_fresh(struct ds_crl_store *s, const char *url,
+    X509 *issuer, struct ds_crl_got *got)
+{
+	get_impl(s, url, issuer, got, 1);
 }
 
 /* ---- listing and background refresh ---- */

@@ -64,24 +64,24 @@ int ds_crl_validate(struct ds_crl_store *s, struct ds_crl_data *d,
 		put(outcome, outlen,
 		    "issued by %s, not by the certificate's issuer %s",
 		    d->issuer_text, iname);
-		return 0;
+		return DS_CRL_NOT_FROM_ISSUER;
 	}
 	if ((X509_get_extension_flags(issuer) & EXFLAG_KUSAGE) &&
 	    !(X509_get_key_usage(issuer) & KU_CRL_SIGN)) {
 		put(outcome, outlen, "issuer %s may not sign CRLs (keyUsage "
 		    "lacks cRLSign)", iname);
-		return 0;
+		return DS_CRL_NOT_FROM_ISSUER;
 	}
 	rc = pk ? ds_crl_store_verify(s, d, path, pk) : 0;
 	if (rc == 0) {
 		put(outcome, outlen, "signature does not verify with issuer %s",
 		    iname);
-		return 0;
+		return DS_CRL_NOT_FROM_ISSUER;
 	}
 	if (rc < 0) {
 		put(outcome, outlen, "cannot re-read the CRL (%s) to check its "
 		    "signature with issuer %s", path ? path : "memory", iname);
-		return 0;
+		return DS_CRL_NOT_FROM_ISSUER;
 	}
 	if (d->this_update > at) {
 		ds_crl_time_text(d->this_update, t, sizeof t);
@@ -184,8 +184,9 @@ static void add_failure(struct cert_check *c, const char *source,
 	    l ? "; " : "", source, why);
 }
 
-/* Validates d and looks the serial up; fills the report. */
-static void use_crl(struct cert_check *c, struct ds_crl_data *d,
+/* Validates d and looks the serial up; fills the report.  Returns what
+ * ds_crl_validate() said. */
+static int use_crl(struct cert_check *c, struct ds_crl_data *d,
     const char *path, const char *source, const char *origin,
     const char *fetch_error)
 {
@@ -200,7 +201,7 @@ static void use_crl(struct cert_check *c, struct ds_crl_data *d,
 		r->next_update = d->next_update;
 		r->entries = (long)d->n_entries;
 	}
-	if (!ok) {
+	if (ok != 1) {
 		if (fetch_error && *fetch_error) {
 			size_t l = strlen(outcome);
 			put(outcome + l, sizeof outcome - l,
@@ -209,7 +210,7 @@ static void use_crl(struct cert_check *c, struct ds_crl_data *d,
 		add_failure(c, source, outcome);
 		if (r)
 			put(r->outcome, sizeof r->outcome, "%s", outcome);
-		return;
+		return ok;
 	}
 	c->valid_found = 1;
 	if (ds_crl_data_lookup(d, c->serial, c->serial_len)) {
@@ -229,11 +230,12 @@ static void use_crl(struct cert_check *c, struct ds_crl_data *d,
 		else
 			put(r->outcome, sizeof r->outcome, "good");
 	}
+	return 1;
 }
 
 static void on_file(struct ds_crl_data *d, const char *path, void *arg)
 {
-	use_crl(arg, d, path, path, "file", NULL);
+	(void)use_crl(arg, d, path, path, "file", NULL);
 }
 
 static void try_url(struct cert_check *c, const char *url)
@@ -267,7 +269,15 @@ static void try_url(struct cert_check *c, const char *url)
 		ds_crl_cache_stem(url, stem);
 		snprintf(path, sizeof path, "%s/%s.crl", dir, stem);
 	}
-	use_crl(c, got.data, dir ? path : NULL, url, origin, got.error);
+	if (use_crl(c, got.data, dir ? path : NULL, url, origin, got.error) ==
+	    DS_CRL_NOT_FROM_ISSUER && got.origin != DS_ORIGIN_FETCHED) {
+		/* the cached copy is not this issuer's (e.g. stored by a
+		 * refresh that could not check it): fetch anew, once */
+		ds_crl_data_unref(got.data);
+		ds_crl_store_get_fresh(c->s, url, c->issuer, &got);
+		if (got.origin == DS_ORIGIN_FETCHED && got.data != NULL)
+			use_crl(c, got.data, dir ? path : NULL, url, "fetched", NULL);
+	}
 	ds_crl_data_unref(got.data);
 }
 

@@ -90,6 +90,9 @@ class CrlHandler(BaseHTTPRequestHandler):
 
     def send_simple(self, status, body, extra=None):
         data = body if isinstance(body, bytes) else body.encode()
+        # logged before answering, so a client that reads the log right
+        # after its request completes always finds the line
+        self.log_request_line(status)
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
@@ -98,7 +101,6 @@ class CrlHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        self.log_request_line(status)
 
     def do_HEAD(self):
         self.do_GET()
@@ -207,13 +209,14 @@ class CrlHandler(BaseHTTPRequestHandler):
             except (TypeError, ValueError, IndexError):
                 not_modified = False
         if not_modified:
+            self.log_request_line(304)
             self.send_response(304)
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", last_mod)
             self.send_header("Content-Length", "0")
             self.end_headers()
-            self.log_request_line(304)
             return
+        self.log_request_line(200)
         self.send_response(200)
         self.send_header("Content-Type", "application/pkix-crl")
         self.send_header("Content-Length", str(len(data)))
@@ -225,7 +228,6 @@ class CrlHandler(BaseHTTPRequestHandler):
                 self.wfile.write(data)
             except OSError:
                 pass  # the client gave up (size cap, timeout)
-        self.log_request_line(200)
 
 
 def write_atomically(path, text):

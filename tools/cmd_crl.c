@@ -3,14 +3,19 @@
  * domsecd uses (the CRLCacheDir directory and the configured CRLFile files).
  *
  *   domsecctl crl list    [--config FILE] [--cache-dir DIR]
- *   domsecctl crl refresh [--config FILE] [--cache-dir DIR] [--force] [URL]...
+ *   domsecctl crl refresh [--config FILE] [--cache-dir DIR] [--force]
+ *                         [--issuer FILE]... [URL]...
  *
  * list prints, per CRL: source (URL or file), where the copy is (disk, file),
  * issuer, thisUpdate, nextUpdate, number of entries and its state.
  * refresh fetches every cached CRL whose nextUpdate is within
  * CRLRefreshBefore (all of them with --force; conditional GET, so an
  * unchanged CRL costs a 304), then each URL given.  A bad answer never
- * replaces a good cached copy.
+ * replaces a good cached copy.  A fetched CRL's signature is checked with
+ * the CA certificate that verified the cached copy, else with a CA
+ * certificate named like its issuer from CAFile, ChainFile or --issuer
+ * (PEM, repeatable); a CRL whose issuer is none of these is stored and its
+ * signature is checked when a certificate first uses it.
  *
  * Without --config the built-in defaults apply (CRLCacheDir
  * /var/cache/domsec/crl); --cache-dir overrides the directory.
@@ -28,10 +33,12 @@
 #include "domsec/config.h"
 #include "domsec/crl.h"
 #include "domsec/verdict.h"
+#include "domsec/x509info.h"
 
 static const char usage_text[] =
     "usage: domsecctl crl list [--config FILE] [--cache-dir DIR]\n"
-    "       domsecctl crl refresh [--config FILE] [--cache-dir DIR] [--force] [URL]...\n";
+    "       domsecctl crl refresh [--config FILE] [--cache-dir DIR] [--force]\n"
+    "                             [--issuer FILE]... [URL]...\n";
 
 static void time_text(time_t t, char *out, size_t outlen)
 {
@@ -135,17 +142,45 @@ static int refresh_one(struct ds_crl_store *s, const char *url)
 	return -1;
 }
 
+/* CA certificates that may have signed CRLs: CAFile, ChainFile, --issuer. */
+static int add_issuers(struct ds_crl_store *s, const struct ds_config *cfg,
+    const struct ds_strlist *extra)
+{
+	struct ds_strlist files = { 0 };
+	char err[512];
+	int rc = 0;
+
+	if (cfg->ca_file)
+		ds_strlist_add(&files, cfg->ca_file);
+	ds_strlist_extend(&files, &cfg->chain_files);
+	ds_strlist_extend(&files, extra);
+	for (size_t i = 0; i < files.n; i++) {
+		STACK_OF(X509) *sk = ds_load_pem_certs(files.v[i], err, sizeof err);
+		if (sk == NULL) {
+			fprintf(stderr, "domsecctl crl: %s\n", err);
+			rc = -1;
+			continue;
+		}
+		ds_crl_store_add_issuers(s, sk);
+		sk_X509_pop_free(sk, X509_free);
+	}
+	ds_strlist_free(&files);
+	return rc;
+}
+
 int cmd_crl(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "cache-dir", required_argument, NULL, 'D' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "issuer", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *config = NULL, *cache_dir = NULL, *action;
 	int force = 0, c, rc = DS_EXIT_OK;
+	struct ds_strlist issuers = { 0 };
 	struct ds_config cfg;
 	struct ds_crl_opts o;
 	struct ds_crl_store *s;
@@ -173,6 +208,7 @@ int cmd_crl(int argc, char **argv)
 		case 'c': config = optarg; break;
 		case 'D': cache_dir = optarg; break;
 		case 'f': force = 1; break;
+		case 'i': ds_strlist_add(&issuers, optarg); break;
 		case 'h': fputs(usage_text, stdout); return DS_EXIT_OK;
 		case ':':
 			fprintf(stderr, "domsecctl crl: %s needs a value\n%s",
@@ -184,9 +220,11 @@ int cmd_crl(int argc, char **argv)
 			return DS_EXIT_USAGE;
 		}
 	}
-	if (strcmp(action, "list") == 0 && (optind < ac || force)) {
-		fprintf(stderr, "domsecctl crl list: takes no URL and no --force\n%s",
-		    usage_text);
+	if (strcmp(action, "list") == 0 && (optind < ac || force ||
+	    issuers.n > 0)) {
+		fprintf(stderr, "domsecctl crl list: takes no URL, --force or "
+		    "--issuer\n%s", usage_text);
+		ds_strlist_free(&issuers);
 		return DS_EXIT_USAGE;
 	}
 
@@ -195,6 +233,7 @@ int cmd_crl(int argc, char **argv)
 		ds_config_free(&cfg);
 		if (ds_config_load(config, &cfg, err, sizeof err) != 0) {
 			fprintf(stderr, "domsecctl crl: %s\n", err);
+			ds_strlist_free(&issuers);
 			return DS_EXIT_CONFIG;
 		}
 	}
@@ -219,8 +258,12 @@ int cmd_crl(int argc, char **argv)
 	if (s == NULL) {
 		fprintf(stderr, "domsecctl crl: %s\n", err);
 		ds_config_free(&cfg);
+		ds_strlist_free(&issuers);
 		return DS_EXIT_CONFIG;
 	}
+	if (add_issuers(s, &cfg, &issuers) != 0)
+		rc = DS_EXIT_CONFIG;
+	ds_strlist_free(&issuers);
 	for (size_t i = 0; i < cfg.crl_files.n; i++) {
 		if (ds_crl_store_add_file(s, cfg.crl_files.v[i], err,
 		    sizeof err) != 0) {

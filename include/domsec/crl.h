@@ -94,6 +94,12 @@ int ds_crl_check_chain(struct ds_crl_store *s, STACK_OF(X509) *chain,
  * from a background thread. */
 int ds_crl_store_refresh_due(struct ds_crl_store *s);
 
+/* Certificates that may have issued CRLs (CA certificates from CAFile,
+ * ChainFile, `domsecctl crl refresh --issuer`): used to check the signature
+ * of a CRL fetched without a chain (ds_crl_store_refresh_url, refresh of a
+ * copy loaded from disk).  Copies the references.  Returns 0 or -1. */
+int ds_crl_store_add_issuers(struct ds_crl_store *s, STACK_OF(X509) *certs);
+
 /* For `domsecctl crl refresh URL`: fetches url now (a conditional GET when a
  * copy is cached), whether due or not, and stores it when it parses, is
  * current and, if the issuer that verified the cached copy is known, verifies

@@ -129,6 +129,10 @@ struct ds_crl_got {
  */
 void ds_crl_store_get(struct ds_crl_store *s, const char *url, X509 *issuer,
     struct ds_crl_got *got);
+/* The same, but fetches even when the cached copy is fresh (still subject
+ * to the backoff): used when the cached copy does not verify with issuer. */
+void ds_crl_store_get_fresh(struct ds_crl_store *s, const char *url,
+    X509 *issuer, struct ds_crl_got *got);
 
 /* Configured CRL files whose issuer is name: calls fn for each. */
 void ds_crl_store_files_for(struct ds_crl_store *s, const X509_NAME *name,
@@ -147,8 +151,10 @@ void ds_crl_cache_stem(const char *url, char out[65]);
 /* ---- crl_check.c ---- */
 
 /* Validates d for cert (issued by issuer) as of at: issuer name, signature,
- * thisUpdate, nextUpdate + grace, scope.  Returns 1 usable, else 0 with
- * outcome in words. */
+ * thisUpdate, nextUpdate + grace, scope.  Returns 1 usable, else 0 (time or
+ * scope) or DS_CRL_NOT_FROM_ISSUER (name, key usage or signature: the copy
+ * itself is suspect) with outcome in words. */
+#define DS_CRL_NOT_FROM_ISSUER (-2)
 int ds_crl_validate(struct ds_crl_store *s, struct ds_crl_data *d,
     const char *path, X509 *cert, X509 *issuer, time_t at, char *outcome,
     size_t outlen);

@@ -480,6 +480,49 @@ static void test_refresh_due_and_foreach(void **state)
 	ds_crl_store_free(s);
 }
 
+/* Refresh without a chain: with configured issuer certificates a wrongly
+ * signed answer is refused; without them it is stored unchecked, and the
+ * first certificate that uses it finds out and fetches a good copy. */
+static void test_issuer_candidates(void **state)
+{
+	char dir[300];
+	struct ds_crl_store *s;
+	struct ds_crl_report rep;
+	struct ds_rev_result res;
+	STACK_OF(X509) *cas;
+
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/cache-issuers", srv_dir);
+	s = store(dir);
+	cas = chain_of(pki_path("inter.pem"), pki_path("root.pem"), NULL);
+	assert_int_equal(ds_crl_store_add_issuers(s, cas), 0);
+	sk_X509_pop_free(cas, X509_free);
+	srv_mode("wrongkey");
+	assert_int_equal(ds_crl_store_refresh_url(s, srv_url("/inter.crl"), &rep), -1);
+	assert_non_null(strstr(rep.outcome, "signature does not verify with any "
+	    "configured certificate"));
+	srv_mode("ok");
+	assert_int_equal(ds_crl_store_refresh_url(s, srv_url("/inter.crl"), &rep), 0);
+	assert_string_equal(rep.outcome, "good");
+	ds_crl_store_free(s);
+
+	/* no candidates: the bad copy is stored unchecked ... */
+	snprintf(dir, sizeof dir, "%s/cache-poison", srv_dir);
+	s = store(dir);
+	srv_mode("wrongkey");
+	assert_int_equal(ds_crl_store_refresh_url(s, srv_url("/inter.crl"), &rep), 0);
+	srv_mode("ok");
+	ds_crl_store_free(s);
+	/* ... and a later check (cold start) refuses it and fetches anew */
+	s = store(dir);
+	srv_log_clear();
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res), DS_REV_REVOKED);
+	assert_int_equal(srv_count("GET /inter.crl 200"), 1);
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res), DS_REV_GOOD);
+	assert_string_equal(res.reports[0].origin, "cached");
+	ds_crl_store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_size_cap_and_protocols),
 		cmocka_unit_test(test_configured_files),
 		cmocka_unit_test(test_refresh_due_and_foreach),
+		cmocka_unit_test(test_issuer_candidates),
 	};
 	return cmocka_run_group_tests_name("crl_cache", tests, setup, teardown);
 }
