@@ -215,6 +215,9 @@ int ds_inbound_decide(struct ds_inbound *in, const struct ds_facts *facts,
 	snprintf(d->cipher, sizeof d->cipher, "%s", facts->cipher);
 	if (facts->have_fp)
 		ds_fingerprint_format(facts->fp, d->fingerprint);
+	snprintf(d->client_addr, sizeof d->client_addr, "%s", facts->client_addr);
+	d->client_port = facts->client_port;
+	snprintf(d->helo, sizeof d->helo, "%s", facts->helo);
 
 	if (sender_domain == NULL || sender_domain[0] == '\0') {
 		if (ds_address_domain(facts->sender, derived, sizeof derived) != 0)

@@ -71,13 +71,15 @@ void ds_verdict_log_format(const struct ds_decision *d,
 	    !ds_verdict_accepts(d->verdict))
 		put_token(&l, "would", ds_verdict_action(d->verdict));
 	put_token(&l, "domain", d->domain);
-	if (facts != NULL && facts->client_addr[0] != '\0') {
-		int v6 = strchr(facts->client_addr, ':') != NULL;
-		if (facts->client_port >= 0)
+	const char *addr = facts != NULL ? facts->client_addr : d->client_addr;
+	int port = facts != NULL ? facts->client_port : d->client_port;
+	if (addr[0] != '\0') {
+		int v6 = strchr(addr, ':') != NULL;
+		if (port >= 0)
 			snprintf(client, sizeof client, "%s%.64s%s:%d", v6 ? "[" : "",
-			    facts->client_addr, v6 ? "]" : "", facts->client_port);
+			    addr, v6 ? "]" : "", port);
 		else
-			snprintf(client, sizeof client, "%.64s", facts->client_addr);
+			snprintf(client, sizeof client, "%.64s", addr);
 	}
 	put_token(&l, "client", client);
 	if (facts != NULL) {
@@ -89,6 +91,7 @@ void ds_verdict_log_format(const struct ds_decision *d,
 			put_token(&l, "bits", num);
 		}
 	} else {
+		put(&l, "helo", d->helo, 1);
 		put_token(&l, "tls", d->tls_version);
 		put(&l, "cipher", d->cipher, 1);
 	}

@@ -50,6 +50,9 @@ struct ds_decision {
 	                             recalled decision can still build headers */
 	char cipher[128];
 	char fingerprint[DS_FP_TEXT_LEN]; /* SHA-256 the MTA reported, "" none */
+	char client_addr[64];     /* copied from the facts, for later log lines */
+	int client_port;
+	char helo[256];
 };
 
 /*
