@@ -85,29 +85,24 @@ int ds_policy_request_line(struct ds_policy_request *r, const char *line)
 	return 0;
 }
 
-static void copy_text(char *dst, size_t dstlen, const char *src)
-{
-	snprintf(dst, dstlen, "%s", src);
-}
-
 int ds_policy_request_facts(const struct ds_policy_request *r, struct ds_facts *f)
 {
 	char *end;
 	long port;
 
 	ds_facts_init(f);
-	copy_text(f->client_addr, sizeof f->client_addr, r->client_address);
+	snprintf(f->client_addr, sizeof f->client_addr, "%s", r->client_address);
 	port = strtol(r->client_port, &end, 10);
 	if (r->client_port[0] != '\0' && *end == '\0' && port >= 0 && port <= 65535)
 		f->client_port = (int)port;
-	copy_text(f->helo, sizeof f->helo, r->helo_name);
-	copy_text(f->sender, sizeof f->sender, r->sender);
+	snprintf(f->helo, sizeof f->helo, "%s", r->helo_name);
+	snprintf(f->sender, sizeof f->sender, "%s", r->sender);
 
 	f->tls = r->encryption_protocol[0] != '\0';
 	if (f->tls) {
 		long bits = strtol(r->encryption_keysize, NULL, 10);
-		copy_text(f->tls_version, sizeof f->tls_version, r->encryption_protocol);
-		copy_text(f->cipher, sizeof f->cipher, r->encryption_cipher);
+		snprintf(f->tls_version, sizeof f->tls_version, "%s", r->encryption_protocol);
+		snprintf(f->cipher, sizeof f->cipher, "%s", r->encryption_cipher);
 		f->cipher_bits = bits > 0 && bits < 100000 ? (int)bits : 0;
 		f->cert_presented = r->ccert_fingerprint[0] != '\0';
 		f->mta_verified = r->ccert_subject[0] != '\0';
