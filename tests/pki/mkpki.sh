@@ -268,18 +268,31 @@ for c in root inter inter2 private-root unknown-root; do
 	run crl -inform DER -in "$out/crl/$c.crl" -out "$out/crl/$c.pem.crl"
 done
 
-# inter-wrongkey.crl: issuer name of inter, signed by wrong.key.  openssl ca
+# CA-wrongkey.crl: the CA's issuer name, signed by wrong.key.  openssl ca
 # refuses a key that does not match its certificate, so a stand-in
-# certificate with inter's subject and the wrong key signs it.
-run req -new -x509 -utf8 -key "$out/wrong.key" \
-    -subj "/O=domsec tests/CN=domsec Test Issuing CA" -days 30 \
-    -out "$work/wrong-inter.pem"
-sed -e "s|^certificate = .*|certificate = $work/wrong-inter.pem|" \
-    -e "s|^private_key = .*|private_key = $out/wrong.key|" \
-    -e "s|^crl_extensions = .*||" \
-    "$work/ca-inter/ca.cnf" >"$work/ca-inter/wrong.cnf"
-run ca -batch -config "$work/ca-inter/wrong.cnf" -gencrl \
-    -crl_lastupdate "$crl_last" -crl_nextupdate "$crl_next" -out "$work/crl.pem"
-run crl -in "$work/crl.pem" -outform DER -out "$out/crl/inter-wrongkey.crl"
+# certificate with the CA's subject and the wrong key signs it.
+wrongkey_crl() {
+	local ca=$1 cn=$2
+	run req -new -x509 -utf8 -key "$out/wrong.key" \
+	    -subj "/O=domsec tests/CN=$cn" -days 30 -out "$work/wrong-$ca.pem"
+	sed -e "s|^certificate = .*|certificate = $work/wrong-$ca.pem|" \
+	    -e "s|^private_key = .*|private_key = $out/wrong.key|" \
+	    -e "s|^crl_extensions = .*||" \
+	    "$work/ca-$ca/ca.cnf" >"$work/ca-$ca/wrong.cnf"
+	run ca -batch -config "$work/ca-$ca/wrong.cnf" -gencrl \
+	    -crl_lastupdate "$crl_last" -crl_nextupdate "$crl_next" \
+	    -out "$work/crl.pem"
+	run crl -in "$work/crl.pem" -outform DER -out "$out/crl/$ca-wrongkey.crl"
+}
+wrongkey_crl inter "domsec Test Issuing CA"
+wrongkey_crl root "domsec Test Root CA"
+wrongkey_crl inter2 "domsec Test Revoked CA"
+wrongkey_crl private-root "Fabrikam Private Root"
+
+# Expired copies of the other CAs' CRLs too, so that the CRL server's
+# "expired" mode is exercised whichever CRL a check asks for first.
+gencrl root "$out/crl/root-expired.crl" "$old_last" "$old_next"
+gencrl inter2 "$out/crl/inter2-expired.crl" "$old_last" "$old_next"
+gencrl private-root "$out/crl/private-root-expired.crl" "$old_last" "$old_next"
 
 exit 0
