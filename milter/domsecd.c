@@ -305,7 +305,8 @@ int main(int argc, char **argv)
 		ds_config_free(&cfg);
 		return DS_EXIT_OK;
 	}
-	ds_log_open("domsecd", cfg.syslog, o.foreground, cfg.syslog_facility,
+	/* stderr too until we detach, so start-up errors reach the terminal */
+	ds_log_open("domsecd", cfg.syslog, 1, cfg.syslog_facility,
 	    o.debug ? LOG_DEBUG : cfg.log_level);
 	pid_file = o.pid_file != NULL ? o.pid_file : cfg.pid_file;
 
@@ -332,10 +333,14 @@ int main(int argc, char **argv)
 		status = DS_EXIT_CONFIG;
 		goto out;
 	}
-	if (!o.foreground && daemonize(&ready_fd) < 0) {
-		ds_log(LOG_ERR, "cannot detach from the terminal: %s", strerror(errno));
-		status = 1;
-		goto out;
+	if (!o.foreground) {
+		if (daemonize(&ready_fd) < 0) {
+			ds_log(LOG_ERR, "cannot detach from the terminal: %s", strerror(errno));
+			status = 1;
+			goto out;
+		}
+		ds_log_open("domsecd", cfg.syslog, 0, cfg.syslog_facility,
+		    o.debug ? LOG_DEBUG : cfg.log_level);
 	}
 	if (pid_file != NULL && pid_file[0] != '\0') {
 		if (write_pid_file(pid_file) < 0)
