@@ -757,6 +757,9 @@ static int parse_line(struct reader *rd, char *line)
 
 	size_t index;
 	const struct key *k = find_key(name, &index);
+	if (k == NULL && strchr(name, '=') != NULL)
+		return fail(rd, "\"%s\": write \"Key value\" (a space, not '=')",
+		    name);
 	if (k == NULL)
 		return fail(rd, "unknown key \"%s\"", name);
 	if (*value == '\0')

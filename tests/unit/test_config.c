@@ -283,6 +283,8 @@ static void errors(void **state)
 	expect_error("CRLProxy proxy.example:3128\n", 1, "proxy URL");
 	expect_error("ProbePort 0\n", 1, "ProbePort");
 	expect_error("CAFile\n", 1, "needs a value");
+	expect_error("LogLevel=info\n", 1, "not '='");
+	expect_error("LogLevel info\r\nSyslog no\r\nSyslog yes\r\n", 3, "already set");
 	expect_error("\n\nLogLevel info\nloglevel debug\n", 4,
 	    "already set at line 3");
 	expect_error("CRLConnectTimeout 20s\nCRLTimeout 10s\n", 2,
