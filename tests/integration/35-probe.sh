@@ -1,0 +1,137 @@
+#!/bin/bash
+# 35-probe.sh - the STARTTLS probe through the command line, against
+# tests/starttls_server.py on loopback: `domsecctl probe` records the chain
+# the server presents (its SHA-256 fingerprint, as openssl computes it) and
+# reaches a verdict with a live CRL server; a server without STARTTLS and a
+# closed port fail with words and a non-zero status; `domsecctl counters`
+# prints a counters file in text and JSON.
+# sanitize: yes
+set -eu
+
+top=${DOMSEC_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+: "${DOMSEC_BUILD:?set DOMSEC_BUILD}"
+ctl=$DOMSEC_BUILD/domsecctl
+work=$(mktemp -d /tmp/domsec-35-probe.XXXXXX)
+pids=()
+failures=0
+
+cleanup() {
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
+
+wait_port() {
+	for _ in $(seq 1 100); do
+		[ -s "$1" ] && { cat "$1"; return 0; }
+		sleep 0.1
+	done
+	echo "no port file $1" >&2
+	return 1
+}
+
+# --- CRL server, PKI ---
+mkdir -p "$work/pki/crl"
+python3 "$top/tests/crlserver.py" --dir "$work/pki/crl" --port-file "$work/crl.port" &
+pids+=($!)
+crl_port=$(wait_port "$work/crl.port")
+"$top/tests/pki/mkpki.sh" "$work/pki" "http://127.0.0.1:$crl_port"
+pki=$work/pki
+
+# --- a STARTTLS server presenting the "exact" chain ---
+python3 "$top/tests/starttls_server.py" --cert "$pki/exact-chain.pem" \
+    --key "$pki/exact.key" --bind 127.0.0.1 --port-file "$work/tls.port" \
+    --log "$work/tls.log" &
+pids+=($!)
+tls_port=$(wait_port "$work/tls.port")
+ok "servers up: CRL on $crl_port, STARTTLS on $tls_port"
+
+want_fp=$(openssl x509 -in "$pki/exact.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+
+rc=0
+"$ctl" probe --ca "$pki/root.pem" --domain woodgrovebank.com --timeout 5s \
+    "127.0.0.1:$tls_port" >"$work/out" 2>"$work/err" || rc=$?
+if grep -qi "$want_fp" "$work/out"; then
+	ok "probe shows the presented leaf's SHA-256 fingerprint"
+else
+	not_ok "probe output lacks fingerprint $want_fp"; cat "$work/out" "$work/err"
+fi
+if [ "$rc" -eq 0 ]; then
+	ok "probe of a valid partner certificate exits 0"
+else
+	not_ok "probe exit status $rc, wanted 0"; cat "$work/out" "$work/err"
+fi
+if grep -q "clear STARTTLS" "$work/tls.log" && grep -q "tls QUIT" "$work/tls.log"; then
+	ok "the server saw STARTTLS and a QUIT inside TLS"
+else
+	not_ok "server log lacks STARTTLS/QUIT"; cat "$work/tls.log"
+fi
+
+# --- no STARTTLS offered ---
+python3 "$top/tests/starttls_server.py" --cert "$pki/exact-chain.pem" \
+    --key "$pki/exact.key" --bind 127.0.0.1 --port-file "$work/plain.port" \
+    --no-starttls &
+pids+=($!)
+plain_port=$(wait_port "$work/plain.port")
+rc=0
+"$ctl" probe --ca "$pki/root.pem" --domain woodgrovebank.com --timeout 5s \
+    "127.0.0.1:$plain_port" >"$work/out" 2>&1 || rc=$?
+if [ "$rc" -ne 0 ] && grep -q "no STARTTLS offered" "$work/out"; then
+	ok "a server without STARTTLS fails with 'no STARTTLS offered' (exit $rc)"
+else
+	not_ok "no-STARTTLS server: exit $rc"; cat "$work/out"
+fi
+
+# --- a closed port ---
+closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+rc=0
+"$ctl" probe --ca "$pki/root.pem" --domain woodgrovebank.com --timeout 5s \
+    "127.0.0.1:$closed" >"$work/out" 2>&1 || rc=$?
+if [ "$rc" -eq 75 ] && grep -q "connection refused" "$work/out"; then
+	ok "a closed port is a temporary failure: 'connection refused', exit 75"
+else
+	not_ok "closed port: exit $rc"; cat "$work/out"
+fi
+
+# --- domsecctl counters ---
+cat >"$work/counters" <<'EOF'
+Domain-Secured Messages Received: 12
+Domain-Secured Messages Sent: 3
+Domain-Secured Outbound Session Failures: 1
+verdict revoked: 2
+EOF
+out=$("$ctl" counters --file "$work/counters")
+if echo "$out" | grep -Eq '^Domain-Secured Messages Received +12$' &&
+   echo "$out" | grep -Eq '^verdict revoked +2$'; then
+	ok "counters prints name and value per line"
+else
+	not_ok "counters output: $out"
+fi
+json=$("$ctl" counters --file "$work/counters" --json)
+if echo "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["Domain-Secured Messages Sent"]==3 and d["verdict revoked"]==2'; then
+	ok "counters --json is valid JSON with the values"
+else
+	not_ok "counters --json: $json"
+fi
+printf 'StateDir %s\n' "$work" >"$work/domsec.conf"
+out=$("$ctl" counters --config "$work/domsec.conf")
+if echo "$out" | grep -Eq '^Domain-Secured Outbound Session Failures +1$'; then
+	ok "counters reads StateDir/counters from the configuration"
+else
+	not_ok "counters --config: $out"
+fi
+rc=0
+"$ctl" counters --file "$work/missing" >"$work/out" 2>&1 || rc=$?
+if [ "$rc" -eq 1 ] && grep -q "cannot read" "$work/out"; then
+	ok "a missing counters file is reported (exit 1)"
+else
+	not_ok "missing counters file: exit $rc"; cat "$work/out"
+fi
+
+[ "$failures" -eq 0 ]
