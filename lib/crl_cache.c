@@ -636,23 +636,25 @@ static void name_text(const X509_NAME *n, char *out, size_t outlen)
 struct first_der {
 	unsigned char *der;
 	size_t len;
+	unsigned char **body;    /* a DER answer is taken over, not copied */
 };
 
 static int take_first(const unsigned char *der, size_t len, void *arg)
 {
 	struct first_der *f = arg;
-	if (f->der == NULL && (f->der = malloc(len)) != NULL) {
+	if (f->der != NULL)
+		return 0;
+	if (der == *f->body) {
+		f->der = *f->body;
+		*f->body = NULL;
+		f->len = len;
+	} else if ((f->der = malloc(len)) != NULL) {
 		memcpy(f->der, der, len);
 		f->len = len;
 	}
 	return 0;
 }
 
-/*
- * Turns a 200 answer into a verified ds_crl_data, or NULL with why.  issuer
- * may be NULL (refresh of an entry whose issuer we never saw): then the
- * signature is checked later, at use.
- */
 /* A configured CA certificate named like the CRL's issuer whose key
  * verifies it; *named is set when one at least has the name.  The candidate
  * list only grows, so reading it after the lock is released is safe. */
@@ -679,17 +681,23 @@ static X509 *find_issuer(struct ds_crl_store *s, const struct ds_crl_data *d,
 	return NULL;
 }
 
+/*
+ * Turns a 200 answer into a verified ds_crl_data, or NULL with why.  issuer
+ * may be NULL: then a configured candidate is looked for, and failing that
+ * the signature is checked later, at use.  *body may be taken over (set to
+ * NULL) to save a copy of a big CRL.
+ */
 static struct ds_crl_data *accept_body(struct ds_crl_store *s,
-    const unsigned char *body, size_t len, X509 *issuer,
+    unsigned char **body, size_t len, X509 *issuer,
     const struct ds_crl_data *current, unsigned char **der_out,
     size_t *der_len_out, X509 **used_issuer, char *why, size_t whylen)
 {
-	struct first_der f = { NULL, 0 };
+	struct first_der f = { NULL, 0, body };
 	struct ds_crl_data *d;
 	char err[256], t[40];
 	time_t now = time(NULL);
 
-	if (ds_crl_split_der_or_pem(body, len, take_first, &f, err, sizeof err) < 0 ||
+	if (ds_crl_split_der_or_pem(*body, len, take_first, &f, err, sizeof err) < 0 ||
 	    f.der == NULL) {
 		snprintf(why, whylen, "%s", err);
 		free(f.der);
@@ -802,7 +810,7 @@ static void fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
 			    X509_get0_pubkey(issuer)) != 1)
 				floor = NULL;
 		}
-		d = accept_body(s, r.body, r.body_len, issuer, floor, &der,
+		d = accept_body(s, &r.body, r.body_len, issuer, floor, &der,
 		    &der_len, &used, why, sizeof why);
 		if (d != NULL && s->cache_dir != NULL) {
 			char name[80];

