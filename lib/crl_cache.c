@@ -730,7 +730,7 @@ static struct ds_crl_data *accept_body(struct ds_crl_store *s,
 			goto bad;
 		}
 		if (pk == NULL || ds_crl_der_verify(f.der, f.len, pk) != 1) {
-			snprintf(why, whylen, "signature does not verify with issuer %s",
+			snprintf(why, whylen, "signature does not verify with issuer %.200s",
 			    iname);
 			goto bad;
 		}
