@@ -192,11 +192,11 @@ void ds_crl_fetch(const struct ds_crl_opts *o, const char *url,
 		snprintf(res->error, sizeof res->error,
 		    "larger than the size limit (%ld bytes)", o->max_size);
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
-		snprintf(res->error, sizeof res->error, "timed out (%s)",
+		snprintf(res->error, sizeof res->error, "timed out (%.200s)",
 		    curl_err[0] ? curl_err : curl_easy_strerror(rc));
 	} else if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
 		snprintf(res->error, sizeof res->error,
-		    "protocol not allowed (only http, https, ldap, ldaps)%s%s",
+		    "protocol not allowed (only http, https, ldap, ldaps)%s%.150s",
 		    curl_err[0] ? ": " : "", curl_err);
 	} else if (rc == CURLE_TOO_MANY_REDIRECTS) {
 		snprintf(res->error, sizeof res->error,
