@@ -506,7 +506,7 @@ static long policy_reply(struct ds_outbound *ob, const char *keytext,
     const struct ds_partner *p, const struct ds_outbound_assessment *a,
     char *reply, size_t replylen)
 {
-	long ttl = ob->cfg->outbound_ttl_s > 0 ? ob->cfg->outbound_ttl_s : 3600;
+	long ttl = ob->cfg->outbound_ttl_s > 0 ? ob->cfg->outbound_ttl_s : 0;
 	time_t now = time(NULL);
 	int monitor = p->mode == DS_MODE_MONITOR;
 	const char *note = monitor ? "; monitor mode: not enforced" : "";
@@ -667,12 +667,13 @@ int ds_outbound_transport(struct ds_outbound *ob, const char *key, char *reply,
 	struct ds_outbound_key k;
 	const struct ds_partner *p = NULL;
 
-	/* transport_maps also asks for "user@domain" first: only the domain
-	 * form routes (the address forms answer NOTFOUND so Postfix goes on to
-	 * the domain). */
-	if (key != NULL && strchr(key, '@') == NULL &&
-	    ds_outbound_parse_key(key, &k) == 0 && !k.literal && !k.parent &&
-	    k.port == 0)
+	/* transport_maps may ask with the full recipient address (Postfix
+	 * treats a socketmap like a pattern table and sends "user@domain"
+	 * only): route by the domain after the last '@'. */
+	if (key != NULL && strrchr(key, '@') != NULL)
+		key = strrchr(key, '@') + 1;
+	if (key != NULL && ds_outbound_parse_key(key, &k) == 0 && !k.literal &&
+	    !k.parent && k.port == 0)
 		p = ds_partners_lookup(&ob->cfg->partners, k.host, DS_DIR_SEND);
 	if (p == NULL) {
 		snprintf(reply, replylen, "NOTFOUND ");
