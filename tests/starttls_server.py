@@ -19,7 +19,8 @@ starts the handshake.  --greeting-code 421 greets with a refusal.
 The port (port 0 = a free one, the default) is written to --port-file once
 the socket listens (written to a temporary name and renamed, so a reader
 never sees a partial file).  Every connection, command and client
-certificate fingerprint is appended to --log.  Stops on SIGTERM or SIGINT.
+certificate fingerprint and the SNI name a client sent ("sni=NAME" or
+"sni=none") is appended to --log.  Stops on SIGTERM or SIGINT.
 """
 import argparse
 import hashlib
@@ -72,6 +73,10 @@ def make_context():
         ctx.verify_mode = ssl.CERT_OPTIONAL
         # Accept any client certificate: the test only logs it.
         ctx.check_hostname = False
+
+    def sni(sslobj, server_name, context):
+        log("sni=%s" % (server_name or "none"))
+    ctx.sni_callback = sni
     return ctx
 
 

@@ -147,6 +147,36 @@ static void test_address_malformed(void **state)
 	assert_int_equal(ds_address_domain("u@example.com", NULL, 0), -1);
 }
 
+/* Random strings from an alphabet rich in the characters that matter:
+ * never a crash, always a terminated, plausible result. */
+static void test_random_input(void **state)
+{
+	static const char alphabet[] = "a@<>\"\\(),:;.+ -_[]\t\x01\xc3Z09";
+	unsigned seed = 12345;
+	char in[64], out[32], xt[64];
+
+	(void)state;
+	for (int round = 0; round < 200000; round++) {
+		size_t n = (seed = seed * 1103515245u + 12345u) % sizeof in;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			in[i] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+		}
+		in[n] = '\0';
+		memset(out, 'X', sizeof out);
+		int rc = ds_address_domain(in, out, sizeof out);
+		assert_true(rc == 0 || rc == -1);
+		assert_non_null(memchr(out, '\0', sizeof out));
+		if (rc == -1)
+			assert_string_equal(out, "");
+		for (const char *p = out; *p; p++)
+			assert_true((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			    strchr(".-_[]:", *p) != NULL);
+		ds_xtext_decode(in, xt, sizeof xt);
+		assert_true(strlen(xt) <= n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_address_domain),
 		cmocka_unit_test(test_address_null_and_no_domain),
 		cmocka_unit_test(test_address_malformed),
+		cmocka_unit_test(test_random_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,6 +69,7 @@ static void test_probe_records_chain(void **state)
 	/* The server saw EHLO, STARTTLS and QUIT after TLS. */
 	assert_true(file_contains(fx.log, "clear EHLO probe.test"));
 	assert_true(file_contains(fx.log, "tls QUIT"));
+	assert_true(file_contains(fx.log, "sni=mail.example"));
 }
 
 static void test_probe_ipv6(void **state)
@@ -81,11 +82,13 @@ static void test_probe_ipv6(void **state)
 	if (port <= 0) {
 		skip();                       /* no IPv6 loopback here */
 	}
-	assert_int_equal(ds_probe_starttls("::1", port, NULL, "probe.test", 5000,
+	assert_int_equal(ds_probe_starttls("::1", port, "::1", "probe.test", 5000,
 	    NULL, NULL, &res), 0);
 	leaf_name_is(res.chain, "wildcard.pem");
 	ds_probe_result_free(&res);
 	tls_server_stop(&fx);
+	/* An address literal is never sent as SNI. */
+	assert_true(file_contains(fx.log, "sni=none"));
 }
 
 static void test_probe_client_certificate(void **state)

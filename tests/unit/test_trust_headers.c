@@ -217,6 +217,40 @@ static void test_exchange_headers(void **state)
 	    "X-Domain-Secured", "x"));
 }
 
+/* Random values full of CFWS, quotes and our id: never a crash; a value
+ * that begins with our id followed by ';' is always ours. */
+static void test_random_values(void **state)
+{
+	static const char *pieces[] = { "mx.contoso.com", ";", " ", "(", ")",
+		"\"", "\\", "1", "\r\n\t", "spf=pass", "x", "MX.CONTOSO.COM.", "\x01" };
+	unsigned seed = 777;
+	char v[256], id[64];
+
+	(void)state;
+	for (int round = 0; round < 100000; round++) {
+		size_t len = 0;
+		int parts = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 12;
+		v[0] = '\0';
+		for (int i = 0; i < parts; i++) {
+			seed = seed * 1103515245u + 12345u;
+			const char *p = pieces[(seed >> 16) % (sizeof pieces / sizeof *pieces)];
+			if (len + strlen(p) + 1 >= sizeof v)
+				break;
+			memcpy(v + len, p, strlen(p) + 1);
+			len += strlen(p);
+		}
+		int rc = ds_auth_results_authserv_id(v, id, sizeof id);
+		assert_true(rc == 0 || rc == -1);
+		assert_non_null(memchr(id, '\0', sizeof id));
+		int mine = ds_trust_header_is_ours("X-Domain-Secured", ID, 0,
+		    "Authentication-Results", v);
+		if (strncmp(v, "mx.contoso.com;", 15) == 0)
+			assert_true(mine);
+		if (strstr(v, "contoso") == NULL && strstr(v, "CONTOSO") == NULL)
+			assert_false(mine);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_authserv_id_parse),
 		cmocka_unit_test(test_is_ours),
 		cmocka_unit_test(test_exchange_headers),
+		cmocka_unit_test(test_random_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
