@@ -535,9 +535,11 @@ static long policy_reply(struct ds_outbound *ob, const char *keytext,
 	} else {
 		ds_counter_add(DS_COUNT_OUTBOUND_FAILURES, 1);
 		ds_log(LOG_ERR, "outbound %s: partner %s: no server presents a "
-		    "valid certificate for %s, mail stays queued until one does "
-		    "(or bounces at maximal_queue_lifetime): %s%s", keytext,
-		    a->domain, a->domain, a->reason, note);
+		    "valid certificate for %s, %s: %s", keytext, a->domain,
+		    a->domain, monitor ? "monitor mode: delivering anyway "
+		    "(enforce mode would keep the mail queued)" :
+		    "mail stays queued until one does (or bounces at "
+		    "maximal_queue_lifetime)", a->reason);
 		if (ttl > DS_OUTBOUND_FAILURE_TTL_S)
 			ttl = DS_OUTBOUND_FAILURE_TTL_S;
 	}
