@@ -459,9 +459,10 @@ static int discover(struct discovery *d, const char *client_addr)
 	if (d->a->have_resolver) {
 		r = d->a->resolver;
 	} else {
+		/* The system resolver, with waits that fit the time left. */
 		memset(&r, 0, sizeof r);
 		r.tries = 1;
-		r.timeout_s = (int)(probe_ms / 2000);
+		r.timeout_s = (int)((d->deadline_ms - now_ms()) / 3000);
 		if (r.timeout_s < 1)
 			r.timeout_s = 1;
 		if (r.timeout_s > 5)
