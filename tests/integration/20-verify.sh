@@ -215,9 +215,26 @@ fault() {
 fault 404 revocation-unavailable 75 '404'
 fault 500 revocation-unavailable 75 '500'
 fault garbage revocation-unavailable 75 ''
-fault wrongkey revocation-unavailable 75 'signature'
-fault expired revocation-unavailable 75 'expired|nextUpdate'
+# (only inter.crl has -wrongkey and -expired variants; root.crl answers 404
+# in those modes, so the outcomes are checked with CRL files below)
+fault wrongkey revocation-unavailable 75 ''
+fault expired revocation-unavailable 75 ''
 fault pem secured 0 ''
+
+# the same bad CRLs as configured files, for a leaf whose own CDP is 404
+crl_file_fault() {
+	local what=$1 file=$2 outcome=$3
+	expect "CRL file $what" revocation-unavailable 75 $wgb --crl "$file" "$pki/nocrl-chain.pem"
+	local o
+	o=$(json_get '" | ".join(c["outcome"] for c in j["crls"])')
+	if printf '%s' "$o" | grep -Eiq "$outcome"; then
+		ok "CRL file $what: outcome says \"$o\""
+	else
+		not_ok "CRL file $what: outcome \"$o\" does not match /$outcome/"
+	fi
+}
+crl_file_fault "signed by the wrong key" "$pki/crl/inter-wrongkey.crl" 'signature'
+crl_file_fault "expired" "$pki/crl/inter-expired.crl" 'expired|nextUpdate'
 fault redirect secured 0 ''
 
 # --- a server that never answers: bounded by CRLTimeout (3 s) ---
