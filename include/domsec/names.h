@@ -4,8 +4,10 @@
  * A certificate's DNS names are its dNSName SANs and its subject CNs that are
  * valid ASCII host names.  A name N matches domain D when, compared
  * case-insensitively after removing one trailing dot:
- *   N == D; or N == "*." D (a wildcard covers D and its subdomains);
- *   or N is exactly one label followed by "." D.
+ *   N == D; or N == "*." P where D is P or any subdomain of P, and P has
+ *   at least two labels (a wildcard covers its domain and all its
+ *   subdomains, as the whitepaper says); or N is exactly one label
+ *   followed by "." D (one node deep).
  * Only a whole leftmost "*" label is a wildcard.  Malformed names never match.
  */
 #ifndef DOMSEC_NAMES_H
