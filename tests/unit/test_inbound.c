@@ -645,6 +645,21 @@ static void test_crl_server_down_then_back(void **state)
 	assert_int_equal(mkdir(cache, 0700), 0);
 	crl_cache_name = "crlcache2";
 	assert_int_equal(build_core(NULL), 0);
+	/* The same store, but retrying a failed URL after 1 s instead of 30 s
+	 * so that the test does not wait for the default backoff. */
+	struct ds_crl_opts opts = {
+		.cache_dir = cfg.crl_cache_dir,
+		.connect_timeout_ms = cfg.crl_connect_timeout_ms,
+		.timeout_ms = cfg.crl_timeout_ms,
+		.max_size = cfg.crl_max_size,
+		.max_redirects = cfg.crl_max_redirects,
+		.refresh_before_s = cfg.crl_refresh_before_s,
+		.retry_backoff_s = 1,
+	};
+	char err[256];
+	ds_crl_store_free(engine->crls);
+	engine->crls = ds_crl_store_new(&opts, err, sizeof err);
+	assert_non_null(engine->crls);
 	stop_pid(&fx.crlserver);
 	d = decide(&f, "woodgrovebank.com", &log);
 	assert_int_equal(d.verdict, DS_VERDICT_REVOCATION_UNAVAILABLE);
