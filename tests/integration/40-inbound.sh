@@ -191,4 +191,5 @@ it_check "null sender, no certificate: verdict no-certificate logged" it_log_sin
 
 # --- domsecd stayed up through all of it ---------------------------------------
 it_check "domsecd still running" kill -0 "$IT_DOMSECD_PID"
+it_domsecd_clean
 it_finish

@@ -114,14 +114,21 @@ it_wait_log() {
 
 it_track_pid() { IT_PIDS="$IT_PIDS $1"; }
 
+# it_gone PID: the process has exited (a zombie still answers kill -0).
+it_gone() {
+	[ -d "/proc/$1" ] || return 0
+	grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}
+
 it_stop_pid() {
 	local pid=$1 i
 	kill "$pid" 2>/dev/null || return 0
 	for i in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || return 0
+		it_gone "$pid" && break
 		sleep 0.1
 	done
 	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 }
 
 it_cleanup() {
@@ -293,9 +300,30 @@ it_domsecd_start() {
 	it_wait_port "$IT_MILTER_PORT" && it_wait_port "$IT_POLICY_PORT"
 }
 
+# it_domsecd_stop: SIGTERM, then wait; IT_DOMSECD_STATUS is its exit status.
 it_domsecd_stop() {
-	[ -n "${IT_DOMSECD_PID:-}" ] && it_stop_pid "$IT_DOMSECD_PID"
+	IT_DOMSECD_STATUS=none
+	[ -n "${IT_DOMSECD_PID:-}" ] || return 0
+	local pid=$IT_DOMSECD_PID i
+	kill -TERM "$pid" 2>/dev/null || true
+	# until it has exited (a zombie still answers kill -0), at most 40 s
+	for i in $(seq 1 400); do
+		it_gone "$pid" && break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	IT_DOMSECD_STATUS=0
+	wait "$pid" 2>/dev/null || IT_DOMSECD_STATUS=$?
 	IT_DOMSECD_PID=""
+}
+
+# it_domsecd_clean: stops domsecd and asserts a clean exit with no
+# AddressSanitizer, LeakSanitizer or UBSan report in its log.
+it_domsecd_clean() {
+	it_domsecd_stop
+	it_expect_eq "domsecd exited 0 on SIGTERM" 0 "$IT_DOMSECD_STATUS"
+	it_check "no sanitizer report in domsecd's log" \
+	    bash -c "! grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error' '$IT_DOMSECD_LOG'"
 }
 
 # it_postfix_start: the private instance.  main.cf is contrib/postfix-main.cf
