@@ -306,6 +306,52 @@ static int leaf_usage_ok(X509 *leaf, char *reason, size_t reasonlen)
 	return 1;
 }
 
+/* Verification errors that only X509_V_FLAG_X509_STRICT raises. */
+static int strict_only_error(int code)
+{
+	switch (code) {
+	case X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA:
+	case X509_V_ERR_PATHLEN_WITHOUT_KU_KEY_CERT_SIGN:
+	case X509_V_ERR_KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA:
+	case X509_V_ERR_ISSUER_NAME_EMPTY:
+	case X509_V_ERR_SUBJECT_NAME_EMPTY:
+	case X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER:
+	case X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER:
+	case X509_V_ERR_EMPTY_SUBJECT_ALT_NAME:
+	case X509_V_ERR_EMPTY_SUBJECT_SAN_NOT_CRITICAL:
+	case X509_V_ERR_CA_BCONS_NOT_CRITICAL:
+	case X509_V_ERR_AUTHORITY_KEY_IDENTIFIER_CRITICAL:
+	case X509_V_ERR_SUBJECT_KEY_IDENTIFIER_CRITICAL:
+	case X509_V_ERR_CA_CERT_MISSING_KEY_USAGE:
+	case X509_V_ERR_EXTENSIONS_REQUIRE_VERSION_3:
+	case X509_V_ERR_EC_KEY_EXPLICIT_PARAMS:
+	case X509_V_ERR_SIGNATURE_ALGORITHM_INCONSISTENCY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* One X509_verify_cert run on ctx (re-initialised).  Returns 1 verified,
+ * 0 not (error in ctx), -1 when the context cannot be set up. */
+static int run_verify(X509_STORE_CTX *ctx, X509_STORE *store, X509 *leaf,
+    STACK_OF(X509) *untrusted, time_t at, int strict)
+{
+	X509_STORE_CTX_cleanup(ctx);
+	if (!X509_STORE_CTX_init(ctx, store, leaf, untrusted))
+		return -1;
+	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_flags(param, (strict ? X509_V_FLAG_X509_STRICT : 0) |
+	    X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_TRUSTED_FIRST);
+	if (at != 0)
+		X509_VERIFY_PARAM_set_time(param, at);
+	/* 112-bit security at least (RSA and DSA >= 2048 bits, EC >= 224
+	 * bits, no SHA-1 or MD5 signatures): Debian's own TLS default
+	 * (SECLEVEL=2), so Postfix would refuse weaker keys anyway. */
+	X509_VERIFY_PARAM_set_auth_level(param, 2);
+	return X509_verify_cert(ctx) == 1 ? 1 : 0;
+}
+
 int ds_chain_verify(const struct ds_trust *t,
     const struct ds_strlist *extra_anchor_files, STACK_OF(X509) *presented,
     time_t at, struct ds_chain_result *res, char *err, size_t errlen)
@@ -346,19 +392,22 @@ int ds_chain_verify(const struct ds_trust *t,
 		store = own_store;
 	}
 
-	if (!X509_STORE_CTX_init(ctx, store, leaf, untrusted))
+	int ok = run_verify(ctx, store, leaf, untrusted, at, 1);
+	if (ok < 0)
 		goto oom;
-	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
-	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT |
-	    X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_TRUSTED_FIRST);
-	if (at != 0)
-		X509_VERIFY_PARAM_set_time(param, at);
-	/* 112-bit security at least (RSA and DSA >= 2048 bits, EC >= 224
-	 * bits, no SHA-1 or MD5 signatures): Debian's own TLS default
-	 * (SECLEVEL=2), so Postfix would refuse weaker keys anyway. */
-	X509_VERIFY_PARAM_set_auth_level(param, 2);
-
-	int ok = X509_verify_cert(ctx);
+	if (ok == 0 && strict_only_error(X509_STORE_CTX_get_error(ctx)) &&
+	    X509_STORE_CTX_get_error_depth(ctx) >=
+	    X509_STORE_CTX_get_num_untrusted(ctx)) {
+		/* Only the trust anchor breaks an RFC 5280 strict rule (old
+		 * roots without keyUsage, with a non-critical basicConstraints,
+		 * ...).  An anchor is trusted because the administrator chose
+		 * it, not for its extensions (RFC 5280 6.1.1 d): verify again
+		 * without the strict rules.  Every certificate below it has
+		 * already passed them, as OpenSSL checks from the leaf up. */
+		ok = run_verify(ctx, store, leaf, untrusted, at, 0);
+		if (ok < 0)
+			goto oom;
+	}
 	if (ok == 1) {
 		if (!leaf_usage_ok(leaf, res->reason, sizeof res->reason)) {
 			res->error_depth = 0;

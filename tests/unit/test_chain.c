@@ -290,6 +290,70 @@ static void test_weak_key_refused(void **state)
 	ds_trust_free(t);
 }
 
+/* Writes an openssl config with one extension section "ext". */
+static void write_ext(const char *name, const char *lines)
+{
+	FILE *f = fopen(pki_path(name), "w");
+	assert_non_null(f);
+	fprintf(f, "[ext]\n%s\n", lines);
+	fclose(f);
+}
+
+static void test_strict_rules_spare_the_anchor_only(void **state)
+{
+	(void)state;
+	char cmd[2000], reason[256];
+	const char *key = "openssl genpkey -algorithm EC -pkeyopt "
+	    "ec_paramgen_curve:P-256 -out %s";
+	/* an old-style root: basicConstraints not critical, no keyUsage */
+	write_ext("old-root.cnf", "basicConstraints = CA:TRUE\n"
+	    "subjectKeyIdentifier = hash");
+	write_ext("old-leaf.cnf", "basicConstraints = CA:FALSE\n"
+	    "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n"
+	    "subjectAltName = DNS:old.example\n"
+	    "extendedKeyUsage = serverAuth, clientAuth");
+	snprintf(cmd, sizeof cmd, key, pki_path("old-root.key"));
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, key, pki_path("old-leaf.key"));
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "openssl req -new -key %s -subj '/CN=Old Root' "
+	    "-out %s && openssl x509 -req -in %s -key %s -days 30 -extfile %s "
+	    "-extensions ext -out %s 2>/dev/null",
+	    pki_path("old-root.key"), pki_path("old-root.csr"),
+	    pki_path("old-root.csr"), pki_path("old-root.key"),
+	    pki_path("old-root.cnf"), pki_path("old-root.pem"));
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "openssl req -new -key %s -subj '/CN=old.example' "
+	    "-out %s && openssl x509 -req -in %s -CA %s -CAkey %s "
+	    "-CAcreateserial -days 30 -extfile %s -extensions ext -out %s "
+	    "2>/dev/null",
+	    pki_path("old-leaf.key"), pki_path("old-leaf.csr"),
+	    pki_path("old-leaf.csr"), pki_path("old-root.pem"),
+	    pki_path("old-root.key"), pki_path("old-leaf.cnf"),
+	    pki_path("old-leaf.pem"));
+	assert_int_equal(system(cmd), 0);
+	struct ds_trust *t = trust("old-root.pem", NULL);
+	if (!verify(t, NULL, "old-leaf.pem", 0, reason, NULL))
+		fail_msg("old root as anchor: %s", reason);
+	ds_trust_free(t);
+
+	/* the same root as an intermediate below a trusted root: strict */
+	snprintf(cmd, sizeof cmd, "openssl x509 -req -in %s -CA %s -CAkey %s "
+	    "-CAcreateserial -days 30 -extfile %s -extensions ext -out %s "
+	    "2>/dev/null && cat %s %s > %s",
+	    pki_path("old-root.csr"), pki_path("root.pem"), pki_path("root.key"),
+	    pki_path("old-root.cnf"), pki_path("old-inter.pem"),
+	    pki_path("old-leaf.pem"), pki_path("old-inter.pem"),
+	    pki_path("old-chain.pem"));
+	assert_int_equal(system(cmd), 0);
+	t = trust("root.pem", NULL);
+	assert_false(verify(t, NULL, "old-chain.pem", 0, reason, NULL));
+	if (strstr(reason, "CN=Old Root") == NULL || (strstr(reason, "critical") == NULL &&
+	    strstr(reason, "key usage") == NULL))
+		fail_msg("old intermediate refused for another reason: %s", reason);
+	ds_trust_free(t);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -357,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_ca_directory),
 		cmocka_unit_test(test_bad_signature),
 		cmocka_unit_test(test_weak_key_refused),
+		cmocka_unit_test(test_strict_rules_spare_the_anchor_only),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_system_default_bundle),
 	};
