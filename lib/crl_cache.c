@@ -67,6 +67,11 @@ struct ds_crl_store {
 	struct crl_entry *entries;
 	struct crl_file *files;
 	STACK_OF(X509) *issuers;       /* candidates for CRLs without a chain */
+	/* background refresher (ds_crl_store_start_refresher) */
+	pthread_t refresher;
+	int refresher_running;
+	int stopping;
+	long refresh_interval_s;
 };
 
 /* ---- small helpers ---- */
@@ -221,6 +226,13 @@ void ds_crl_store_free(struct ds_crl_store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->refresher_running) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = 1;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->refresher, NULL);
+	}
 	while (s->entries) {
 		struct crl_entry *e = s->entries;
 		s->entries = e->next;
@@ -1131,4 +1143,40 @@ int ds_crl_store_refresh_due(struct ds_crl_store *s)
 		pthread_mutex_unlock(&s->mu);
 	}
 	return refreshed;
+}
+
+/* ---- background refresher ---- */
+
+static void *refresher_main(void *arg)
+{
+	struct ds_crl_store *s = arg;
+
+	for (;;) {
+		struct timespec until;
+		int stop;
+
+		ds_crl_store_refresh_due(s);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += s->refresh_interval_s;
+		pthread_mutex_lock(&s->mu);
+		while (!s->stopping &&
+		    pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
+			;      /* woken for someone else's fetch: keep waiting */
+		stop = s->stopping;
+		pthread_mutex_unlock(&s->mu);
+		if (stop)
+			return NULL;
+	}
+}
+
+int ds_crl_store_start_refresher(struct ds_crl_store *s, long interval_s)
+{
+	if (s->refresher_running)
+		return -1;
+	s->refresh_interval_s = interval_s > 0 ? interval_s : 60;
+	s->stopping = 0;
+	if (pthread_create(&s->refresher, NULL, refresher_main, s) != 0)
+		return -1;
+	s->refresher_running = 1;
+	return 0;
 }

@@ -100,6 +100,13 @@ int ds_crl_store_refresh_due(struct ds_crl_store *s);
  * copy loaded from disk).  Copies the references.  Returns 0 or -1. */
 int ds_crl_store_add_issuers(struct ds_crl_store *s, STACK_OF(X509) *certs);
 
+/* Starts a background thread that calls ds_crl_store_refresh_due() every
+ * interval_s seconds (60 when 0), so that mail almost never waits for a
+ * download; ds_crl_store_free() stops it.  Call it after any fork() (daemon
+ * mode).  Returns 0, or -1 when the thread cannot be started or already
+ * runs. */
+int ds_crl_store_start_refresher(struct ds_crl_store *s, long interval_s);
+
 /* For `domsecctl crl refresh URL`: fetches url now (a conditional GET when a
  * copy is cached), whether due or not, and stores it when it parses, is
  * current and, if the issuer that verified the cached copy is known, verifies

@@ -528,6 +528,32 @@ static void test_issuer_candidates(void **state)
 	ds_crl_store_free(s);
 }
 
+/* The store's own background thread refreshes what is due. */
+static void test_background_refresher(void **state)
+{
+	struct ds_crl_opts o = test_opts(NULL);
+	struct ds_crl_store *s;
+	struct ds_rev_result res;
+	char err[256];
+
+	(void)state;
+	o.refresh_before_s = 10L * 365 * 86400;   /* everything is due */
+	s = ds_crl_store_new(&o, err, sizeof err);
+	assert_non_null(s);
+	srv_mode("ok");
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res), DS_REV_GOOD);
+	srv_log_clear();
+	assert_int_equal(ds_crl_store_start_refresher(s, 1), 0);
+	assert_int_equal(ds_crl_store_start_refresher(s, 1), -1);
+	sleep(2);
+	/* one pass at start and one after a second, each a conditional GET */
+	assert_true(srv_count("GET /inter.crl 304") >= 2);
+	assert_true(srv_count("GET /inter.crl 200") == 0);
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	ds_crl_store_free(s);          /* stops and joins the thread */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_configured_files),
 		cmocka_unit_test(test_refresh_due_and_foreach),
 		cmocka_unit_test(test_issuer_candidates),
+		cmocka_unit_test(test_background_refresher),
 	};
 	return cmocka_run_group_tests_name("crl_cache", tests, setup, teardown);
 }
