@@ -41,6 +41,22 @@ struct disc_entry {
 	char detail[768];
 };
 
+/*
+ * What the MX hosts of a partner domain presented when a discovery probed
+ * them all and none matched.  Kept for DiscoveryNegativeTTL so that a
+ * stream of new fingerprints claiming that domain cannot make us probe the
+ * partner's MX hosts again and again: they are compared with these chains.
+ */
+struct mx_seen {
+	struct mx_seen *next;
+	char domain[256];
+	time_t expires;
+	size_t n;
+	STACK_OF(X509) *chains[DISCOVERY_MAX_PROBES];
+	char origins[DISCOVERY_MAX_PROBES][300];
+	char detail[768];
+};
+
 struct ds_acquire {
 	const struct ds_config *cfg;
 	struct pinned *pins;
@@ -50,6 +66,8 @@ struct ds_acquire {
 	pthread_cond_t done;
 	struct disc_entry *cache;
 	size_t n_cache;
+	struct mx_seen *mx_seen;
+	size_t n_mx_seen;
 	struct ds_resolver resolver;
 	int have_resolver;
 	atomic_ulong probes;
@@ -220,6 +238,13 @@ struct ds_acquire *ds_acquire_new(const struct ds_config *cfg, char *err,
 	return a;
 }
 
+static void mx_seen_free(struct mx_seen *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		sk_X509_pop_free(m->chains[i], X509_free);
+	free(m);
+}
+
 static void entry_free(struct disc_entry *e)
 {
 	if (e->chain != NULL)
@@ -239,6 +264,10 @@ void ds_acquire_free(struct ds_acquire *a)
 	for (struct disc_entry *e = a->cache, *next; e != NULL; e = next) {
 		next = e->next;
 		entry_free(e);
+	}
+	for (struct mx_seen *m = a->mx_seen, *next; m != NULL; m = next) {
+		next = m->next;
+		mx_seen_free(m);
 	}
 	pthread_cond_destroy(&a->done);
 	pthread_mutex_destroy(&a->lock);
@@ -300,6 +329,12 @@ void ds_acquire_flush_cache(struct ds_acquire *a)
 		entry_free(dead);
 		a->n_cache--;
 	}
+	for (struct mx_seen *m = a->mx_seen, *next; m != NULL; m = next) {
+		next = m->next;
+		mx_seen_free(m);
+	}
+	a->mx_seen = NULL;
+	a->n_mx_seen = 0;
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -371,6 +406,10 @@ struct discovery {
 	size_t detail_len;
 	STACK_OF(X509) *chain;
 	char origin[300];
+	int mx_phase;                /* probing MX hosts: keep what they show */
+	size_t n_seen;
+	STACK_OF(X509) *seen[DISCOVERY_MAX_PROBES];
+	char seen_origin[DISCOVERY_MAX_PROBES][300];
 };
 
 static void note(struct discovery *d, const char *text)
@@ -427,12 +466,110 @@ static int try_address(struct discovery *d, const char *addr, const char *host)
 	}
 	char gotfp[DS_FP_TEXT_LEN];
 	ds_fingerprint_format(got, gotfp);
-	fmt_trunc(text, sizeof text, "%s%s%s port %d presented another certificate "
-	    "(fingerprint %s)", host && host[0] ? host : "", host && host[0] ?
-	    " " : "", canon, cfg->probe_port, gotfp);
+	if (host != NULL && host[0] != '\0')
+		fmt_trunc(text, sizeof text, "%s [%s] port %d presented another "
+		    "certificate (fingerprint %s)", host, canon, cfg->probe_port, gotfp);
+	else
+		fmt_trunc(text, sizeof text, "%s port %d presented another "
+		    "certificate (fingerprint %s)", canon, cfg->probe_port, gotfp);
 	note(d, text);
+	if (d->mx_phase && d->n_seen < DISCOVERY_MAX_PROBES) {
+		fmt_trunc(d->seen_origin[d->n_seen], sizeof d->seen_origin[0],
+		    "%s [%s] port %d", host && host[0] ? host : canon, canon,
+		    cfg->probe_port);
+		d->seen[d->n_seen++] = res.chain;
+		res.chain = NULL;
+	}
 	ds_probe_result_free(&res);
 	return 0;
+}
+
+/*
+ * Compares the wanted fingerprint with what the domain's MX hosts showed
+ * recently (struct mx_seen).  1: one of them matches (d->chain set); 0: a
+ * fresh record exists and nothing matches (no probes needed); -1: no fresh
+ * record, probe them.
+ */
+static int mx_seen_check(struct discovery *d)
+{
+	struct ds_acquire *a = d->a;
+	int rc = -1;
+	time_t now = time(NULL);
+
+	pthread_mutex_lock(&a->lock);
+	for (struct mx_seen *m = a->mx_seen; m != NULL; m = m->next) {
+		if (strcasecmp(m->domain, d->domain) != 0 || m->expires <= now)
+			continue;
+		rc = 0;
+		for (size_t i = 0; i < m->n; i++) {
+			unsigned char got[DS_FP_SHA256_LEN];
+			if (ds_cert_fingerprint(sk_X509_value(m->chains[i], 0), got) == 0 &&
+			    memcmp(got, d->fp, DS_FP_SHA256_LEN) == 0) {
+				d->chain = chain_copy(m->chains[i]);
+				fmt_trunc(d->origin, sizeof d->origin, "%s", m->origins[i]);
+				rc = d->chain != NULL ? 1 : 0;
+				break;
+			}
+		}
+		if (rc == 0) {
+			char text[900];
+			fmt_trunc(text, sizeof text, "the MX hosts of %s were probed "
+			    "less than DiscoveryNegativeTTL ago and presented no such "
+			    "certificate: %s", d->domain, m->detail);
+			note(d, text);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return rc;
+}
+
+/* Records what every MX host presented after a discovery that probed them
+ * all without a match (taking the chains over from d). */
+static void mx_seen_record(struct discovery *d, const char *mx_detail)
+{
+	struct ds_acquire *a = d->a;
+	struct mx_seen *m = calloc(1, sizeof *m);
+	time_t now = time(NULL);
+
+	if (m == NULL)
+		return;
+	fmt_trunc(m->domain, sizeof m->domain, "%s", d->domain);
+	m->expires = now + a->cfg->discovery_negative_ttl_s;
+	fmt_trunc(m->detail, sizeof m->detail, "%s", mx_detail);
+	for (size_t i = 0; i < d->n_seen; i++) {
+		m->chains[m->n] = d->seen[i];
+		fmt_trunc(m->origins[m->n], sizeof m->origins[0], "%s",
+		    d->seen_origin[i]);
+		m->n++;
+		d->seen[i] = NULL;
+	}
+	d->n_seen = 0;
+	pthread_mutex_lock(&a->lock);
+	/* Replace an older record for the domain; drop expired ones; bound. */
+	for (struct mx_seen **pp = &a->mx_seen; *pp != NULL; ) {
+		if (strcasecmp((*pp)->domain, m->domain) == 0 || (*pp)->expires <= now ||
+		    a->n_mx_seen >= DISCOVERY_CACHE_MAX) {
+			struct mx_seen *dead = *pp;
+			*pp = dead->next;
+			mx_seen_free(dead);
+			a->n_mx_seen--;
+			continue;
+		}
+		pp = &(*pp)->next;
+	}
+	m->next = a->mx_seen;
+	a->mx_seen = m;
+	a->n_mx_seen++;
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void discovery_release(struct discovery *d)
+{
+	for (size_t i = 0; i < d->n_seen; i++)
+		if (d->seen[i] != NULL)
+			sk_X509_pop_free(d->seen[i], X509_free);
+	d->n_seen = 0;
 }
 
 static int discover(struct discovery *d, const char *client_addr)
@@ -450,10 +587,19 @@ static int discover(struct discovery *d, const char *client_addr)
 		    try_address(d, client_addr, NULL))
 			return 1;
 	}
+	switch (mx_seen_check(d)) {
+	case 1:
+		return 1;
+	case 0:
+		return 0;
+	default:
+		break;
+	}
 	if (d->deadline_ms - now_ms() < 200) {
 		note(d, "no time left for the MX hosts");
 		return 0;
 	}
+	d->mx_phase = 1;
 
 	pthread_mutex_lock(&d->a->lock);
 	if (d->a->have_resolver) {
@@ -482,6 +628,9 @@ static int discover(struct discovery *d, const char *client_addr)
 		    mx->error[0] ? mx->error : ds_mx_status_name(mx->status));
 		note(d, text);
 	}
+	size_t mx_detail_from = d->detail_len;
+	int complete = mx->status == DS_MX_OK || mx->status == DS_MX_NO_DOMAIN ||
+	    mx->status == DS_MX_NULL_MX;
 	for (size_t h = 0; h < mx->n_hosts; h++) {
 		const struct ds_mx_host *host = &mx->hosts[h];
 		if (host->n_addrs == 0 && host->addr_error[0] != '\0')
@@ -489,11 +638,19 @@ static int discover(struct discovery *d, const char *client_addr)
 		for (size_t i = 0; i < host->n_addrs; i++) {
 			if (try_address(d, host->addrs[i], host->name)) {
 				free(mx);
+				discovery_release(d);
 				return 1;
 			}
 		}
 	}
 	free(mx);
+	/* Remember a complete, fruitless round (not one cut short by the
+	 * deadline or the probe limit, nor a DNS failure). */
+	if (complete && d->deadline_ms - now_ms() > 0 &&
+	    d->n_tried < DISCOVERY_MAX_PROBES)
+		mx_seen_record(d, d->detail + mx_detail_from +
+		    (mx_detail_from > 0 && d->detail_len > mx_detail_from ? 2 : 0));
+	discovery_release(d);
 	return 0;
 }
 

@@ -12,7 +12,11 @@
  *      Results, positive and negative, are cached (DiscoveryCacheTTL,
  *      DiscoveryNegativeTTL) per fingerprint and domain; concurrent
  *      discoveries for one key share one probe; each probe is bounded by
- *      ProbeTimeout and the whole discovery by twice that.
+ *      ProbeTimeout and the whole discovery by twice that (at most 8
+ *      probes).  When every MX host was probed without a match, what they
+ *      presented is remembered per domain for DiscoveryNegativeTTL, so that
+ *      a stream of new fingerprints claiming a partner domain probes only
+ *      the connecting client, never the partner's MX hosts again.
  *
  * Names are never used to find a certificate.  Thread-safe.
  */

@@ -273,17 +273,46 @@ static void test_discovery_mx_hosts(void **state)
 	port = tls_server_start(&fx, "wildcard", "127.0.0.2", NULL);
 	assert_true(port > 0);
 	a = discovery_setup(&cfg, port, "2s");
+	char want_origin[128];
+	snprintf(want_origin, sizeof want_origin,
+	    "mx2.woodgrovebank.com [127.0.0.2] port %d", port);
+
+	/* A certificate nobody presents: client, mx1 and mx2 are probed. */
+	unsigned char other[DS_FP_SHA256_LEN];
+	leaf_fp("exact", other);
+	assert_int_equal(ds_acquire_find(a, other, "woodgrovebank.com",
+	    "127.0.0.1", &res), -1);
+	assert_int_equal(ds_acquire_probe_count(a), 3);
+	assert_non_null(strstr(res.detail, "mx2.woodgrovebank.com [127.0.0.2] port"));
+	assert_non_null(strstr(res.detail, "presented another certificate"));
+	assert_true(file_contains(fx.log, "clear EHLO probe.contoso.test"));
+	assert_true(file_contains(fx.log, "sni=mx2.woodgrovebank.com"));
+
+	/* Another unknown fingerprint for the same domain soon after: only
+	 * the client is probed, the MX hosts' answers are remembered. */
+	leaf_fp("revoked", other);
+	assert_int_equal(ds_acquire_find(a, other, "woodgrovebank.com",
+	    "127.0.0.1", &res), -1);
+	assert_int_equal(ds_acquire_probe_count(a), 4);
+	assert_non_null(strstr(res.detail, "were probed less than "
+	    "DiscoveryNegativeTTL ago"));
+
+	/* The certificate mx2 did present is found among those answers. */
 	leaf_fp("wildcard", fp);
 	assert_int_equal(ds_acquire_find(a, fp, "woodgrovebank.com", "127.0.0.1",
 	    &res), 0);
 	assert_string_equal(res.source, "discovered");
-	char want_origin[128];
-	snprintf(want_origin, sizeof want_origin,
-	    "mx2.woodgrovebank.com [127.0.0.2] port %d", port);
 	assert_string_equal(res.origin, want_origin);
-	assert_int_equal(ds_acquire_probe_count(a), 3);   /* client, mx1, mx2 */
+	assert_int_equal(ds_acquire_probe_count(a), 5);
 	ds_acquire_result_free(&res);
-	assert_true(file_contains(fx.log, "clear EHLO probe.contoso.test"));
+
+	/* With the caches flushed, a full round finds it on mx2. */
+	ds_acquire_flush_cache(a);
+	assert_int_equal(ds_acquire_find(a, fp, "woodgrovebank.com", "127.0.0.1",
+	    &res), 0);
+	assert_string_equal(res.origin, want_origin);
+	assert_int_equal(ds_acquire_probe_count(a), 8);   /* client, mx1, mx2 */
+	ds_acquire_result_free(&res);
 
 	tls_server_stop(&fx);
 	stop_pid(&fx.dns);
