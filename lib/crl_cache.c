@@ -796,13 +796,16 @@ static void fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
 	char *url = e->url;
 	time_t now;
 	int stored = 1;
-	X509 *used = NULL;
+	X509 *used = NULL, *known = e->issuer;   /* verified the cached copy */
+	time_t fetched_at = e->fetched_at;
 	char cur_path[4096];
 
 	snprintf(etag, sizeof etag, "%s", cur ? e->etag : "");
 	snprintf(lm, sizeof lm, "%s", cur ? e->last_modified : "");
 	if (cur)
 		ds_crl_data_ref(cur);
+	if (known)
+		X509_up_ref(known);
 	if (issuer == NULL && e->issuer != NULL)
 		issuer = e->issuer;
 	if (issuer)
@@ -839,8 +842,8 @@ static void fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
 	} else if (r.status == DS_FETCH_NOT_MODIFIED && cur != NULL &&
 	    s->cache_dir != NULL) {
 		write_meta(s, url, e->stem, r.etag[0] ? r.etag : etag,
-		    r.last_modified[0] ? r.last_modified : lm, e->fetched_at, now,
-		    cur->sha256, issuer ? issuer : NULL);
+		    r.last_modified[0] ? r.last_modified : lm, fetched_at, now,
+		    cur->sha256, known);
 	}
 	free(der);
 
@@ -890,6 +893,7 @@ static void fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
 	ds_fetch_result_free(&r);
 	ds_crl_data_unref(cur);
 	X509_free(issuer);
+	X509_free(known);
 }
 
 static void get_impl(struct ds_crl_store *s, const char *url, X509 *issuer,
