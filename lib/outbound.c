@@ -638,6 +638,13 @@ int ds_outbound_policy(struct ds_outbound *ob, const char *key, char *reply,
 	 * full name was NOTFOUND; the full name was already decided. */
 	p = k.parent ? NULL :
 	    ds_partners_lookup(&ob->cfg->partners, k.host, DS_DIR_SEND);
+	/* An explicit next hop "[mx.partner.example]" names a server: it
+	 * belongs to the partner whose domain is its parent (one node deep,
+	 * as the name rules allow). */
+	if (p == NULL && k.literal && strchr(k.host, '.') != NULL &&
+	    strchr(k.host, ':') == NULL)
+		p = ds_partners_lookup(&ob->cfg->partners,
+		    strchr(k.host, '.') + 1, DS_DIR_SEND);
 	if (p == NULL) {
 		snprintf(reply, replylen, "NOTFOUND ");
 		return 0;

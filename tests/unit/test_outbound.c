@@ -244,6 +244,10 @@ static void test_policy_non_partners(void **state)
 	assert_string_equal(reply, "NOTFOUND ");
 	policy("[192.0.2.1]:25", reply, sizeof reply);
 	assert_string_equal(reply, "NOTFOUND ");
+	policy("[mx.example.org]:25", reply, sizeof reply);
+	assert_string_equal(reply, "NOTFOUND ");
+	policy("[mx.fabrikam.com]", reply, sizeof reply);  /* receive only */
+	assert_string_equal(reply, "NOTFOUND ");
 	policy("exa$mple.com", reply, sizeof reply);
 	assert_string_equal(reply, "PERM malformed lookup key");
 }
@@ -299,6 +303,20 @@ static void test_policy_definitive_cached_and_counted(void **state)
 	policy("nxdomain.test", reply, sizeof reply);
 	assert_string_equal(reply, impossible);
 	assert_int_equal(ds_counter_get(DS_COUNT_OUTBOUND_FAILURES), before + 3);
+}
+
+static void test_policy_explicit_next_hop(void **state)
+{
+	char reply[2048];
+
+	(void)state;
+	/* "[mx.nxdomain.test]" is a server of partner nxdomain.test: probed,
+	 * and it does not resolve (definitive) */
+	policy("[mx.nxdomain.test]:25", reply, sizeof reply);
+	assert_string_equal(reply, impossible);
+	/* two nodes below a partner is not that partner's server */
+	policy("[a.b.nxdomain.test]:25", reply, sizeof reply);
+	assert_string_equal(reply, "NOTFOUND ");
 }
 
 static void test_policy_monitor_mode(void **state)
@@ -366,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_policy_dns_temporary),
 		cmocka_unit_test(test_policy_refused_is_temporary),
 		cmocka_unit_test(test_policy_definitive_cached_and_counted),
+		cmocka_unit_test(test_policy_explicit_next_hop),
 		cmocka_unit_test(test_policy_monitor_mode),
 		cmocka_unit_test(test_policy_small_reply_buffer),
 		cmocka_unit_test(test_reply_for),
