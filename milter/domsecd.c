@@ -23,6 +23,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include "domsec/config.h"
+#include "domsec/crl.h"
 #include "domsec/engine.h"
 #include "domsec/inbound.h"
 #include "domsec/listen.h"
@@ -36,14 +37,6 @@
 
 #define DEFAULT_CONFIG "/etc/domsec/domsec.conf"
 #define COUNTERS_SAVE_INTERVAL_S 10
-
-/*
- * policy/socketmap.c (the outbound engineer's) may be missing from a build
- * tree that is being assembled: weak references let domsecd link without
- * it, and SocketmapSocket is then refused at start.
- */
-#pragma weak ds_socketmap_start
-#pragma weak ds_socketmap_stop
 
 struct options {
 	const char *config_path;
@@ -114,12 +107,6 @@ static int check_sockets(const struct ds_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: no front end configured: set MilterSocket, "
 		    "PolicySocket or SocketmapSocket", cfg->source_path ? cfg->source_path
 		    : "configuration");
-		return -1;
-	}
-	if (cfg->socketmap_socket != NULL && cfg->socketmap_socket[0] != '\0'
-	    && ds_socketmap_start == NULL) {
-		snprintf(err, errlen, "SocketmapSocket is set but this domsecd was "
-		    "built without the socketmap front end");
 		return -1;
 	}
 	return 0;
@@ -361,6 +348,11 @@ int main(int argc, char **argv)
 		status = DS_EXIT_CONFIG;
 		goto out;
 	}
+	/* CRLs are refreshed in the background before they expire, so that
+	 * mail almost never waits for a download (a thread: after the fork). */
+	if (engine->crls != NULL && ds_crl_store_start_refresher(engine->crls, 0) < 0)
+		ds_log(LOG_WARNING, "cannot start the background CRL refresher; "
+		    "CRLs are fetched when a message needs them");
 	in = ds_inbound_new(&cfg, engine, err, sizeof err);
 	if (in == NULL) {
 		ds_log(LOG_ERR, "%s", err);
@@ -423,7 +415,7 @@ int main(int argc, char **argv)
 out:
 	if (policy_started)
 		ds_policy_stop();
-	if (socketmap_started && ds_socketmap_stop != NULL)
+	if (socketmap_started)
 		ds_socketmap_stop();
 	ds_milter_drain(30);
 	if (keeper_started) {
