@@ -392,6 +392,32 @@ static void test_discovery_is_bounded(void **state)
 	ds_config_free(&cfg);
 }
 
+static void test_discovery_ipv6_client(void **state)
+{
+	struct ds_config cfg;
+	struct ds_acquire *a;
+	struct ds_acquire_result res;
+	unsigned char fp[DS_FP_SHA256_LEN];
+	int port;
+
+	(void)state;
+	port = tls_server_start(&fx, "cnonly", "::1", NULL);
+	if (port <= 0)
+		skip();                                 /* no IPv6 loopback */
+	a = discovery_setup(&cfg, port, "3s");
+	leaf_fp("cnonly", fp);
+	/* As Sendmail writes an IPv6 client address. */
+	assert_int_equal(ds_acquire_find(a, fp, "woodgrovebank.com", "IPv6:::1",
+	    &res), 0);
+	char want[64];
+	snprintf(want, sizeof want, "::1 port %d", port);
+	assert_string_equal(res.origin, want);
+	ds_acquire_result_free(&res);
+	tls_server_stop(&fx);
+	ds_acquire_free(a);
+	ds_config_free(&cfg);
+}
+
 static void test_no_domain_or_client(void **state)
 {
 	struct ds_config cfg;
@@ -421,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_discovery_mx_hosts),
 		cmocka_unit_test(test_concurrent_discoveries_share_one_probe),
 		cmocka_unit_test(test_discovery_is_bounded),
+		cmocka_unit_test(test_discovery_ipv6_client),
 		cmocka_unit_test(test_no_domain_or_client),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
