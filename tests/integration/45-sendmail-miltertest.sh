@@ -17,6 +17,8 @@ for leaf in exact untrusted; do
 done
 # Sendmail has no policy service; no discovery probes of 192.0.2.x.
 sed -i -e '/^PolicySocket/d' -e 's/^Discovery .*/Discovery no/' "$IT_DIR/domsec.conf"
+# An internal relay whose trust headers are kept (sendmail-trusted-relay.lua).
+echo "TrustedRelays 192.0.2.99/32" >>"$IT_DIR/domsec.conf"
 IT_DOMSECD_LOG=$IT_DIR/domsecd.log
 "$DOMSEC_BUILD/domsecd" -f -c "$IT_DIR/domsec.conf" >>"$IT_DOMSECD_LOG" 2>&1 &
 IT_DOMSECD_PID=$!
@@ -51,6 +53,7 @@ it_check "the refusals carry the verdict's reply codes" \
     it_domsecd_logged "rejected at MAIL for woodgrovebank.com: 550 5.7.1"
 it_check "no TLS refused with 530 5.7.0" it_domsecd_logged "rejected at MAIL for woodgrovebank.com: 530 5.7.0"
 it_check "unknown certificate deferred with 451 4.7.5" it_domsecd_logged "deferred at RCPT for woodgrovebank.com: 451 4.7.5"
+it_check "trusted relay: keeping its headers logged" it_domsecd_logged "192.0.2.99.* trusted relay: keeping its 2 trust header"
 it_check "forged headers removal logged" it_domsecd_logged "removed forged header X-Domain-Secured"
 it_check "domsecd still running" kill -0 "$IT_DOMSECD_PID"
 it_domsecd_clean
