@@ -41,6 +41,14 @@ request prefix wins over the global mode):
   redirect  302 to the same path without the /fault/redirect prefix (in
             global mode: 302 to /fault/ok/<path>, so it does not loop)
   slow      wait 2 seconds, then serve the file
+  nolength  serve the file without Content-Length (the body ends when the
+            connection closes), for clients' streaming size limits
+  redirect-file  302 to file:///etc/passwd (clients must refuse to follow)
+
+Proxy requests: a request line with an absolute URL ("GET http://any.host/
+inter.crl HTTP/1.1", as sent to a proxy) is served like "/inter.crl" (the
+host is ignored) and logged with the absolute URL, so the server doubles as
+an HTTP proxy for testing proxy settings.
 
 GET /_mode (no MODE) answers the current global mode.  HEAD is answered like
 GET without a body.  SIGTERM or SIGINT stops the server cleanly (exit 0),
@@ -58,7 +66,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODES = ("ok", "404", "500", "garbage", "hang", "wrongkey", "expired", "pem",
-         "redirect", "slow")
+         "redirect", "slow", "nolength", "redirect-file")
 
 state = {"mode": "ok"}
 state_lock = threading.Lock()
@@ -107,6 +115,9 @@ class CrlHandler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = self.path.split("?", 1)[0]
+        if path.startswith("http://") or path.startswith("https://"):
+            rest = path.split("://", 1)[1]
+            path = "/" + rest.partition("/")[2]
         if path == "/_mode" or path.startswith("/_mode/"):
             mode = path[len("/_mode/"):] if path.startswith("/_mode/") else ""
             if mode:
@@ -154,6 +165,10 @@ class CrlHandler(BaseHTTPRequestHandler):
         elif mode == "slow":
             time.sleep(2)
             self.serve_file(path)
+        elif mode == "redirect-file":
+            self.send_simple(302, "moved\n", {"Location": "file:///etc/passwd"})
+        elif mode == "nolength":
+            self.serve_file(path, with_length=False)
         else:
             self.serve_file(path)
 
@@ -178,7 +193,7 @@ class CrlHandler(BaseHTTPRequestHandler):
         else:
             self.serve_file(urlpath)
 
-    def serve_file(self, urlpath):
+    def serve_file(self, urlpath, with_length=True):
         parts = [p for p in urlpath.split("/") if p not in ("", ".")]
         if any(p == ".." for p in parts):
             self.send_simple(403, "forbidden\n")
@@ -219,7 +234,11 @@ class CrlHandler(BaseHTTPRequestHandler):
         self.log_request_line(200)
         self.send_response(200)
         self.send_header("Content-Type", "application/pkix-crl")
-        self.send_header("Content-Length", str(len(data)))
+        if with_length:
+            self.send_header("Content-Length", str(len(data)))
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", last_mod)
         self.end_headers()

@@ -554,6 +554,56 @@ static void test_background_refresher(void **state)
 	ds_crl_store_free(s);          /* stops and joins the thread */
 }
 
+/* Limits that need a particular server behaviour: a body without
+ * Content-Length is cut while receiving, a redirect to file:// is not
+ * followed, CRLProxy is used and proxy environment variables are not. */
+static void test_stream_cap_redirect_proxy(void **state)
+{
+	struct ds_crl_opts o = test_opts(NULL);
+	struct ds_fetch_result r;
+	char proxy[64], log_line[256];
+
+	(void)state;
+	srv_mode("ok");
+	o.max_size = 100;
+	srv_log_clear();
+	ds_crl_fetch(&o, srv_url("/fault/nolength/inter.crl"), NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_FAILED);
+	assert_non_null(strstr(r.error, "size limit"));
+	assert_int_equal(srv_count("GET /fault/nolength/inter.crl 200"), 1);
+	o.max_size = 1024 * 1024;
+	ds_crl_fetch(&o, srv_url("/fault/nolength/inter.crl"), NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_OK);
+	ds_fetch_result_free(&r);
+
+	ds_crl_fetch(&o, srv_url("/fault/redirect-file/inter.crl"), NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_FAILED);
+	assert_non_null(strstr(r.error, "protocol not allowed"));
+
+	/* CRLProxy: the request reaches the proxy with the absolute URL */
+	snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", srv_port);
+	o.proxy = proxy;
+	srv_log_clear();
+	ds_crl_fetch(&o, "http://crl.example.invalid/inter.crl", NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_OK);
+	ds_fetch_result_free(&r);
+	snprintf(log_line, sizeof log_line,
+	    "GET http://crl.example.invalid/inter.crl 200");
+	assert_int_equal(srv_count(log_line), 1);
+
+	/* no CRLProxy: http_proxy and friends are ignored */
+	o.proxy = NULL;
+	setenv("http_proxy", proxy, 1);
+	setenv("HTTPS_PROXY", proxy, 1);
+	setenv("ALL_PROXY", proxy, 1);
+	ds_crl_fetch(&o, "http://crl.example.invalid/inter.crl", NULL, NULL, &r);
+	unsetenv("http_proxy");
+	unsetenv("HTTPS_PROXY");
+	unsetenv("ALL_PROXY");
+	assert_int_equal(r.status, DS_FETCH_FAILED);
+	assert_int_equal(srv_count(log_line), 1);     /* no second request */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +617,7 @@ int main(void)
 		cmocka_unit_test(test_refresh_due_and_foreach),
 		cmocka_unit_test(test_issuer_candidates),
 		cmocka_unit_test(test_background_refresher),
+		cmocka_unit_test(test_stream_cap_redirect_proxy),
 	};
 	return cmocka_run_group_tests_name("crl_cache", tests, setup, teardown);
 }
