@@ -162,9 +162,10 @@ static void decide_certificate(struct ds_inbound *in, const struct ds_facts *f,
 
 	if (ds_acquire_find(in->acquire, f->fp, d->domain, f->client_addr, &acq) != 0) {
 		d->verdict = DS_VERDICT_UNKNOWN_CERTIFICATE;
-		say(d->reason, sizeof d->reason, "certificate for %s "
-		    "(fingerprint %s) could not be acquired to check revocation: "
-		    "%.300s", d->domain, d->fingerprint, acq.detail);
+		say(d->reason, sizeof d->reason, "the full certificate for %s "
+		    "(fingerprint %s) could not be acquired, so its chain, names "
+		    "and revocation cannot be checked: %.300s", d->domain,
+		    d->fingerprint, acq.detail);
 		pin_advice(in, d, d->fingerprint);
 		return;
 	}
