@@ -328,7 +328,8 @@ it_domsecd_clean() {
 
 # it_postfix_start: the private instance.  main.cf is contrib/postfix-main.cf
 # (the administrator's snippet, used as it is) plus the settings that place
-# this instance under $IT_DIR/postfix and on loopback ports.
+# this instance under $IT_DIR/postfix and on loopback ports, plus
+# $IT_POSTFIX_EXTRA (lines "name = value") for a test's own variations.
 it_postfix_start() {
 	local pf=$IT_DIR/postfix
 	mkdir -p "$pf/etc" "$pf/queue" "$pf/data"
@@ -370,6 +371,7 @@ smtpd_relay_restrictions = reject_unauth_destination
 milter_command_timeout = 60s
 milter_content_timeout = 60s
 smtpd_policy_service_timeout = 60s
+${IT_POSTFIX_EXTRA:-}
 "
 	# postconf -e replaces a parameter in place (no "overriding" warnings).
 	local line
