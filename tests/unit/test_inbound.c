@@ -542,7 +542,9 @@ static void test_alignment(void **state)
 	/* An exact entry does not cover subdomains; no From at all is not
 	 * aligned either. */
 	d = copy;
+	capture_begin();
 	assert_int_equal(ds_inbound_align(in, &d, sub, 1), DS_VERDICT_UNALIGNED);
+	capture_end();
 	d = copy;
 	capture_begin();
 	assert_int_equal(ds_inbound_align(in, &d, NULL, 0), DS_VERDICT_UNALIGNED);
@@ -722,7 +724,9 @@ static void test_counters_file(void **state)
 	    revoked);
 	snprintf(path, sizeof path, "%s/missing", fx.dir);
 	assert_int_equal(ds_counters_load(path), 0);
+	capture_begin();
 	assert_int_equal(ds_counters_save("/nonexistent/dir/counters"), -1);
+	assert_non_null(strstr(capture_end(), "cannot write /nonexistent/dir/counters"));
 	/* Never below zero. */
 	ds_counter_set(DS_COUNT_SECURED_SENT, 0);
 	ds_counter_sub(DS_COUNT_SECURED_SENT, 5);
