@@ -235,6 +235,7 @@ static int walk_extensions(const struct der_elem *seq,
 struct crl_ext_ctx {
 	struct ds_crl_data *d;
 	const char *refusal;
+	int has_crl_number;
 };
 
 static int crl_ext(int nid, int critical, const struct der_elem *val,
@@ -266,7 +267,17 @@ static int crl_ext(int nid, int critical, const struct der_elem *val,
 		ISSUING_DIST_POINT_free(idp);
 		return 0;
 	}
-	if (critical && nid != NID_crl_number && nid != NID_authority_key_identifier) {
+	if (nid == NID_crl_number) {
+		/* RFC 5280 5.2.3: present in every v2 CRL, never critical */
+		if (critical) {
+			c->refusal = "CRLNumber extension marked critical "
+			    "(RFC 5280 5.2.3 forbids it)";
+			return -1;
+		}
+		c->has_crl_number = 1;
+		return 0;
+	}
+	if (critical && nid != NID_authority_key_identifier) {
 		c->refusal = "unsupported critical CRL extension";
 		return -1;
 	}
@@ -370,13 +381,15 @@ static int parse_tbs(struct ds_crl_data *d, const struct der_elem *tbs,
 {
 	const unsigned char *p = tbs->content, *end = p + tbs->content_len, *q;
 	struct der_elem e;
-	struct crl_ext_ctx ctx = { d, NULL };
+	struct crl_ext_ctx ctx = { d, NULL, 0 };
+	int v2 = 0;
 
 	if (der_read(&p, end, &e) != 0)
 		return fail(err, errlen, "not a CRL (garbage)");
 	if (e.tag == V_ASN1_INTEGER) {            /* version v2 */
 		if (e.content_len != 1 || e.content[0] != 1)
 			return fail(err, errlen, "unsupported CRL version");
+		v2 = 1;
 		if (der_read(&p, end, &e) != 0)
 			return fail(err, errlen, "not a CRL (garbage)");
 	}
@@ -427,6 +440,9 @@ static int parse_tbs(struct ds_crl_data *d, const struct der_elem *tbs,
 			return fail(err, errlen, "not a CRL (unexpected field)");
 		}
 	}
+	if (v2 && !ctx.has_crl_number)
+		return fail(err, errlen, "no CRLNumber extension (RFC 5280 5.2.3 "
+		    "requires one in every v2 CRL)");
 	if (d->table == NULL) {                   /* no revokedCertificates */
 		d->table_size = 0;
 		d->n_entries = 0;

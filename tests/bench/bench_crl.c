@@ -139,6 +139,14 @@ static unsigned char *make_crl(size_t n, EVP_PKEY *key, X509_NAME *issuer,
 	put_tlv(&body, 0x17, now_t, 13);
 	put_tlv(&body, 0x17, next_t, 13);
 	put_tlv(&body, 0x30, entries.p, entries.len);
+	{
+		/* [0] { SEQ { SEQ { OID 2.5.29.20 (cRLNumber), OCTET { INT 1 } } } } */
+		static const unsigned char crl_number[] = {
+			0xa0, 0x0e, 0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d,
+			0x14, 0x04, 0x03, 0x02, 0x01, 0x01
+		};
+		put(&body, crl_number, sizeof crl_number);
+	}
 	put_tlv(&tbs, 0x30, body.p, body.len);
 
 	EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key);

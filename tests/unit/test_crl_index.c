@@ -76,7 +76,17 @@ static X509_CRL *make_crl(const char *const *serials, size_t n, int ext_nid,
 		X509_CRL_add0_revoked(crl, r);
 		ASN1_INTEGER_free(s);
 	}
-	if (ext_nid) {
+	{
+		ASN1_INTEGER *num = ASN1_INTEGER_new();
+		ASN1_INTEGER_set(num, 42);
+		if (ext_nid != NID_crl_number)
+			X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0);
+		else if (crit)      /* ext_nid = NID_crl_number: critical one */
+			X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 1, 0);
+		/* NID_crl_number, not critical: leave it out */
+		ASN1_INTEGER_free(num);
+	}
+	if (ext_nid && ext_nid != NID_crl_number) {
 		ASN1_INTEGER *v = ASN1_INTEGER_new();
 		ASN1_INTEGER_set(v, 7);
 		if (ext_nid == NID_delta_crl)
@@ -300,6 +310,20 @@ static void test_refused_extensions(void **state)
 	der = der_of(crl, &len);
 	assert_null(ds_crl_data_parse_der(der, len, err, sizeof err));
 	assert_non_null(strstr(err, "critical"));
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+
+	crl = make_crl(serials, 2, NID_crl_number, 1, ca_key); /* critical */
+	der = der_of(crl, &len);
+	assert_null(ds_crl_data_parse_der(der, len, err, sizeof err));
+	assert_non_null(strstr(err, "CRLNumber extension marked critical"));
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+
+	crl = make_crl(serials, 2, NID_crl_number, 0, ca_key); /* missing */
+	der = der_of(crl, &len);
+	assert_null(ds_crl_data_parse_der(der, len, err, sizeof err));
+	assert_non_null(strstr(err, "no CRLNumber"));
 	OPENSSL_free(der);
 	X509_CRL_free(crl);
 
