@@ -155,6 +155,10 @@ static void decide(struct session *s, const char *domain)
 		ds_facts_merge_policy(&s->facts, &policy_facts);
 	ds_inbound_decide(milter_inbound, &s->facts, domain, &s->decision);
 	s->decided = 1;
+	/* The policy service (asked at RCPT) then reuses it: one verdict, one
+	 * log line and one count per message. */
+	ds_inbound_remember(milter_inbound, s->facts.client_addr,
+	    s->facts.client_port, &s->decision);
 	if (s->decision.is_partner && s->decision.verdict == DS_VERDICT_UNKNOWN_CERTIFICATE
 	    && !s->facts.have_fp)
 		ds_log(LOG_WARNING, "client %s[%d]: the MTA gave no certificate "

@@ -79,6 +79,7 @@ it_check "pinned: X-Domain-Secured above Postfix's Received line ($our_line < $f
     test "${our_line:-99}" -lt "${first_received:-0}"
 it_check "pinned: our headers at the very top" grep -Eq '^(X-Domain-Secured|Authentication-Results):' <<<"$(head -n 1 <<<"$hdrs")"
 it_check "pinned: verdict secured (source pinned) logged" it_log_since "verdict=secured .*domain=woodgrovebank.com .*source=pinned"
+it_expect_eq "pinned: one verdict line for the message" 1 "$(it_log_count 'verdict=')"
 
 # --- secured through discovery --------------------------------------------
 it_log_mark
@@ -93,6 +94,7 @@ it_check "discovery: the STARTTLS listener was probed" grep -qi 'starttls\|conne
 it_log_mark
 it_send_partner no-tls "$wgb" plain
 expect_refused "no TLS" 530 no-tls
+it_expect_eq "no TLS: one verdict line" 1 "$(it_log_count 'verdict=')"
 
 it_log_mark
 it_send_partner no-cert "$wgb" -
@@ -166,6 +168,7 @@ f=$(it_delivered "$IT_ID" || true)
 it_check "monitor mode: delivered" test -n "$f"
 it_expect_eq "monitor mode: not tagged" 0 "$(it_count_headers "$f" X-Domain-Secured)"
 it_check "monitor mode: verdict no-tls logged in monitor mode" it_log_since "verdict=no-tls mode=monitor .*domain=sales.tailspin.com"
+it_expect_eq "monitor mode: one verdict line for the message" 1 "$(it_log_count 'verdict=')"
 
 # --- non-partner mail -------------------------------------------------------
 it_log_mark

@@ -522,3 +522,7 @@ it_log_since() {
 it_count_headers() {
 	it_message_headers "$1" | grep -ic -- "^$2:${3:+.*$3}" || true
 }
+# it_log_count REGEX: how many lines logged since it_log_mark match.
+it_log_count() {
+	tail -n +"$((IT_LOG_MARK + 1))" "$IT_DOMSECD_LOG" | grep -Ec -- "$1" || true
+}
