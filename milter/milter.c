@@ -33,6 +33,7 @@
 #include "fromhdr.h"
 #include "milter.h"
 #include "mtafacts.h"
+#include "../policy/request.h"
 
 #define MAX_HEADER_NAMES 4096   /* distinct header names counted per message */
 
@@ -101,12 +102,15 @@ static const char *queue_id(SMFICTX *ctx)
 	return i != NULL && i[0] != '\0' ? i : "-";
 }
 
-/* smfi_setreply text: one line, '%' doubled (Sendmail treats it as a format). */
+/* smfi_setreply text: one line, '%' doubled (Sendmail treats it as a
+ * format), at most DS_REPLY_TEXT_MAX characters of it (SMTP reply lines end
+ * at 512 bytes). */
 static void reply_text(char *out, size_t outlen, const char *text)
 {
-	size_t o = 0;
+	size_t o = 0, used = 0;
 
-	for (const char *p = text; *p != '\0' && o + 2 < outlen; p++) {
+	for (const char *p = text; *p != '\0' && o + 2 < outlen
+	    && used < DS_REPLY_TEXT_MAX; p++, used++) {
 		unsigned char c = (unsigned char)*p;
 		if (c == '%') {
 			out[o++] = '%';

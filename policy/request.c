@@ -126,7 +126,10 @@ void ds_policy_format_action(char *out, size_t outlen, const char *rcode,
 		snprintf(out, outlen, "action=DUNNO");
 		return;
 	}
-	snprintf(out, outlen, "action=%s %s %s", rcode, xcode, text ? text : "");
+	/* SMTP reply lines end at 512 bytes and Postfix prefixes its own
+	 * "<rcpt>: Recipient address rejected: ": keep the text short. */
+	snprintf(out, outlen, "action=%s %s %.*s", rcode, xcode,
+	    DS_REPLY_TEXT_MAX, text ? text : "");
 	/* one printable line: a peer-chosen string must not add attributes */
 	for (n = 0; out[n] != '\0'; n++)
 		if ((unsigned char)out[n] < 0x20 || (unsigned char)out[n] == 0x7f)

@@ -12,6 +12,8 @@
 
 #define DS_POLICY_MAX_LINE   4096   /* bytes per attribute line */
 #define DS_POLICY_MAX_ATTRS  256    /* attributes per request */
+#define DS_REPLY_TEXT_MAX    300    /* bytes of reply text (SMTP lines end
+                                       at 512 with codes and prefixes) */
 
 struct ds_policy_request {
 	char request[64];
@@ -48,7 +50,8 @@ int ds_policy_request_line(struct ds_policy_request *r, const char *line);
 int ds_policy_request_facts(const struct ds_policy_request *r, struct ds_facts *f);
 
 /* Formats the reply line (without the final empty line): "action=DUNNO" or
- * "action=550 5.7.1 text"; the text is made safe (printable, one line). */
+ * "action=550 5.7.1 text"; the text is made safe (printable, one line)
+ * and cut at DS_REPLY_TEXT_MAX bytes. */
 void ds_policy_format_action(char *out, size_t outlen, const char *rcode,
     const char *xcode, const char *text);
 

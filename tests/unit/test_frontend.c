@@ -315,6 +315,12 @@ static void test_policy_action(void **state)
 	/* a newline in the text cannot start a second attribute */
 	ds_policy_format_action(out, sizeof out, "451", "4.7.5", "a\nb\r");
 	assert_string_equal(out, "action=451 4.7.5 a b ");
+	/* long texts are cut */
+	char big[1000], line[1200];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ds_policy_format_action(line, sizeof line, "550", "5.7.1", big);
+	assert_int_equal(strlen(line), strlen("action=550 5.7.1 ") + DS_REPLY_TEXT_MAX);
 }
 
 int main(void)
