@@ -786,8 +786,9 @@ static void note_failure(struct ds_crl_store *s, struct crl_entry *e,
  * with the lock held.  issuer may be NULL (see accept_body).
  */
 static void fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
-    X509 *issuer, enum ds_crl_get_origin *origin)
+    X509 *issuer, long limit_ms, enum ds_crl_get_origin *origin)
 {
+	struct ds_crl_opts o = s->o;
 	char etag[256], lm[128], why[256] = "";
 	struct ds_fetch_result r;
 	struct ds_crl_data *cur = e->data, *d = NULL;
@@ -812,7 +813,11 @@ static void fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
 		X509_up_ref(issuer);
 	pthread_mutex_unlock(&s->mu);
 
-	ds_crl_fetch(&s->o, url, etag, lm, &r);
+	if (limit_ms > 0 && limit_ms < o.timeout_ms)
+		o.timeout_ms = limit_ms;
+	if (o.connect_timeout_ms > o.timeout_ms)
+		o.connect_timeout_ms = o.timeout_ms;
+	ds_crl_fetch(&o, url, etag, lm, &r);
 	now = time(NULL);
 	if (r.status == DS_FETCH_OK) {
 		/* the cached copy only counts (no going back to an older CRL)
@@ -896,8 +901,16 @@ static void fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
 	X509_free(known);
 }
 
+static long ms_until(const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
 static void get_impl(struct ds_crl_store *s, const char *url, X509 *issuer,
-    struct ds_crl_got *got, int force)
+    struct ds_crl_got *got, int force, const struct timespec *deadline)
 {
 	struct crl_entry *e;
 	int loaded_now = 0;
@@ -914,7 +927,17 @@ static void get_impl(struct ds_crl_store *s, const char *url, X509 *issuer,
 		time_t now = time(NULL);
 
 		if (e->in_flight) {
-			pthread_cond_wait(&s->cv, &s->mu);
+			if (deadline == NULL) {
+				pthread_cond_wait(&s->cv, &s->mu);
+			} else if (pthread_cond_timedwait(&s->cv, &s->mu,
+			    deadline) != 0 && e->in_flight) {
+				got->origin = e->data ? DS_ORIGIN_CACHED :
+				    DS_ORIGIN_NONE;
+				snprintf(got->error, sizeof got->error, "not fetched: "
+				    "another download of it is still running after "
+				    "the time allowed (%ld ms)", s->o.timeout_ms);
+				break;
+			}
 			continue;
 		}
 		if (!e->disk_checked) {
@@ -938,7 +961,19 @@ static void get_impl(struct ds_crl_store *s, const char *url, X509 *issuer,
 			break;
 		}
 		e->in_flight = 1;
-		fetch_locked(s, e, issuer, &got->origin);
+		if (deadline != NULL) {
+			long left = ms_until(deadline);
+			if (left <= 0) {
+				got->origin = e->data ? DS_ORIGIN_CACHED : DS_ORIGIN_NONE;
+				snprintf(got->error, sizeof got->error, "not fetched: the "
+				    "time allowed for CRL downloads (%ld ms) is spent",
+				    s->o.timeout_ms);
+				break;
+			}
+			fetch_locked(s, e, issuer, left, &got->origin);
+		} else {
+			fetch_locked(s, e, issuer, 0, &got->origin);
+		}
 		if (got->origin == DS_ORIGIN_NONE) {
 			snprintf(got->error, sizeof got->error, "%s", e->last_error);
 			if (e->data)
@@ -953,15 +988,15 @@ static void get_impl(struct ds_crl_store *s, const char *url, X509 *issuer,
 }
 
 void ds_crl_store_get(struct ds_crl_store *s, const char *url, X509 *issuer,
-    struct ds_crl_got *got)
+    const struct timespec *deadline, struct ds_crl_got *got)
 {
-	get_impl(s, url, issuer, got, 0);
+	get_impl(s, url, issuer, got, 0, deadline);
 }
 
 void ds_crl_store_get_fresh(struct ds_crl_store *s, const char *url,
-    X509 *issuer, struct ds_crl_got *got)
+    X509 *issuer, const struct timespec *deadline, struct ds_crl_got *got)
 {
-	get_impl(s, url, issuer, got, 1);
+	get_impl(s, url, issuer, got, 1, deadline);
 }
 
 /* ---- listing and background refresh ---- */
@@ -1090,7 +1125,7 @@ int ds_crl_store_refresh_url(struct ds_crl_store *s, const char *url,
 		disk_load_locked(s, e);
 	}
 	e->in_flight = 1;
-	fetch_locked(s, e, NULL, &origin);
+	fetch_locked(s, e, NULL, 0, &origin);
 	ok = origin != DS_ORIGIN_NONE;
 	if (rep) {
 		entry_report(e, rep);
@@ -1140,7 +1175,7 @@ int ds_crl_store_refresh_due(struct ds_crl_store *s)
 			break;
 		}
 		due->in_flight = 1;
-		fetch_locked(s, due, NULL, &origin);
+		fetch_locked(s, due, NULL, 0, &origin);
 		if (origin != DS_ORIGIN_NONE)
 			refreshed++;
 		due->refresh_tried = now > pass_start ? now : pass_start;

@@ -4,7 +4,8 @@
  * (configured files first, then the certificate's CRL distribution points
  * through the store), and looks the serial up.  A listed certificate gives
  * DS_REV_REVOKED; a certificate without any usable CRL gives
- * DS_REV_UNAVAILABLE with the URLs and failures in words.
+ * DS_REV_UNAVAILABLE with the URLs and failures in words.  All downloads of
+ * one check share one CRLTimeout.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -152,6 +153,7 @@ struct cert_check {
 	X509 *cert, *issuer;
 	int depth;
 	time_t at;
+	const struct timespec *deadline;   /* for all downloads of the check */
 	unsigned char serial[256];
 	size_t serial_len;
 	int valid_found;
@@ -254,7 +256,7 @@ static void try_url(struct cert_check *c, const char *url)
 		add_failure(c, url, why);
 		return;
 	}
-	ds_crl_store_get(c->s, url, c->issuer, &got);
+	ds_crl_store_get(c->s, url, c->issuer, c->deadline, &got);
 	if (got.data == NULL) {
 		struct ds_crl_report *r = new_report(c, url, "none");
 		if (r)
@@ -274,7 +276,7 @@ static void try_url(struct cert_check *c, const char *url)
 		/* the cached copy is not this issuer's (e.g. stored by a
 		 * refresh that could not check it): fetch anew, once */
 		ds_crl_data_unref(got.data);
-		ds_crl_store_get_fresh(c->s, url, c->issuer, &got);
+		ds_crl_store_get_fresh(c->s, url, c->issuer, c->deadline, &got);
 		if (got.origin == DS_ORIGIN_FETCHED && got.data != NULL)
 			use_crl(c, got.data, dir ? path : NULL, url, "fetched", NULL);
 	}
@@ -282,8 +284,8 @@ static void try_url(struct cert_check *c, const char *url)
 }
 
 static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
-    X509 *issuer, int depth, time_t at, struct ds_rev_result *res,
-    char *why, size_t whylen)
+    X509 *issuer, int depth, time_t at, const struct timespec *deadline,
+    struct ds_rev_result *res, char *why, size_t whylen)
 {
 	struct cert_check *c = calloc(1, sizeof *c);
 	STACK_OF(OPENSSL_STRING) *urls;
@@ -300,6 +302,7 @@ static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
 	c->issuer = issuer;
 	c->depth = depth;
 	c->at = at;
+	c->deadline = deadline;
 	subject_text(cert, subj, sizeof subj);
 	serial_text(cert, ser, sizeof ser);
 	if (ds_crl_serial_octets(X509_get0_serialNumber(cert), c->serial,
@@ -358,6 +361,8 @@ int ds_crl_check_chain(struct ds_crl_store *s, STACK_OF(X509) *chain,
 {
 	int n;
 	char why[512], unavailable[512] = "";
+	struct timespec deadline;
+	long budget_ms;
 
 	memset(res, 0, sizeof *res);
 	res->status = DS_REV_GOOD;
@@ -368,6 +373,16 @@ int ds_crl_check_chain(struct ds_crl_store *s, STACK_OF(X509) *chain,
 	}
 	if (at == 0)
 		at = time(NULL);
+	/* all downloads of one check share one CRLTimeout, so that a dead
+	 * server costs one timeout per message, whatever the chain */
+	budget_ms = ds_crl_store_opts(s)->timeout_ms;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += budget_ms / 1000;
+	deadline.tv_nsec += (budget_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
 	n = sk_X509_num(chain);
 	/*
 	 * From the anchor down, stopping at the first revoked or unavailable
@@ -379,7 +394,8 @@ int ds_crl_check_chain(struct ds_crl_store *s, STACK_OF(X509) *chain,
 		enum ds_rev_status st;
 		why[0] = '\0';
 		st = check_one(s, sk_X509_value(chain, depth),
-		    sk_X509_value(chain, depth + 1), depth, at, res, why, sizeof why);
+		    sk_X509_value(chain, depth + 1), depth, at, &deadline, res, why,
+		    sizeof why);
 		if (st == DS_REV_REVOKED) {
 			res->status = DS_REV_REVOKED;
 			res->revoked_depth = depth;

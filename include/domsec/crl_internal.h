@@ -123,16 +123,17 @@ struct ds_crl_got {
 /*
  * Returns the best copy of url for a certificate issued by issuer, fetching
  * when there is no fresh copy (single-flight per URL, with backoff after a
- * failure).  A fetched CRL replaces the cached copy only when it parses,
+ * failure).  deadline (CLOCK_REALTIME, may be NULL) bounds the wait for a
+ * download: a fetch started gets only the time left, none starts after it.  A fetched CRL replaces the cached copy only when it parses,
  * names issuer's subject, verifies with issuer's key, is not older and is
  * not expired.  The caller unrefs got->data.
  */
 void ds_crl_store_get(struct ds_crl_store *s, const char *url, X509 *issuer,
-    struct ds_crl_got *got);
+    const struct timespec *deadline, struct ds_crl_got *got);
 /* The same, but fetches even when the cached copy is fresh (still subject
  * to the backoff): used when the cached copy does not verify with issuer. */
 void ds_crl_store_get_fresh(struct ds_crl_store *s, const char *url,
-    X509 *issuer, struct ds_crl_got *got);
+    X509 *issuer, const struct timespec *deadline, struct ds_crl_got *got);
 
 /* Configured CRL files whose issuer is name: calls fn for each. */
 void ds_crl_store_files_for(struct ds_crl_store *s, const X509_NAME *name,

@@ -604,6 +604,34 @@ static void test_stream_cap_redirect_proxy(void **state)
 	assert_int_equal(srv_count(log_line), 1);     /* no second request */
 }
 
+/* All downloads of one check share one CRLTimeout: two CRLs that take 2 s
+ * each do not fit in 3 s. */
+static void test_one_timeout_per_check(void **state)
+{
+	struct ds_crl_opts o = test_opts(NULL);
+	struct ds_crl_store *s;
+	struct ds_rev_result res;
+	char err[256];
+	double t0;
+
+	(void)state;
+	o.timeout_ms = 3000;
+	o.connect_timeout_ms = 1000;
+	s = ds_crl_store_new(&o, err, sizeof err);
+	assert_non_null(s);
+	srv_mode("slow");
+	t0 = now_s();
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	srv_mode("ok");
+	assert_true(now_s() - t0 < 3.6);
+	assert_non_null(strstr(res.reason, "/inter.crl"));
+	assert_non_null(strstr(res.reason, "timed out"));
+	/* root.crl arrived and is kept */
+	assert_string_equal(res.reports[1].outcome, "good");
+	ds_crl_store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -618,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_issuer_candidates),
 		cmocka_unit_test(test_background_refresher),
 		cmocka_unit_test(test_stream_cap_redirect_proxy),
+		cmocka_unit_test(test_one_timeout_per_check),
 	};
 	return cmocka_run_group_tests_name("crl_cache", tests, setup, teardown);
 }
