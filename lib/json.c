@@ -1,6 +1,7 @@
 /*
  * json.c - a small JSON writer into a growable buffer (see json.h).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,22 @@ void ds_json_int(struct ds_json *j, long long v)
 	puts_(j, num);
 }
 
+void ds_json_double(struct ds_json *j, double v)
+{
+	char num[40];
+	if (isnan(v) || isinf(v)) {
+		ds_json_null(j);
+		return;
+	}
+	before_value(j);
+	snprintf(num, sizeof num, "%.17g", v);
+	/* a locale with a decimal comma would break JSON */
+	for (char *p = num; *p; p++)
+		if (*p == ',')
+			*p = '.';
+	puts_(j, num);
+}
+
 void ds_json_bool(struct ds_json *j, int v)
 {
 	before_value(j);
@@ -219,6 +236,12 @@ void ds_json_kv_int(struct ds_json *j, const char *key, long long v)
 {
 	ds_json_key(j, key);
 	ds_json_int(j, v);
+}
+
+void ds_json_kv_double(struct ds_json *j, const char *key, double v)
+{
+	ds_json_key(j, key);
+	ds_json_double(j, v);
 }
 
 void ds_json_kv_bool(struct ds_json *j, const char *key, int v)

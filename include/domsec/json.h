@@ -50,12 +50,14 @@ void ds_json_key(struct ds_json *j, const char *key);
 void ds_json_string(struct ds_json *j, const char *s);  /* NULL writes null */
 void ds_json_string_n(struct ds_json *j, const char *s, size_t len);
 void ds_json_int(struct ds_json *j, long long v);
+void ds_json_double(struct ds_json *j, double v);   /* NaN, inf: null */
 void ds_json_bool(struct ds_json *j, int v);
 void ds_json_null(struct ds_json *j);
 
 /* key + value in one call. */
 void ds_json_kv_string(struct ds_json *j, const char *key, const char *s);
 void ds_json_kv_int(struct ds_json *j, const char *key, long long v);
+void ds_json_kv_double(struct ds_json *j, const char *key, double v);
 void ds_json_kv_bool(struct ds_json *j, const char *key, int v);
 void ds_json_kv_null(struct ds_json *j, const char *key);
 

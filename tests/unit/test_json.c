@@ -18,6 +18,8 @@ static void test_nested_document(void **state)
 	ds_json_object_begin(&j);
 	ds_json_kv_string(&j, "verdict", "secured");
 	ds_json_kv_int(&j, "n", -42);
+	ds_json_kv_double(&j, "x", 1.5);
+	ds_json_kv_double(&j, "nan", 0.0 / 0.0);
 	ds_json_kv_bool(&j, "ok", 1);
 	ds_json_kv_null(&j, "none");
 	ds_json_key(&j, "list");
@@ -37,7 +39,7 @@ static void test_nested_document(void **state)
 	ds_json_object_end(&j);
 	assert_true(ds_json_ok(&j));
 	assert_string_equal(ds_json_text(&j),
-	    "{\"verdict\":\"secured\",\"n\":-42,\"ok\":true,\"none\":null,"
+	    "{\"verdict\":\"secured\",\"n\":-42,\"x\":1.5,\"nan\":null,\"ok\":true,\"none\":null,"
 	    "\"list\":[1,\"two\",{\"f\":false},[],null],\"empty\":{}}");
 	ds_json_free(&j);
 }
