@@ -23,6 +23,13 @@
 # Needs: DOMSEC_TOP, DOMSEC_BUILD (domsecd), postfix, smtp-sink, swaks,
 # python3, openssl.
 
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	# tests/run-integration.sh runs every *.sh here; this one only defines
+	# functions.
+	echo "# lib-postfix.sh is the harness sourced by the 4x tests and contrib/demo.sh"
+	exit 0
+fi
+
 : "${DOMSEC_TOP:?set DOMSEC_TOP to the source tree}"
 : "${DOMSEC_BUILD:?set DOMSEC_BUILD to the build directory}"
 
