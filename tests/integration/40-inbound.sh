@@ -77,6 +77,7 @@ first_received=$(grep -n '^Received:' <<<"$hdrs" | head -n 1 | cut -d: -f1)
 our_line=$(grep -n '^X-Domain-Secured:' <<<"$hdrs" | head -n 1 | cut -d: -f1)
 it_check "pinned: X-Domain-Secured above Postfix's Received line ($our_line < $first_received)" \
     test "${our_line:-99}" -lt "${first_received:-0}"
+it_check "pinned: no Exchange headers unless ExchangeHeaders is on" bash -c "! grep -qi '^X-MS-Exchange' <<<\"\$1\"" _ "$hdrs"
 it_check "pinned: our headers at the very top" grep -Eq '^(X-Domain-Secured|Authentication-Results):' <<<"$(head -n 1 <<<"$hdrs")"
 it_check "pinned: verdict secured (source pinned) logged" it_log_since "verdict=secured .*domain=woodgrovebank.com .*source=pinned"
 it_expect_eq "pinned: one verdict line for the message" 1 "$(it_log_count 'verdict=')"

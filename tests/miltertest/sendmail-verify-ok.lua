@@ -23,6 +23,7 @@ send_message(conn, {
 	{"X-Domain-Secured", "forged; domain=woodgrovebank.com"},
 	{"Authentication-Results", "mx.contoso.com; x-domainsecurity=pass"},
 	{"Authentication-Results", "other.example; spf=pass"},
+	{"X-MS-Exchange-Organization-AuthAs", "Internal"},
 	{"From", "Alice <a@woodgrovebank.com>"},
 	{"Subject", "secured over Sendmail"},
 })
@@ -36,4 +37,12 @@ check(string.find(v, env("FP_EXACT"), 1, true) ~= nil, "X-Domain-Secured carries
 check(mt.eom_check(conn, MT_HDRINSERT, "Authentication-Results"), "Authentication-Results inserted")
 check(mt.eom_check(conn, MT_HDRDELETE, "X-Domain-Secured"), "forged X-Domain-Secured deleted")
 check(mt.eom_check(conn, MT_HDRDELETE, "Authentication-Results"), "forged Authentication-Results deleted")
+-- ExchangeHeaders yes: Exchange's view of the same result, and a forged
+-- copy removed.
+check(mt.eom_check(conn, MT_HDRINSERT, "X-MS-Exchange-Organization-AuthAs", "Partner"),
+    "X-MS-Exchange-Organization-AuthAs: Partner inserted")
+check(mt.eom_check(conn, MT_HDRINSERT, "X-MS-Exchange-Organization-AuthDomain", "woodgrovebank.com"),
+    "X-MS-Exchange-Organization-AuthDomain inserted")
+check(mt.eom_check(conn, MT_HDRDELETE, "X-MS-Exchange-Organization-AuthAs"),
+    "forged X-MS-Exchange-Organization-AuthAs deleted")
 mt.disconnect(conn)
