@@ -164,10 +164,16 @@ int ds_engine_verify(struct ds_engine *e, const struct ds_verify_request *req,
 	switch (res->rev.status) {
 	case DS_REV_GOOD:
 		res->verdict = DS_VERDICT_SECURED;
-		say(res->reason, sizeof res->reason,
-		    "certificate for %s verified (name %s, chain to %s, not "
-		    "revoked)", domain, res->matched_name,
-		    res->chain[res->chain_len - 1].subject);
+		if (res->chain_len == 1)
+			say(res->reason, sizeof res->reason,
+			    "certificate for %s verified (name %s; the "
+			    "certificate is itself a configured trust anchor, "
+			    "so no CRL applies)", domain, res->matched_name);
+		else
+			say(res->reason, sizeof res->reason,
+			    "certificate for %s verified (name %s, chain to "
+			    "%s, not revoked)", domain, res->matched_name,
+			    res->chain[res->chain_len - 1].subject);
 		break;
 	case DS_REV_REVOKED:
 		res->verdict = DS_VERDICT_REVOKED;

@@ -237,6 +237,17 @@ static void test_errors(void **state)
 	assert_int_equal(run(e, "untrusted-chain.pem", "woodgrovebank.com", NULL, r),
 	    DS_VERDICT_UNTRUSTED);
 
+	/* direct trust in the partner's own certificate: nothing to revoke */
+	struct ds_partner p;
+	memset(&p, 0, sizeof p);
+	p.domain = "woodgrovebank.com";
+	ds_strlist_add(&p.ca_files, pki_path("onedeep.pem"));
+	assert_int_equal(run(e, "onedeep.pem", "woodgrovebank.com", &p, r),
+	    DS_VERDICT_SECURED);
+	assert_int_equal(r->chain_len, 1);
+	assert_non_null(strstr(r->reason, "itself a configured trust anchor"));
+	ds_strlist_free(&p.ca_files);
+
 	STACK_OF(X509) *empty = sk_X509_new_null();
 	struct ds_verify_request req = { .presented = empty,
 		.domain = "woodgrovebank.com" };
