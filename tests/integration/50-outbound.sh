@@ -14,7 +14,8 @@
 # the queue is flushed (and the partner MX saw our client certificate);
 # good certificate -> delivered over verified TLS; revoked -> deferred, never
 # delivered; certificate for another name -> not delivered, reason logged;
-# non-partner -> delivered normally, no client certificate presented.
+# non-partner -> delivered normally, no client certificate presented;
+# domsecd down -> everything deferred, nothing lost.
 set -eu
 . "$DOMSEC_TOP/tests/integration/lib-outbound.sh"
 ob_enter_netns "$0"
@@ -126,5 +127,25 @@ ob_check "non-partner: no client certificate presented (log)" \
 ob_check "non-partner: no client certificate presented (Received)" \
     bash -c "! grep -q 'Client CN' <<<\"\$1\"" _ "$(ob_partner_received "$OB_ID")"
 ob_check "non-partner: domsecd did not probe it" bash -c "! grep -q 'outbound nonpartner.example' '$DLOG'"
+
+# ---- domsecd down: mail to the partner is deferred, never sent unverified -------
+ob_stop_pid "$OB_DOMSECD_PID"
+ob_send domsecd-down user@woodgrovebank.com
+QID_DOWN=$OB_QID; ID_DOWN=$OB_ID
+if [ -n "$QID_DOWN" ]; then
+	ob_check "domsecd down: partner mail deferred" ob_wait_status "$QID_DOWN" deferred 40
+else
+	ob_check "domsecd down: partner mail refused at submission (temporary)" \
+	    grep -Eq '^<\*\* 4[0-9][0-9] ' "$OB_DIR/swaks-domsecd-down.log"
+fi
+ob_check "domsecd down: nothing reached the partner" \
+    bash -c "! grep -q '^X-Test-Id: $ID_DOWN\$' '$OB_DIR/partner/mail/inbox'"
+# transport_maps is consulted for every recipient: without domsecd, Postfix
+# defers all outbound mail ("address resolver failure"), losing nothing.
+ob_send domsecd-down-np user@nonpartner.example
+ob_check "domsecd down: other mail deferred too (address resolver failure)" \
+    ob_wait_status "$OB_QID" deferred 40
+ob_check "domsecd down: Postfix says why" \
+    grep -Eq "$OB_QID: to=<user@nonpartner.example>.*dsn=4\.3\.0, status=deferred \(address resolver failure\)" "$SLOG"
 
 ob_finish
