@@ -209,6 +209,14 @@ static void *accept_main(void *arg)
 		if (fd < 0)
 			continue;
 		pthread_mutex_lock(&server.lock);
+		if (server.n_conns >= DS_SOCKETMAP_MAX_CONNECTIONS) {
+			pthread_mutex_unlock(&server.lock);
+			ds_log(LOG_WARNING, "socketmap: %d connections open already; "
+			    "closing a new one (Postfix will retry)",
+			    DS_SOCKETMAP_MAX_CONNECTIONS);
+			close(fd);
+			continue;
+		}
 		server.n_conns++;
 		pthread_mutex_unlock(&server.lock);
 		pthread_attr_init(&attr);

@@ -22,6 +22,7 @@
 
 #define DS_SOCKETMAP_MAX_REQUEST 4096     /* bytes of "NAME KEY" */
 #define DS_SOCKETMAP_IDLE_TIMEOUT_S 300   /* idle connections are closed */
+#define DS_SOCKETMAP_MAX_CONNECTIONS 256  /* more are closed at once, logged */
 
 /*
  * Listens on spec (listen.h syntax, e.g. "inet:12345@127.0.0.1") and serves
