@@ -168,6 +168,30 @@ static int write_atomic(const char *dir, const char *name,
 	return 0;
 }
 
+/* mkdir -p: parents 0755, the directory itself 0700. */
+static int make_dirs(const char *dir)
+{
+	char *copy = strdup(dir), *p;
+	int rc = 0;
+
+	if (copy == NULL)
+		return -1;
+	for (p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) != 0 && errno != EEXIST)
+			rc = -1;
+		*p = '/';
+		if (rc)
+			break;
+	}
+	if (rc == 0 && mkdir(copy, 0700) != 0 && errno != EEXIST)
+		rc = -1;
+	free(copy);
+	return rc;
+}
+
 /* ---- store ---- */
 
 struct ds_crl_store *ds_crl_store_new(const struct ds_crl_opts *opts,
@@ -197,8 +221,7 @@ struct ds_crl_store *ds_crl_store_new(const struct ds_crl_opts *opts,
 		s->o.retry_backoff_s = 30;
 	if (opts && opts->cache_dir && *opts->cache_dir) {
 		s->cache_dir = strdup(opts->cache_dir);
-		if (s->cache_dir == NULL ||
-		    (mkdir(s->cache_dir, 0700) != 0 && errno != EEXIST)) {
+		if (s->cache_dir == NULL || make_dirs(s->cache_dir) != 0) {
 			snprintf(err, errlen, "CRL cache directory %s: cannot create: %s",
 			    opts->cache_dir, strerror(errno));
 			free(s->cache_dir);
