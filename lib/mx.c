@@ -1,12 +1,15 @@
 /*
  * mx.c - MX lookup with the RFC 5321 fallback to address records, through
- * libresolv (res_nquery/ns_parse), optionally against one given name server.
+ * libresolv (res_nquery/ns_parse, a resolver state per query, so it is
+ * thread-safe), optionally against one given name server.  The addresses of
+ * several MX hosts are looked up in parallel.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <ctype.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,13 +247,41 @@ int ds_mx_parse_answer(const unsigned char *msg, int len,
 	return found;
 }
 
+struct resolve_job {
+	struct ds_mx_host *host;
+	const struct ds_resolver *r;
+};
+
+static void *resolve_thread(void *arg)
+{
+	struct resolve_job *job = arg;
+
+	ds_host_addresses(job->host->name, job->r, job->host);
+	return NULL;
+}
+
+/* Resolves every MX host, in parallel (one slow name server must not
+ * delay the others), then sets out->status. */
 static void resolve_hosts(struct ds_mx_result *out, const struct ds_resolver *r)
 {
+	struct resolve_job jobs[DS_MX_MAX_HOSTS];
+	pthread_t threads[DS_MX_MAX_HOSTS];
+	int started[DS_MX_MAX_HOSTS];
 	int any = 0, temporary = 0;
 	const char *first_error = NULL;
 
 	for (size_t i = 0; i < out->n_hosts; i++) {
-		if (ds_host_addresses(out->hosts[i].name, r, &out->hosts[i]) == 0) {
+		jobs[i] = (struct resolve_job){ &out->hosts[i], r };
+		started[i] = out->n_hosts > 1 &&
+		    pthread_create(&threads[i], NULL, resolve_thread, &jobs[i]) == 0;
+		if (!started[i])
+			resolve_thread(&jobs[i]);
+	}
+	for (size_t i = 0; i < out->n_hosts; i++)
+		if (started[i])
+			pthread_join(threads[i], NULL);
+	for (size_t i = 0; i < out->n_hosts; i++) {
+		if (out->hosts[i].n_addrs > 0) {
 			any = 1;
 			continue;
 		}
