@@ -273,7 +273,7 @@ int main(int argc, char **argv)
 	struct ds_sessions *handoff = NULL;
 	const char *pid_file;
 	int policy_fd = -1, ready_fd = -1, status = DS_EXIT_OK;
-	int policy_started = 0, socketmap_started = 0;
+	int policy_started = 0, socketmap_started = 0, busy = 0;
 	pthread_t keeper;
 	int keeper_started = 0, pid_written = 0;
 	sigset_t signals;
@@ -414,10 +414,10 @@ int main(int argc, char **argv)
 
 out:
 	if (policy_started)
-		ds_policy_stop();
+		busy += ds_policy_stop();
 	if (socketmap_started)
 		ds_socketmap_stop();
-	ds_milter_drain(30);
+	busy += ds_milter_drain(30);
 	if (keeper_started) {
 		housekeeping_stop = 1;
 		pthread_join(keeper, NULL);
@@ -426,17 +426,23 @@ out:
 	}
 	if (policy_fd >= 0)
 		close(policy_fd);
-	if (ob != NULL)
-		ds_outbound_free(ob);
-	if (in != NULL)
-		ds_inbound_free(in);
-	if (handoff != NULL)
-		ds_sessions_free(handoff);
-	if (engine != NULL)
-		ds_engine_free(engine);
+	if (busy > 0) {
+		/* A session thread may still use the core: leave it to exit(). */
+		ds_log(LOG_WARNING, "exiting with %d sessions still open", busy);
+	} else {
+		if (ob != NULL)
+			ds_outbound_free(ob);
+		if (in != NULL)
+			ds_inbound_free(in);
+		if (handoff != NULL)
+			ds_sessions_free(handoff);
+		if (engine != NULL)
+			ds_engine_free(engine);
+	}
 	if (pid_written)
 		unlink(pid_file);
-	ds_config_free(&cfg);
+	if (busy == 0)
+		ds_config_free(&cfg);
 	if (status == DS_EXIT_OK)
 		ds_log(LOG_NOTICE, "stopped");
 	return status;

@@ -567,9 +567,10 @@ int ds_milter_run(struct ds_inbound *in, const struct ds_config *cfg,
 	return smfi_main() == MI_SUCCESS ? 0 : -1;
 }
 
-void ds_milter_drain(int timeout_s)
+int ds_milter_drain(int timeout_s)
 {
 	struct timespec deadline;
+	int left;
 
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += timeout_s;
@@ -577,8 +578,10 @@ void ds_milter_drain(int timeout_s)
 	while (active_sessions > 0)
 		if (pthread_cond_timedwait(&active_zero, &active_lock, &deadline) != 0)
 			break;
-	if (active_sessions > 0)
+	left = active_sessions;
+	if (left > 0)
 		ds_log(LOG_WARNING, "milter: %d sessions still open at shutdown",
-		    active_sessions);
+		    left);
 	pthread_mutex_unlock(&active_lock);
+	return left;
 }

@@ -25,8 +25,9 @@ int ds_milter_open(const char *spec, char *err, size_t errlen);
 int ds_milter_run(struct ds_inbound *in, const struct ds_config *cfg,
     struct ds_sessions *facts_handoff);
 
-/* Waits (at most timeout_s) until no milter session is active. */
-void ds_milter_drain(int timeout_s);
+/* Waits (at most timeout_s) until no milter session is active; returns how
+ * many are still active (0 when drained). */
+int ds_milter_drain(int timeout_s);
 
 /* The spec in the form libmilter takes ("inet:PORT@HOST", "inet6:PORT@HOST",
  * "unix:/path"); returns 0, or -1 when spec is not valid. */

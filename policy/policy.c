@@ -271,12 +271,13 @@ int ds_policy_start(int listen_fd, struct ds_inbound *in,
 	return 0;
 }
 
-void ds_policy_stop(void)
+int ds_policy_stop(void)
 {
 	struct timespec deadline;
+	int left;
 
 	if (!server.running)
-		return;
+		return 0;
 	if (write(server.stop_pipe[1], "x", 1) < 0)
 		ds_log(LOG_WARNING, "policy service: cannot signal its thread");
 	pthread_join(server.acceptor, NULL);
@@ -295,8 +296,10 @@ void ds_policy_stop(void)
 	while (server.n_conns > 0)
 		if (pthread_cond_timedwait(&server.idle, &server.lock, &deadline) != 0)
 			break;
-	if (server.n_conns > 0)
+	left = server.n_conns;
+	if (left > 0)
 		ds_log(LOG_WARNING, "policy service: %d connections still busy at "
-		    "shutdown", server.n_conns);
+		    "shutdown", left);
 	pthread_mutex_unlock(&server.lock);
+	return left;
 }

@@ -25,8 +25,9 @@ int ds_policy_start(int listen_fd, struct ds_inbound *in,
     struct ds_sessions *facts_handoff, char *err, size_t errlen);
 
 /* Stops accepting, closes every connection and waits (bounded) for the
- * connection threads to finish. */
-void ds_policy_stop(void);
+ * connection threads to finish; returns how many are still busy (0 when
+ * all finished). */
+int ds_policy_stop(void);
 
 /*
  * Answers one complete request (exposed for tests): writes the reply line
