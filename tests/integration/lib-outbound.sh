@@ -89,6 +89,7 @@ ob_netns_remove() {
 	done
 	ip netns del "$OB_NS_NAME" 2>/dev/null
 	rm -rf "/etc/netns/$OB_NS_NAME"
+	rmdir /etc/netns 2>/dev/null    # only if no other namespace uses it
 }
 
 # ---- plumbing --------------------------------------------------------------
