@@ -146,13 +146,14 @@ for attempt in $(seq 1 12); do
 done
 
 step "Results"
-{
-	echo "SCENARIO|SMTP REPLY|VERDICT|HEADER ADDED"
-	for r in "${ROWS[@]}"; do
-		IFS='|' read -r s reply v h <<<"$r"
-		echo "$s|${reply:0:60}|$v|$h"
-	done
-} | column -t -s '|'
+row_format='%-44s  %-58s  %-22s  %s\n'
+# shellcheck disable=SC2059
+printf "$row_format" SCENARIO "SMTP REPLY" VERDICT "HEADER ADDED"
+for r in "${ROWS[@]}"; do
+	IFS='|' read -r s reply v h <<<"$r"
+	# shellcheck disable=SC2059
+	printf "$row_format" "$s" "${reply:0:58}" "$v" "$h"
+done
 
 if [ -n "$SHOW_FILE" ]; then
 	step "Headers of a delivered Domain Secured message (as the next hop got it)"
