@@ -92,7 +92,7 @@ ob_check "good partner certificate: client certificate presented" \
     grep -q 'Client CN "mail.contoso.com"' <<<"$(ob_partner_received "$OB_ID")"
 
 # ---- revoked partner certificate: deferred, never delivered ---------------------
-ob_set_mx mx-revoked.woodgrovebank.com
+ob_set_mx "10 mx-revoked.woodgrovebank.com"
 sleep 1.2   # OutboundCacheTTL 1s
 ob_send revoked user@woodgrovebank.com
 QID_REV=$OB_QID; ID_REV=$OB_ID
@@ -107,7 +107,7 @@ ob_check "revoked certificate: still not delivered after a flush" bash -c "! gre
 ob_check "revoked certificate: status still deferred" test "$(ob_status "$QID_REV")" = deferred
 
 # ---- certificate for another name: not delivered, reason logged -----------------
-ob_set_mx mx-other.woodgrovebank.com
+ob_set_mx "10 mx-other.woodgrovebank.com"
 sleep 1.2
 ob_send othername user@woodgrovebank.com
 QID_OTHER=$OB_QID; ID_OTHER=$OB_ID
@@ -115,6 +115,17 @@ ob_check "certificate for another name: delivery deferred" ob_wait_status "$QID_
 ob_check "certificate for another name: reason logged (name-mismatch)" \
     ob_wait_log "$DLOG" "mx-other.woodgrovebank.com \[127.0.0.4\]:25 not usable for woodgrovebank.com \(definitive\): name-mismatch" 5
 ob_check "certificate for another name: not delivered" bash -c "! grep -q '^X-Test-Id: $ID_OTHER\$' '$OB_DIR/partner/mail/inbox'"
+
+# ---- two MX hosts, the preferred one revoked: delivered to the good one ----------
+ob_set_mx "10 mx-revoked.woodgrovebank.com" "20 mx-good.woodgrovebank.com"
+sleep 1.2
+ob_send twomx user@woodgrovebank.com
+ob_check "preferred MX revoked, backup good: delivered" ob_wait_status "$OB_QID" sent 40
+ob_check "preferred MX revoked, backup good: through the good MX" \
+    grep -Eq "$OB_QID: to=<user@woodgrovebank.com>, relay=mx-good.woodgrovebank.com\[127.0.0.2\]:25.*status=sent" "$SLOG"
+ob_check "preferred MX revoked, backup good: stored at the partner" ob_partner_got "$OB_ID"
+ob_check "preferred MX revoked: Postfix refused its certificate first" \
+    grep -Eq "server certificate verification failed for mx-revoked.woodgrovebank.com\[127.0.0.3\]:25" "$SLOG"
 
 # ---- non-partner: delivered normally, no client certificate ---------------------
 ob_send nonpartner user@nonpartner.example

@@ -200,10 +200,11 @@ ob_pki_build() {
 	chmod 755 "$OB_PKI"
 }
 
-# ob_zone_write MX_TARGET: the zone, with woodgrovebank.com's MX at MX_TARGET.
+# ob_zone_write "PREF HOST"...: the zone, with woodgrovebank.com's MX records.
 ob_zone_write() {
+	local mx
 	{
-		echo "woodgrovebank.com            MX 10 $1"
+		for mx in "$@"; do echo "woodgrovebank.com            MX $mx"; done
 		echo "mx-good.woodgrovebank.com    A  127.0.0.2"
 		echo "mx-revoked.woodgrovebank.com A  127.0.0.3"
 		echo "mx-other.woodgrovebank.com   A  127.0.0.4"
@@ -216,7 +217,7 @@ ob_zone_write() {
 }
 
 ob_dns_start() {
-	ob_zone_write mx-good.woodgrovebank.com
+	ob_zone_write "10 mx-good.woodgrovebank.com"
 	python3 "$DOMSEC_TOP/tests/dns_server.py" --bind 127.0.0.1 --port 53 \
 	    --zone "$OB_DIR/zone" --port-file "$OB_DIR/dns.port" \
 	    --pid-file "$OB_DIR/dns.pid" --log "$OB_DIR/dns.log" \
@@ -225,9 +226,9 @@ ob_dns_start() {
 	ob_wait_file "$OB_DIR/dns.pid"
 }
 
-# ob_set_mx TARGET: points woodgrovebank.com's MX at TARGET.
+# ob_set_mx "PREF HOST"...: replaces woodgrovebank.com's MX records.
 ob_set_mx() {
-	ob_zone_write "$1"
+	ob_zone_write "$@"
 	kill -HUP "$(cat "$OB_DIR/dns.pid")"
 	sleep 0.3
 }
