@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${DOMSEC_BUILD:?set DOMSEC_BUILD}"
 export DOMSEC_BUILD DOMSEC_TOP=$(cd "$here/.." && pwd)
 passed=0; failed=0; failures=""
-for t in "$here"/integration/*.sh; do
+for t in "$here"/integration/[0-9]*.sh; do
 	[ -e "$t" ] || continue
 	if [ "${DOMSEC_SANITIZED:-0}" = 1 ] && ! grep -q '^# sanitize: yes' "$t"; then
 		continue
