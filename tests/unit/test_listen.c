@@ -77,6 +77,29 @@ static void test_listen_inet(void **state)
 	close(fd);
 }
 
+static void test_listen_inet6(void **state)
+{
+	char err[256];
+	int probe, fd;
+	(void)state;
+	/* Only where the machine has IPv6 on loopback. */
+	probe = socket(AF_INET6, SOCK_STREAM, 0);
+	if (probe < 0)
+		skip();
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	if (bind(probe, (struct sockaddr *)&sin6, sizeof sin6) < 0) {
+		close(probe);
+		skip();
+	}
+	close(probe);
+	fd = ds_listen("inet6:0@::1", err, sizeof err);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = ds_listen("inet6:[::1]:0", err, sizeof err);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
 static void test_listen_unix_replaces_stale(void **state)
 {
 	char dir[] = "/tmp/test_listen.XXXXXX";
@@ -113,6 +136,7 @@ int main(void)
 		cmocka_unit_test(test_valid_specs),
 		cmocka_unit_test(test_invalid_specs),
 		cmocka_unit_test(test_listen_inet),
+		cmocka_unit_test(test_listen_inet6),
 		cmocka_unit_test(test_listen_unix_replaces_stale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
