@@ -1,0 +1,50 @@
+#!/bin/bash
+# 44-unix-sockets.sh - domsecd's milter and policy service on unix-domain
+# sockets (the form a site uses to keep them off the network), with a
+# private Postfix whose smtpd runs without chroot, so it can name the
+# sockets by absolute path.  A stale socket file left behind is replaced.
+set -eu
+. "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
+
+it_init
+it_crl_start
+it_pki_build
+it_sink_start
+it_ports
+it_domsecd_config "woodgrovebank.com mode=enforce"
+it_pin exact
+mkdir -p "$IT_DIR/run"
+chmod 755 "$IT_DIR/run"
+milter_sock=$IT_DIR/run/milter.sock
+policy_sock=$IT_DIR/run/policy.sock
+sed -i -e "s|^MilterSocket .*|MilterSocket unix:$milter_sock|" \
+    -e "s|^PolicySocket .*|PolicySocket unix:$policy_sock|" "$IT_DIR/domsec.conf"
+# A stale socket from an earlier run.
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$policy_sock"
+it_check "a stale policy socket file exists before start" test -S "$policy_sock"
+
+IT_DOMSECD_LOG=$IT_DIR/domsecd.log
+"$DOMSEC_BUILD/domsecd" -f -c "$IT_DIR/domsec.conf" >>"$IT_DOMSECD_LOG" 2>&1 &
+IT_DOMSECD_PID=$!
+it_track_pid "$IT_DOMSECD_PID"
+for i in $(seq 1 100); do [ -S "$milter_sock" ] && [ -S "$policy_sock" ] && break; sleep 0.1; done
+it_check "domsecd started on unix sockets" it_domsecd_logged "started .*milter unix:"
+it_check "sockets are mode 0666 for user postfix" \
+    test "$(stat -c %a "$milter_sock") $(stat -c %a "$policy_sock")" = "666 666"
+
+IT_POSTFIX_EXTRA="smtpd_milters = unix:$milter_sock
+smtpd_recipient_restrictions = check_policy_service { unix:$policy_sock, timeout=30s, default_action=DEFER_IF_PERMIT } reject_unauth_destination"
+it_postfix_start
+
+it_log_mark
+it_send_partner unix-secured a@woodgrovebank.com exact
+it_expect_eq "secured over unix sockets: SMTP reply" 250 "$IT_REPLY"
+f=$(it_delivered "$IT_ID" || true)
+it_check "secured over unix sockets: tagged" test "$(it_count_headers "$f" X-Domain-Secured 'result=secured')" = 1
+
+it_log_mark
+it_send_partner unix-nocert a@woodgrovebank.com -
+it_expect_eq "no certificate over unix sockets: refused by the policy service" 550 "$IT_REPLY"
+it_check "verdict no-certificate logged" it_log_since "verdict=no-certificate"
+it_domsecd_clean
+it_finish
