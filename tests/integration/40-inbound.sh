@@ -196,4 +196,13 @@ it_check "null sender, no certificate: verdict no-certificate logged" it_log_sin
 # --- domsecd stayed up through all of it ---------------------------------------
 it_check "domsecd still running" kill -0 "$IT_DOMSECD_PID"
 it_domsecd_clean
+
+# --- the counters domsecd saved (domsecctl counters) -------------------------
+counters=$("$DOMSEC_BUILD/domsecctl" counters --config "$IT_DIR/domsec.conf" 2>&1 || true)
+counter() { awk -v n="$1" 'index($0, n) == 1 { print $NF }' <<<"$counters"; }
+it_expect_eq "counters: Domain-Secured Messages Received (6 tagged above)" 6 "$(counter 'Domain-Secured Messages Received')"
+it_expect_eq "counters: forged trust headers removed (4 + 4)" 8 "$(counter 'Forged Trust Headers Removed')"
+it_expect_eq "counters: verdict revoked" 1 "$(counter 'verdict revoked')"
+it_expect_eq "counters: verdict unaligned" 1 "$(counter 'verdict unaligned')"
+it_expect_eq "counters: verdict no-tls (enforce and monitor)" 2 "$(counter 'verdict no-tls')"
 it_finish
