@@ -19,18 +19,13 @@ if [ "$(id -u)" != 0 ]; then
 	echo "demo: run as root (it starts a private Postfix instance)" >&2
 	exit 1
 fi
-for tool in postfix smtp-sink swaks python3 openssl; do
-	command -v "$tool" >/dev/null 2>&1 || {
-		echo "demo: $tool is missing; run contrib/install-deps.sh" >&2
-		exit 1
-	}
-done
 if [ ! -x "$DOMSEC_BUILD/domsecd" ]; then
 	echo "demo: $DOMSEC_BUILD/domsecd is missing; run make first" >&2
 	exit 1
 fi
 
 . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
+it_require_tools || exit 1
 
 step() { printf '\n== %s\n' "$*"; }
 

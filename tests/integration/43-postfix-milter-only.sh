@@ -7,6 +7,7 @@
 set -eu
 . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
 
+it_require_tools
 it_init
 it_crl_start
 it_pki_build

@@ -162,6 +162,25 @@ it_cleanup() {
 	return "$rc"
 }
 
+# it_require_tools: every program the Postfix scenarios need, and swaks
+# with TLS (it needs the Perl modules Net::SSLeay and IO::Socket::SSL,
+# Debian packages libnet-ssleay-perl and libio-socket-ssl-perl).
+it_require_tools() {
+	local tool missing=""
+	for tool in postfix postconf smtp-sink swaks python3 openssl; do
+		command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+	done
+	if [ -n "$missing" ]; then
+		echo "missing programs:$missing (run contrib/install-deps.sh)" >&2
+		return 1
+	fi
+	if ! swaks --support 2>&1 | grep -q '^=== TLS supported'; then
+		echo "swaks cannot do TLS: install libnet-ssleay-perl and" \
+		    "libio-socket-ssl-perl" >&2
+		return 1
+	fi
+}
+
 # ---- CRL server and PKI -------------------------------------------------
 
 it_crl_start() {
