@@ -28,6 +28,7 @@
 #include "domsec/listen.h"
 #include "domsec/log.h"
 #include "domsec/names.h"
+#include "domsec/outbound.h"
 
 #define MS_PER_S 1000L
 #define MS_PER_MIN (60L * MS_PER_S)
@@ -183,6 +184,7 @@ void ds_config_defaults(struct ds_config *cfg)
 	cfg->crl_max_redirects = 3;
 	cfg->crl_grace_s = 0;
 	cfg->crl_refresh_before_s = 3600;
+	cfg->crl_retry_backoff_s = 30;
 	cfg->state_dir = strdup("/var/lib/domsec");
 	cfg->syslog = 1;
 	cfg->syslog_facility = LOG_MAIL;
@@ -198,6 +200,7 @@ void ds_config_defaults(struct ds_config *cfg)
 	cfg->discovery_negative_ttl_s = 600;
 	cfg->helo_name = host_name();
 	cfg->outbound_ttl_s = 3600;
+	cfg->outbound_transport = strdup(DS_OUTBOUND_TRANSPORT_DEFAULT);
 }
 
 void ds_config_free(struct ds_config *cfg)
@@ -224,6 +227,7 @@ void ds_config_free(struct ds_config *cfg)
 	free(cfg->header_name);
 	ds_strlist_free(&cfg->trusted_relays);
 	free(cfg->helo_name);
+	free(cfg->outbound_transport);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -250,6 +254,7 @@ enum kind {
 	K_HOSTNAME,   /* string: host name */
 	K_PROXY,      /* string: proxy URL, or "none" */
 	K_RELAYS,     /* list of addresses or CIDR blocks */
+	K_TRANSPORT,  /* string: Postfix transport name [A-Za-z0-9_.-]+ */
 };
 
 struct key {
@@ -279,6 +284,8 @@ static const struct key keys[] = {
 	{ "CRLGrace", K_DURATION_S, F(crl_grace_s), 0, 0, 30 * 86400 },
 	{ "CRLRefreshBefore", K_DURATION_S, F(crl_refresh_before_s), 0,
 	  0, 30 * 86400 },
+	{ "CRLRetryBackoff", K_DURATION_S, F(crl_retry_backoff_s), 0,
+	  1, 86400 },
 	{ "MilterSocket", K_SOCKET, F(milter_socket), 0, 0, 0 },
 	{ "PolicySocket", K_SOCKET, F(policy_socket), 0, 0, 0 },
 	{ "SocketmapSocket", K_SOCKET, F(socketmap_socket), 0, 0, 0 },
@@ -304,6 +311,7 @@ static const struct key keys[] = {
 	{ "HeloName", K_HOSTNAME, F(helo_name), 0, 0, 0 },
 	{ "OutboundCacheTTL", K_DURATION_S, F(outbound_ttl_s), 0,
 	  0, 30 * 86400 },
+	{ "OutboundTransport", K_TRANSPORT, F(outbound_transport), 0, 0, 0 },
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -716,6 +724,14 @@ static int apply(struct reader *rd, const struct key *k, char *value)
 		return store_string(rd, k, value);
 	case K_RELAYS:
 		return store_relays(rd, k, value);
+	case K_TRANSPORT:
+		if (check_token(value, "_.-") != 0 ||
+		    strlen(value) > DS_CONFIG_TRANSPORT_MAX)
+			return fail(rd, "%s: \"%s\" is not a Postfix transport name "
+			    "(letters, digits, '_', '.', '-'; at most %d characters), "
+			    "such as domsec-partner", k->name, value,
+			    DS_CONFIG_TRANSPORT_MAX);
+		return store_string(rd, k, value);
 	}
 	return fail(rd, "%s: internal error: unhandled key type", k->name);
 }
@@ -849,7 +865,7 @@ int ds_config_load(const char *path, struct ds_config *out, char *err,
 	}
 	if (rc == 0 && (rd.cfg.crl_cache_dir == NULL || rd.cfg.state_dir == NULL ||
 	    rd.cfg.authserv_id == NULL || rd.cfg.header_name == NULL ||
-	    rd.cfg.helo_name == NULL)) {
+	    rd.cfg.helo_name == NULL || rd.cfg.outbound_transport == NULL)) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		rc = -1;
 	}

@@ -42,6 +42,7 @@ struct ds_engine *ds_engine_new_anchors(const struct ds_config *cfg,
 		.max_redirects = cfg->crl_max_redirects,
 		.grace_s = cfg->crl_grace_s,
 		.refresh_before_s = cfg->crl_refresh_before_s,
+		.retry_backoff_s = cfg->crl_retry_backoff_s,
 	};
 	e->crls = ds_crl_store_new(&opts, err, errlen);
 	if (e->crls == NULL)

@@ -38,7 +38,7 @@ struct ds_outbound {
 	const struct ds_config *cfg;
 	struct ds_engine *engine;
 	struct ds_resolver resolver;   /* server "" = system */
-	char transport[128];
+	char transport[DS_CONFIG_TRANSPORT_MAX + 1];
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	struct cache_entry *cache;
@@ -65,6 +65,13 @@ struct ds_outbound *ds_outbound_new(const struct ds_config *cfg,
 	    DS_OUTBOUND_TRANSPORT_DEFAULT);
 	pthread_mutex_init(&ob->lock, NULL);
 	pthread_cond_init(&ob->changed, NULL);
+	if (cfg->outbound_transport != NULL &&
+	    ds_outbound_set_transport(ob, cfg->outbound_transport) != 0) {
+		snprintf(err, errlen, "outbound: OutboundTransport \"%.200s\" is "
+		    "not a Postfix transport name", cfg->outbound_transport);
+		ds_outbound_free(ob);
+		return NULL;
+	}
 	return ob;
 }
 

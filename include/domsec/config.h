@@ -15,6 +15,10 @@
 #include "domsec/strlist.h"
 #include "domsec/partners.h"
 
+/* Longest OutboundTransport name accepted (Postfix transport names are
+ * short; the outbound module keeps it in a fixed buffer). */
+#define DS_CONFIG_TRANSPORT_MAX 127
+
 struct ds_config {
 	char *source_path;           /* file it was read from, or NULL */
 
@@ -40,6 +44,8 @@ struct ds_config {
 	long crl_max_redirects;      /* CRLMaxRedirects, default 3 */
 	long crl_grace_s;            /* CRLGrace past nextUpdate, default 0 */
 	long crl_refresh_before_s;   /* CRLRefreshBefore nextUpdate, default 1h */
+	long crl_retry_backoff_s;    /* CRLRetryBackoff after a failed fetch,
+	                                default 30s (doubles per failure) */
 
 	/* Daemon. */
 	char *milter_socket;         /* MilterSocket, e.g. inet:8891@127.0.0.1,
@@ -72,6 +78,9 @@ struct ds_config {
 
 	/* Outbound. */
 	long outbound_ttl_s;         /* OutboundCacheTTL, default 1h */
+	char *outbound_transport;    /* OutboundTransport: the master.cf
+	                                transport for partner mail, default
+	                                domsec-partner */
 };
 
 /* Fills *cfg with every default (no file read). */

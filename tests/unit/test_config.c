@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include "domsec/config.h"
+#include "domsec/outbound.h"
 
 static char dir[] = "/tmp/domsec-test-config.XXXXXX";
 static char conf[512];
@@ -96,6 +97,7 @@ static void defaults(void **state)
 	assert_int_equal(c.crl_max_redirects, 3);
 	assert_int_equal(c.crl_grace_s, 0);
 	assert_int_equal(c.crl_refresh_before_s, 3600);
+	assert_int_equal(c.crl_retry_backoff_s, 30);
 	assert_null(c.milter_socket);
 	assert_string_equal(c.state_dir, "/var/lib/domsec");
 	assert_int_equal(c.syslog, 1);
@@ -115,6 +117,7 @@ static void defaults(void **state)
 	assert_int_equal(c.discovery_ttl_s, 86400);
 	assert_int_equal(c.discovery_negative_ttl_s, 600);
 	assert_int_equal(c.outbound_ttl_s, 3600);
+	assert_string_equal(c.outbound_transport, "domsec-partner");
 	ds_config_free(&c);
 }
 
@@ -140,6 +143,7 @@ static void every_key(void **state)
 	    "CRLMaxRedirects 0\n"
 	    "CRLGrace 1d\n"
 	    "CRLRefreshBefore 30m\n"
+	    "CRLRetryBackoff 2m\n"
 	    "MilterSocket inet:8891@127.0.0.1\n"
 	    "PolicySocket unix:/run/domsec/policy.sock\n"
 	    "SocketmapSocket inet:localhost:8893\n"
@@ -161,7 +165,8 @@ static void every_key(void **state)
 	    "DiscoveryCacheTTL 2h\n"
 	    "DiscoveryNegativeTTL 60\n"
 	    "HeloName mx.contoso.com.\n"
-	    "OutboundCacheTTL 5m\n");
+	    "OutboundCacheTTL 5m\n"
+	    "OutboundTransport smtp-partner_2.tls\n");
 	int rc = ds_config_load(conf, &c, err, sizeof err);
 	if (rc != 0)
 		fail_msg("%s", err);
@@ -207,6 +212,8 @@ static void every_key(void **state)
 	assert_int_equal(c.discovery_negative_ttl_s, 60);
 	assert_string_equal(c.helo_name, "mx.contoso.com.");
 	assert_int_equal(c.outbound_ttl_s, 300);
+	assert_int_equal(c.crl_retry_backoff_s, 120);
+	assert_string_equal(c.outbound_transport, "smtp-partner_2.tls");
 	ds_config_free(&c);
 }
 
@@ -282,6 +289,13 @@ static void errors(void **state)
 	expect_error("TrustedRelays ,\n", 1, "at least one");
 	expect_error("CRLProxy proxy.example:3128\n", 1, "proxy URL");
 	expect_error("ProbePort 0\n", 1, "ProbePort");
+	expect_error("CRLRetryBackoff 0\n", 1, "out of range (1s to 1d)");
+	expect_error("CRLRetryBackoff 2d\n", 1, "out of range");
+	expect_error("CRLRetryBackoff 1500ms\n", 1, "whole number of seconds");
+	expect_error("OutboundTransport smtp:partner\n", 1,
+	    "not a Postfix transport name");
+	expect_error("OutboundTransport domsec/partner\n", 1,
+	    "not a Postfix transport name");
 	expect_error("CAFile\n", 1, "needs a value");
 	expect_error("LogLevel=info\n", 1, "not '='");
 	expect_error("LogLevel info\r\nSyslog no\r\nSyslog yes\r\n", 3, "already set");
@@ -328,6 +342,37 @@ static void proxy_none(void **state)
 	assert_int_equal(ds_config_load(conf, &c, err, sizeof err), 0);
 	assert_null(c.crl_proxy);
 	ds_config_free(&c);
+}
+
+/* OutboundTransport reaches the transport map answer; the longest name is
+ * accepted, one character more is refused with the key's line. */
+static void outbound_transport(void **state)
+{
+	struct ds_config c;
+	char err[512] = "", reply[256], text[512], name[DS_CONFIG_TRANSPORT_MAX + 2];
+	(void)state;
+	write_file("domsec.conf", "PartnerTable partners\n"
+	    "OutboundTransport partner-tls\n");
+	assert_int_equal(ds_config_load(conf, &c, err, sizeof err), 0);
+	struct ds_outbound *ob = ds_outbound_new(&c, NULL, err, sizeof err);
+	assert_non_null(ob);
+	ds_outbound_transport(ob, "user@woodgrovebank.com", reply, sizeof reply);
+	assert_string_equal(reply, "OK partner-tls:");
+	ds_outbound_transport(ob, "fabrikam.com", reply, sizeof reply);
+	assert_string_equal(reply, "NOTFOUND ");
+	ds_outbound_free(ob);
+	ds_config_free(&c);
+
+	memset(name, 'a', DS_CONFIG_TRANSPORT_MAX);
+	name[DS_CONFIG_TRANSPORT_MAX] = '\0';
+	snprintf(text, sizeof text, "OutboundTransport %s\n", name);
+	write_file("domsec.conf", text);
+	assert_int_equal(ds_config_load(conf, &c, err, sizeof err), 0);
+	assert_string_equal(c.outbound_transport, name);
+	ds_config_free(&c);
+	strcat(name, "a");
+	snprintf(text, sizeof text, "LogLevel info\nOutboundTransport %s\n", name);
+	expect_error(text, 2, "at most 127 characters");
 }
 
 static void missing_config(void **state)
@@ -431,6 +476,7 @@ int main(void)
 		cmocka_unit_test(errors),
 		cmocka_unit_test(good_sockets),
 		cmocka_unit_test(proxy_none),
+		cmocka_unit_test(outbound_transport),
 		cmocka_unit_test(missing_config),
 		cmocka_unit_test(durations),
 		cmocka_unit_test(sizes),
