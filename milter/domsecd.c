@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -209,20 +211,65 @@ static void *housekeeping(void *arg)
 	return NULL;
 }
 
-/* Waits for SIGTERM or SIGINT when libmilter is not the one waiting. */
-static void wait_for_termination(const sigset_t *set)
+/*
+ * Signals.  libmilter's own signal thread stops the milter on SIGHUP as on
+ * SIGTERM; domsecd must not stop when logrotate or an admin sends SIGHUP.
+ * So SIGHUP is never blocked in the main thread and has a handler: the
+ * kernel delivers it there (a process-directed signal goes to the main
+ * thread when it accepts it), libmilter's sigwait() never sees it, and the
+ * main loop logs it.  SIGTERM and SIGINT stay blocked everywhere and are
+ * taken by sigtimedwait() in the main loop, or by libmilter's thread, which
+ * then ends smfi_main(): either way everything stops.
+ */
+static volatile sig_atomic_t hup_received;
+
+static void on_sighup(int sig)
+{
+	(void)sig;
+	hup_received = 1;
+}
+
+struct milter_run {
+	struct ds_inbound *in;
+	const struct ds_config *cfg;
+	struct ds_sessions *handoff;
+	atomic_int done;
+	int status;
+};
+
+static void *milter_thread(void *arg)
+{
+	struct milter_run *run = arg;
+
+	run->status = ds_milter_run(run->in, run->cfg, run->handoff);
+	atomic_store(&run->done, 1);
+	return NULL;
+}
+
+/* Serves until SIGTERM or SIGINT (or until the milter stops by itself);
+ * logs SIGHUP. */
+static void main_loop(const sigset_t *term_signals, struct milter_run *run)
 {
 	for (;;) {
-		int sig;
-		if (sigwait(set, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			ds_log(LOG_NOTICE, "SIGHUP: configuration changes take effect "
-			    "when domsecd is restarted");
-			continue;
+		struct timespec tick = { 0, 200 * 1000 * 1000 };
+		int sig = sigtimedwait(term_signals, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT) {
+			ds_log(LOG_NOTICE, "%s: shutting down",
+			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			if (run != NULL)
+				ds_milter_stop();
+			return;
 		}
-		ds_log(LOG_NOTICE, "signal %d: shutting down", sig);
-		return;
+		if (hup_received) {
+			hup_received = 0;
+			ds_log(LOG_NOTICE, "SIGHUP: nothing to reopen (logs go to "
+			    "syslog); configuration changes take effect when "
+			    "domsecd is restarted");
+		}
+		if (run != NULL && atomic_load(&run->done)) {
+			ds_log(LOG_NOTICE, "milter stopped: shutting down");
+			return;
+		}
 	}
 }
 
@@ -277,6 +324,8 @@ int main(int argc, char **argv)
 	pthread_t keeper;
 	int keeper_started = 0, pid_written = 0;
 	sigset_t signals;
+	struct milter_run milter = { 0 };
+	pthread_t milter_tid;
 
 	if (parse_options(argc, argv, &o) < 0)
 		return DS_EXIT_USAGE;
@@ -297,12 +346,19 @@ int main(int argc, char **argv)
 	    o.debug ? LOG_DEBUG : cfg.log_level);
 	pid_file = o.pid_file != NULL ? o.pid_file : cfg.pid_file;
 
-	/* Every thread inherits this mask; libmilter (or we) sigwait for them. */
+	/* Every thread inherits this mask (see main_loop). */
 	sigemptyset(&signals);
 	sigaddset(&signals, SIGTERM);
 	sigaddset(&signals, SIGINT);
-	sigaddset(&signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	{
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_sighup;
+		sa.sa_flags = SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Listening sockets first, so that a busy port is reported here. */
@@ -402,14 +458,22 @@ int main(int argc, char **argv)
 		ready_fd = -1;
 	}
 	if (cfg.milter_socket != NULL && cfg.milter_socket[0] != '\0') {
-		if (ds_milter_run(in, &cfg, handoff) < 0) {
+		milter.in = in;
+		milter.cfg = &cfg;
+		milter.handoff = handoff;
+		if (pthread_create(&milter_tid, NULL, milter_thread, &milter) != 0) {
+			ds_log(LOG_ERR, "milter: cannot start its thread");
+			status = 1;
+			goto out;
+		}
+		main_loop(&signals, &milter);
+		pthread_join(milter_tid, NULL);
+		if (milter.status < 0) {
 			ds_log(LOG_ERR, "milter: libmilter stopped with an error");
 			status = 1;
-		} else {
-			ds_log(LOG_NOTICE, "shutting down");
 		}
 	} else {
-		wait_for_termination(&signals);
+		main_loop(&signals, NULL);
 	}
 
 out:

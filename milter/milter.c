@@ -567,6 +567,11 @@ int ds_milter_run(struct ds_inbound *in, const struct ds_config *cfg,
 	return smfi_main() == MI_SUCCESS ? 0 : -1;
 }
 
+void ds_milter_stop(void)
+{
+	smfi_stop();
+}
+
 int ds_milter_drain(int timeout_s)
 {
 	struct timespec deadline;

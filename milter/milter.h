@@ -19,11 +19,15 @@
  */
 int ds_milter_open(const char *spec, char *err, size_t errlen);
 
-/* Runs libmilter until SIGTERM or SIGINT (libmilter handles the signals;
- * SIGHUP makes it reopen its socket).  facts_handoff (may be NULL) holds the
+/* Runs libmilter until ds_milter_stop(), SIGTERM or SIGINT (libmilter's
+ * signal thread also takes SIGHUP as "stop": domsecd keeps SIGHUP from it,
+ * see milter/domsecd.c).  facts_handoff (may be NULL) holds the
  * policy service's facts per session.  Returns 0, or -1 on failure. */
 int ds_milter_run(struct ds_inbound *in, const struct ds_config *cfg,
     struct ds_sessions *facts_handoff);
+
+/* Asks libmilter to stop (ds_milter_run then returns); any thread. */
+void ds_milter_stop(void);
 
 /* Waits (at most timeout_s) until no milter session is active; returns how
  * many are still active (0 when drained). */

@@ -65,6 +65,8 @@ it_check "policy port open" it_wait_port "$IT_POLICY_PORT"
 kill -HUP "$pid"
 sleep 0.5
 it_check "SIGHUP does not stop it" kill -0 "$pid"
+it_check "milter port still open after SIGHUP" it_wait_port "$IT_MILTER_PORT"
+it_check "policy port still open after SIGHUP" it_wait_port "$IT_POLICY_PORT"
 kill -TERM "$pid"
 for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 it_check "SIGTERM stops it" bash -c "! kill -0 $pid 2>/dev/null"

@@ -63,6 +63,9 @@ it_check "50 forged copies removed one by one, last first" \
 it_check "partner bounce refused at end of message" \
     it_domsecd_logged "192.0.2.52.*rejected at end of message for woodgrovebank.com: 530 5.7.0"
 it_check "forged headers removal logged" it_domsecd_logged "removed forged header X-Domain-Secured"
-it_check "domsecd still running" kill -0 "$IT_DOMSECD_PID"
+kill -HUP "$IT_DOMSECD_PID"
+it_check "SIGHUP is logged" it_domsecd_logged "SIGHUP: "
+it_check "domsecd still running (after SIGHUP too)" kill -0 "$IT_DOMSECD_PID"
+it_check "the milter still answers after SIGHUP" it_wait_port "$IT_MILTER_PORT"
 it_domsecd_clean
 it_finish
