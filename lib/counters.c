@@ -8,8 +8,10 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "domsec/fileio.h"
 #include "domsec/inbound.h"
 #include "domsec/log.h"
 
@@ -75,34 +77,34 @@ const char *ds_counter_name(enum ds_counter c)
 
 int ds_counters_save(const char *path)
 {
-	char tmp[4096];
-	FILE *f;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m;
+	int rc;
 
-	if (path == NULL || snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
-	    (long)getpid()) >= (int)sizeof tmp) {
-		ds_log(LOG_ERR, "counters: file name too long");
+	if (path == NULL) {
+		ds_log(LOG_ERR, "counters: no file name");
 		return -1;
 	}
-	f = fopen(tmp, "w");
-	if (f == NULL) {
-		ds_log(LOG_ERR, "counters: cannot write %s: %s", tmp, strerror(errno));
+	m = open_memstream(&text, &len);
+	if (m == NULL) {
+		ds_log(LOG_ERR, "counters: cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	for (int c = 0; c < DS_COUNTERS; c++)
-		fprintf(f, "%s: %lu\n", ds_counter_name((enum ds_counter)c),
+		fprintf(m, "%s: %lu\n", ds_counter_name((enum ds_counter)c),
 		    ds_counter_get((enum ds_counter)c));
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		ds_log(LOG_ERR, "counters: cannot write %s: %s", tmp, strerror(errno));
-		fclose(f);
-		unlink(tmp);
+	if (fclose(m) != 0) {
+		ds_log(LOG_ERR, "counters: cannot write %s: %s", path, strerror(errno));
+		free(text);
 		return -1;
 	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		ds_log(LOG_ERR, "counters: cannot replace %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	rc = ds_file_write_atomic(path, text, len, 0644);
+	if (rc != 0)
+		ds_log(LOG_ERR, "counters: cannot write %s: %s", path,
+		    strerror(errno));
+	free(text);
+	return rc;
 }
 
 int ds_counters_load(const char *path)

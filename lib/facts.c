@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <string.h>
 #include "domsec/facts.h"
+#include "domsec/hex.h"
 
 void ds_facts_init(struct ds_facts *f)
 {
@@ -16,17 +17,6 @@ void ds_facts_init(struct ds_facts *f)
 	f->mta_verified = -1;
 	f->have_fp = 0;
 	f->cipher_bits = 0;
-}
-
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 /*
@@ -46,8 +36,8 @@ void ds_xtext_decode(const char *in, char *out, size_t outlen)
 	}
 	for (size_t i = 0; in[i] != '\0' && o + 1 < outlen; ) {
 		if (in[i] == '+' && in[i + 1] != '\0' && in[i + 2] != '\0') {
-			int hi = hex_value((unsigned char)in[i + 1]);
-			int lo = hex_value((unsigned char)in[i + 2]);
+			int hi = ds_hex_value((unsigned char)in[i + 1]);
+			int lo = ds_hex_value((unsigned char)in[i + 2]);
 			if (hi >= 0 && lo >= 0) {
 				int c = hi * 16 + lo;
 				/* A decoded NUL would end the string early. */

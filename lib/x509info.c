@@ -15,21 +15,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include "domsec/hex.h"
 #include "domsec/x509info.h"
-
-static void upper_hex(const unsigned char *in, size_t n, char *out,
-    int colons)
-{
-	static const char digits[] = "0123456789ABCDEF";
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (colons && i > 0)
-			out[o++] = ':';
-		out[o++] = digits[in[i] >> 4];
-		out[o++] = digits[in[i] & 15];
-	}
-	out[o] = '\0';
-}
 
 /* Copies a name into out as one line: "CN=..., O=..., C=...", UTF-8 kept,
  * control characters escaped, truncated to fit. */
@@ -85,17 +72,7 @@ int ds_cert_fingerprint(X509 *cert, unsigned char out[DS_FP_SHA256_LEN])
 void ds_fingerprint_format(const unsigned char fp[DS_FP_SHA256_LEN],
     char out[DS_FP_TEXT_LEN])
 {
-	upper_hex(fp, DS_FP_SHA256_LEN, out, 1);
-}
-
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	ds_hex_encode(fp, DS_FP_SHA256_LEN, out, 1, ':');
 }
 
 int ds_fingerprint_parse(const char *text, unsigned char out[DS_FP_SHA256_LEN])
@@ -110,7 +87,7 @@ int ds_fingerprint_parse(const char *text, unsigned char out[DS_FP_SHA256_LEN])
 				return -1;   /* separator inside a byte */
 			continue;
 		}
-		int v = hex_value((unsigned char)*p);
+		int v = ds_hex_value((unsigned char)*p);
 		if (v < 0)
 			return -1;
 		if (high < 0) {
@@ -171,7 +148,7 @@ int ds_cert_info_get(X509 *cert, struct ds_cert_info *info)
 	unsigned int n = 0;
 	if (!X509_digest(cert, EVP_sha1(), sha1, &n) || n != sizeof sha1)
 		return -1;
-	upper_hex(sha1, sizeof sha1, info->thumbprint, 0);
+	ds_hex_encode(sha1, sizeof sha1, info->thumbprint, 1, '\0');
 
 	unsigned char fp[DS_FP_SHA256_LEN];
 	if (ds_cert_fingerprint(cert, fp) != 0)
