@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "domsec/acquire.h"
 #include "domsec/cidr.h"
+#include "domsec/fmt.h"
 #include "domsec/log.h"
 #include "domsec/probe.h"
 
@@ -73,33 +74,6 @@ struct ds_acquire {
 	atomic_ulong probes;
 };
 
-static void fmt_trunc(char *dst, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void fmt_trunc(char *dst, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dst, len, fmt, ap);
-	va_end(ap);
-}
-
-static STACK_OF(X509) *chain_copy(STACK_OF(X509) *src)
-{
-	STACK_OF(X509) *out = sk_X509_new_null();
-
-	if (out == NULL)
-		return NULL;
-	for (int i = 0; i < sk_X509_num(src); i++) {
-		X509 *x = sk_X509_value(src, i);
-		if (X509_up_ref(x) != 1 || sk_X509_push(out, x) <= 0) {
-			sk_X509_pop_free(out, X509_free);
-			return NULL;
-		}
-	}
-	return out;
-}
-
 /* ---- pinned certificates ---- */
 
 static int add_pin_file(struct ds_acquire *a, const char *path, int strict,
@@ -111,7 +85,7 @@ static int add_pin_file(struct ds_acquire *a, const char *path, int strict,
 
 	if (chain == NULL) {
 		if (strict) {
-			fmt_trunc(err, errlen, "pinned certificate: %s", lerr);
+			ds_format_truncated(err, errlen, "pinned certificate: %s", lerr);
 			return -1;
 		}
 		ds_log(LOG_WARNING, "pinned certificates: skipping %s", lerr);
@@ -119,7 +93,7 @@ static int add_pin_file(struct ds_acquire *a, const char *path, int strict,
 	}
 	if (ds_cert_fingerprint(sk_X509_value(chain, 0), fp) != 0) {
 		sk_X509_pop_free(chain, X509_free);
-		fmt_trunc(err, errlen, "%s: cannot compute the certificate "
+		ds_format_truncated(err, errlen, "%s: cannot compute the certificate "
 		    "fingerprint", path);
 		return -1;
 	}
@@ -137,7 +111,7 @@ static int add_pin_file(struct ds_acquire *a, const char *path, int strict,
 			a->pins = nv;
 		free(file);
 		sk_X509_pop_free(chain, X509_free);
-		fmt_trunc(err, errlen, "%s: out of memory", path);
+		ds_format_truncated(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	a->pins = nv;
@@ -163,7 +137,7 @@ static int add_pin_dir(struct ds_acquire *a, const char *dir, char *err,
 	int rc = 0;
 
 	if (d == NULL) {
-		fmt_trunc(err, errlen, "PinnedCertDir %s: %s", dir, strerror(errno));
+		ds_format_truncated(err, errlen, "PinnedCertDir %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -184,14 +158,14 @@ static int add_pin_dir(struct ds_acquire *a, const char *dir, char *err,
 	}
 	closedir(d);
 	if (rc != 0)
-		fmt_trunc(err, errlen, "PinnedCertDir %s: out of memory", dir);
+		ds_format_truncated(err, errlen, "PinnedCertDir %s: out of memory", dir);
 	if (n > 0)
 		qsort(names, n, sizeof *names, name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
 		struct stat st;
 		if (rc == 0) {
-			fmt_trunc(path, sizeof path, "%s/%s", dir, names[i]);
+			ds_format_truncated(path, sizeof path, "%s/%s", dir, names[i]);
 			if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 				rc = add_pin_file(a, path, 0, err, errlen);
 		}
@@ -213,7 +187,7 @@ struct ds_acquire *ds_acquire_new(const struct ds_config *cfg, char *err,
 	struct ds_acquire *a = calloc(1, sizeof *a);
 
 	if (a == NULL) {
-		fmt_trunc(err, errlen, "certificate acquisition: out of memory");
+		ds_format_truncated(err, errlen, "certificate acquisition: out of memory");
 		return NULL;
 	}
 	a->cfg = cfg;
@@ -292,8 +266,8 @@ STACK_OF(X509) *ds_acquire_pinned(const struct ds_acquire *a,
 	if (hit == NULL)
 		return NULL;
 	if (file != NULL && filelen > 0)
-		fmt_trunc(file, filelen, "%s", hit->file);
-	return chain_copy(hit->chain);
+		ds_format_truncated(file, filelen, "%s", hit->file);
+	return X509_chain_up_ref(hit->chain);
 }
 
 /* ---- discovery ---- */
@@ -442,7 +416,7 @@ static int try_address(struct discovery *d, const char *addr, const char *host)
 			return 0;
 	if (d->n_tried >= DISCOVERY_MAX_PROBES || left < 100)
 		return 0;
-	fmt_trunc(d->tried[d->n_tried++], DS_ADDR_TEXT_LEN, "%s", canon);
+	ds_format_truncated(d->tried[d->n_tried++], DS_ADDR_TEXT_LEN, "%s", canon);
 	if (timeout > left)
 		timeout = left;
 	atomic_fetch_add(&d->a->probes, 1);
@@ -456,10 +430,10 @@ static int try_address(struct discovery *d, const char *addr, const char *host)
 		d->chain = res.chain;
 		res.chain = NULL;
 		if (host != NULL && host[0] != '\0')
-			fmt_trunc(d->origin, sizeof d->origin, "%s [%s] port %d", host,
+			ds_format_truncated(d->origin, sizeof d->origin, "%s [%s] port %d", host,
 			    canon, cfg->probe_port);
 		else
-			fmt_trunc(d->origin, sizeof d->origin, "%s port %d", canon,
+			ds_format_truncated(d->origin, sizeof d->origin, "%s port %d", canon,
 			    cfg->probe_port);
 		ds_probe_result_free(&res);
 		return 1;
@@ -467,14 +441,14 @@ static int try_address(struct discovery *d, const char *addr, const char *host)
 	char gotfp[DS_FP_TEXT_LEN];
 	ds_fingerprint_format(got, gotfp);
 	if (host != NULL && host[0] != '\0')
-		fmt_trunc(text, sizeof text, "%s [%s] port %d presented another "
+		ds_format_truncated(text, sizeof text, "%s [%s] port %d presented another "
 		    "certificate (fingerprint %s)", host, canon, cfg->probe_port, gotfp);
 	else
-		fmt_trunc(text, sizeof text, "%s port %d presented another "
+		ds_format_truncated(text, sizeof text, "%s port %d presented another "
 		    "certificate (fingerprint %s)", canon, cfg->probe_port, gotfp);
 	note(d, text);
 	if (d->mx_phase && d->n_seen < DISCOVERY_MAX_PROBES) {
-		fmt_trunc(d->seen_origin[d->n_seen], sizeof d->seen_origin[0],
+		ds_format_truncated(d->seen_origin[d->n_seen], sizeof d->seen_origin[0],
 		    "%s [%s] port %d", host && host[0] ? host : canon, canon,
 		    cfg->probe_port);
 		d->seen[d->n_seen++] = res.chain;
@@ -505,15 +479,15 @@ static int mx_seen_check(struct discovery *d)
 			unsigned char got[DS_FP_SHA256_LEN];
 			if (ds_cert_fingerprint(sk_X509_value(m->chains[i], 0), got) == 0 &&
 			    memcmp(got, d->fp, DS_FP_SHA256_LEN) == 0) {
-				d->chain = chain_copy(m->chains[i]);
-				fmt_trunc(d->origin, sizeof d->origin, "%s", m->origins[i]);
+				d->chain = X509_chain_up_ref(m->chains[i]);
+				ds_format_truncated(d->origin, sizeof d->origin, "%s", m->origins[i]);
 				rc = d->chain != NULL ? 1 : 0;
 				break;
 			}
 		}
 		if (rc == 0) {
 			char text[900];
-			fmt_trunc(text, sizeof text, "the MX hosts of %s were probed "
+			ds_format_truncated(text, sizeof text, "the MX hosts of %s were probed "
 			    "less than DiscoveryNegativeTTL ago and presented no such "
 			    "certificate: %s", d->domain, m->detail);
 			note(d, text);
@@ -534,12 +508,12 @@ static void mx_seen_record(struct discovery *d, const char *mx_detail)
 
 	if (m == NULL)
 		return;
-	fmt_trunc(m->domain, sizeof m->domain, "%s", d->domain);
+	ds_format_truncated(m->domain, sizeof m->domain, "%s", d->domain);
 	m->expires = now + a->cfg->discovery_negative_ttl_s;
-	fmt_trunc(m->detail, sizeof m->detail, "%s", mx_detail);
+	ds_format_truncated(m->detail, sizeof m->detail, "%s", mx_detail);
 	for (size_t i = 0; i < d->n_seen; i++) {
 		m->chains[m->n] = d->seen[i];
-		fmt_trunc(m->origins[m->n], sizeof m->origins[0], "%s",
+		ds_format_truncated(m->origins[m->n], sizeof m->origins[0], "%s",
 		    d->seen_origin[i]);
 		m->n++;
 		d->seen[i] = NULL;
@@ -624,7 +598,7 @@ static int discover(struct discovery *d, const char *client_addr)
 	ds_mx_lookup(d->domain, &r, mx);
 	if (mx->status != DS_MX_OK && mx->n_hosts == 0) {
 		char text[600];
-		fmt_trunc(text, sizeof text, "MX lookup for %s: %s", d->domain,
+		ds_format_truncated(text, sizeof text, "MX lookup for %s: %s", d->domain,
 		    mx->error[0] ? mx->error : ds_mx_status_name(mx->status));
 		note(d, text);
 	}
@@ -675,11 +649,11 @@ static int find_discovered(struct ds_acquire *a,
 		if (e->expires > time(NULL)) {
 			res->cached = 1;
 			if (e->chain != NULL) {
-				res->chain = chain_copy(e->chain);
-				fmt_trunc(res->source, sizeof res->source, "discovered");
-				fmt_trunc(res->origin, sizeof res->origin, "%s", e->origin);
+				res->chain = X509_chain_up_ref(e->chain);
+				ds_format_truncated(res->source, sizeof res->source, "discovered");
+				ds_format_truncated(res->origin, sizeof res->origin, "%s", e->origin);
 			} else {
-				fmt_trunc(res->detail, sizeof res->detail, "%s (cached)",
+				ds_format_truncated(res->detail, sizeof res->detail, "%s (cached)",
 				    e->detail);
 			}
 			pthread_mutex_unlock(&a->lock);
@@ -694,11 +668,11 @@ static int find_discovered(struct ds_acquire *a,
 	e = calloc(1, sizeof *e);
 	if (e == NULL) {
 		pthread_mutex_unlock(&a->lock);
-		fmt_trunc(res->detail, sizeof res->detail, "out of memory");
+		ds_format_truncated(res->detail, sizeof res->detail, "out of memory");
 		return -1;
 	}
 	memcpy(e->fp, fp, DS_FP_SHA256_LEN);
-	fmt_trunc(e->domain, sizeof e->domain, "%s", domain);
+	ds_format_truncated(e->domain, sizeof e->domain, "%s", domain);
 	e->busy = 1;
 	e->next = a->cache;
 	a->cache = e;
@@ -717,8 +691,8 @@ static int find_discovered(struct ds_acquire *a,
 		    fptext, domain, d.origin);
 	} else {
 		char detail[sizeof d.detail];
-		fmt_trunc(detail, sizeof detail, "%s", d.detail);
-		fmt_trunc(d.detail, sizeof d.detail, "discovery found no certificate "
+		ds_format_truncated(detail, sizeof detail, "%s", d.detail);
+		ds_format_truncated(d.detail, sizeof d.detail, "discovery found no certificate "
 		    "with fingerprint %s for %s: %s", fptext, domain,
 		    detail[0] ? detail : "nothing to probe");
 		ds_log(LOG_INFO, "%s", d.detail);
@@ -727,16 +701,16 @@ static int find_discovered(struct ds_acquire *a,
 	pthread_mutex_lock(&a->lock);
 	e->busy = 0;
 	e->chain = d.chain;
-	fmt_trunc(e->origin, sizeof e->origin, "%s", d.origin);
-	fmt_trunc(e->detail, sizeof e->detail, "%s", d.detail);
+	ds_format_truncated(e->origin, sizeof e->origin, "%s", d.origin);
+	ds_format_truncated(e->detail, sizeof e->detail, "%s", d.detail);
 	e->expires = time(NULL) + (found ? cfg->discovery_ttl_s :
 	    cfg->discovery_negative_ttl_s);
 	if (found) {
-		res->chain = chain_copy(e->chain);
-		fmt_trunc(res->source, sizeof res->source, "discovered");
-		fmt_trunc(res->origin, sizeof res->origin, "%s", e->origin);
+		res->chain = X509_chain_up_ref(e->chain);
+		ds_format_truncated(res->source, sizeof res->source, "discovered");
+		ds_format_truncated(res->origin, sizeof res->origin, "%s", e->origin);
 	} else {
-		fmt_trunc(res->detail, sizeof res->detail, "%s", e->detail);
+		ds_format_truncated(res->detail, sizeof res->detail, "%s", e->detail);
 	}
 	pthread_cond_broadcast(&a->done);
 	pthread_mutex_unlock(&a->lock);
@@ -752,17 +726,17 @@ int ds_acquire_find(struct ds_acquire *a,
 	memset(res, 0, sizeof *res);
 	res->chain = ds_acquire_pinned(a, fp, file, sizeof file);
 	if (res->chain != NULL) {
-		fmt_trunc(res->source, sizeof res->source, "pinned");
-		fmt_trunc(res->origin, sizeof res->origin, "%s", file);
+		ds_format_truncated(res->source, sizeof res->source, "pinned");
+		ds_format_truncated(res->origin, sizeof res->origin, "%s", file);
 		return 0;
 	}
 	if (!a->cfg->discovery) {
-		fmt_trunc(res->detail, sizeof res->detail, "not pinned, and "
+		ds_format_truncated(res->detail, sizeof res->detail, "not pinned, and "
 		    "discovery is off (Discovery no)");
 		return -1;
 	}
 	if (domain == NULL || domain[0] == '\0') {
-		fmt_trunc(res->detail, sizeof res->detail, "not pinned, and no "
+		ds_format_truncated(res->detail, sizeof res->detail, "not pinned, and no "
 		    "partner domain to discover it for");
 		return -1;
 	}

@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include "domsec/chain.h"
+#include "domsec/fmt.h"
 #include "domsec/x509info.h"
 
 struct ds_trust {
@@ -199,17 +200,6 @@ void ds_chain_result_free(struct ds_chain_result *res)
 	res->chain = NULL;
 }
 
-/* snprintf for reasons that may be cut short on purpose (long names). */
-static void say(char *out, size_t outlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(char *out, size_t outlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(out, outlen, fmt, ap);
-	va_end(ap);
-}
-
 /* "CN=..., O=..." of a certificate's subject or issuer. */
 static void cert_name(X509 *x, int issuer, char *out, size_t outlen)
 {
@@ -237,37 +227,37 @@ static void describe_error(int code, X509 *x, char *out, size_t outlen)
 		if (x != NULL)
 			ds_asn1_time_to_time_t(X509_get0_notAfter(x), &t);
 		ds_time_format(t, when, sizeof when);
-		say(out, outlen, "certificate has expired (notAfter %s): %s",
+		ds_format_truncated(out, outlen, "certificate has expired (notAfter %s): %s",
 		    when, subject);
 		break;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 		if (x != NULL)
 			ds_asn1_time_to_time_t(X509_get0_notBefore(x), &t);
 		ds_time_format(t, when, sizeof when);
-		say(out, outlen, "certificate is not yet valid (notBefore "
+		ds_format_truncated(out, outlen, "certificate is not yet valid (notBefore "
 		    "%s): %s", when, subject);
 		break;
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-		say(out, outlen, "unable to get issuer certificate: %s is "
+		ds_format_truncated(out, outlen, "unable to get issuer certificate: %s is "
 		    "not a trust anchor and no certificate of it was presented "
 		    "or configured", issuer);
 		break;
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-		say(out, outlen, "self-signed certificate %s is not a trust "
+		ds_format_truncated(out, outlen, "self-signed certificate %s is not a trust "
 		    "anchor", subject);
 		break;
 	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-		say(out, outlen, "signature of certificate %s does not "
+		ds_format_truncated(out, outlen, "signature of certificate %s does not "
 		    "verify with the key of %s", subject, issuer);
 		break;
 	case X509_V_ERR_INVALID_CA:
-		say(out, outlen, "%s is used as a CA but is not a CA "
+		ds_format_truncated(out, outlen, "%s is used as a CA but is not a CA "
 		    "certificate", subject);
 		break;
 	default:
-		say(out, outlen, "%s: %s", X509_verify_cert_error_string(code),
+		ds_format_truncated(out, outlen, "%s: %s", X509_verify_cert_error_string(code),
 		    subject);
 		break;
 	}
@@ -281,14 +271,14 @@ static int leaf_usage_ok(X509 *leaf, char *reason, size_t reasonlen)
 	cert_name(leaf, 0, subject, sizeof subject);
 	uint32_t flags = X509_get_extension_flags(leaf);
 	if (flags & EXFLAG_INVALID) {
-		say(reason, reasonlen, "certificate has malformed "
+		ds_format_truncated(reason, reasonlen, "certificate has malformed "
 		    "extensions: %s", subject);
 		return 0;
 	}
 	if (flags & EXFLAG_XKUSAGE) {
 		uint32_t xku = X509_get_extended_key_usage(leaf);
 		if (!(xku & (XKU_SSL_SERVER | XKU_SSL_CLIENT | XKU_ANYEKU))) {
-			say(reason, reasonlen, "certificate is not for TLS: "
+			ds_format_truncated(reason, reasonlen, "certificate is not for TLS: "
 			    "its extended key usage allows neither serverAuth "
 			    "nor clientAuth: %s", subject);
 			return 0;
@@ -297,7 +287,7 @@ static int leaf_usage_ok(X509 *leaf, char *reason, size_t reasonlen)
 	if (flags & EXFLAG_KUSAGE) {
 		uint32_t ku = X509_get_key_usage(leaf);
 		if (!(ku & (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT))) {
-			say(reason, reasonlen, "certificate key usage allows "
+			ds_format_truncated(reason, reasonlen, "certificate key usage allows "
 			    "neither digitalSignature nor keyEncipherment: %s",
 			    subject);
 			return 0;

@@ -15,17 +15,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include "domsec/crl_internal.h"
-
-/* snprintf that may truncate long names without a compiler warning. */
-static void put(char *out, size_t outlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void put(char *out, size_t outlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(out, outlen, fmt, ap);
-	va_end(ap);
-}
+#include "domsec/fmt.h"
 
 static void subject_text(X509 *c, char *out, size_t outlen)
 {
@@ -62,47 +52,47 @@ int ds_crl_validate(struct ds_crl_store *s, struct ds_crl_data *d,
 
 	subject_text(issuer, iname, sizeof iname);
 	if (X509_NAME_cmp(d->issuer, X509_get_issuer_name(cert)) != 0) {
-		put(outcome, outlen,
+		ds_format_truncated(outcome, outlen,
 		    "issued by %s, not by the certificate's issuer %s",
 		    d->issuer_text, iname);
 		return DS_CRL_NOT_FROM_ISSUER;
 	}
 	if ((X509_get_extension_flags(issuer) & EXFLAG_KUSAGE) &&
 	    !(X509_get_key_usage(issuer) & KU_CRL_SIGN)) {
-		put(outcome, outlen, "issuer %s may not sign CRLs (keyUsage "
+		ds_format_truncated(outcome, outlen, "issuer %s may not sign CRLs (keyUsage "
 		    "lacks cRLSign)", iname);
 		return DS_CRL_NOT_FROM_ISSUER;
 	}
 	rc = pk ? ds_crl_store_verify(s, d, path, pk) : 0;
 	if (rc == 0) {
-		put(outcome, outlen, "signature does not verify with issuer %s",
+		ds_format_truncated(outcome, outlen, "signature does not verify with issuer %s",
 		    iname);
 		return DS_CRL_NOT_FROM_ISSUER;
 	}
 	if (rc < 0) {
-		put(outcome, outlen, "cannot re-read the CRL (%s) to check its "
+		ds_format_truncated(outcome, outlen, "cannot re-read the CRL (%s) to check its "
 		    "signature with issuer %s", path ? path : "memory", iname);
 		return DS_CRL_NOT_FROM_ISSUER;
 	}
 	if (d->this_update > at) {
 		ds_crl_time_text(d->this_update, t, sizeof t);
-		put(outcome, outlen, "not yet valid: thisUpdate %s", t);
+		ds_format_truncated(outcome, outlen, "not yet valid: thisUpdate %s", t);
 		return 0;
 	}
 	if (d->next_update != 0 && d->next_update + grace < at) {
 		ds_crl_time_text(d->next_update, t, sizeof t);
-		put(outcome, outlen, "expired: nextUpdate %s", t);
+		ds_format_truncated(outcome, outlen, "expired: nextUpdate %s", t);
 		return 0;
 	}
 	if (d->only_user_certs && is_ca) {
-		put(outcome, outlen, "covers end-entity certificates only");
+		ds_format_truncated(outcome, outlen, "covers end-entity certificates only");
 		return 0;
 	}
 	if (d->only_ca_certs && !is_ca) {
-		put(outcome, outlen, "covers CA certificates only");
+		ds_format_truncated(outcome, outlen, "covers CA certificates only");
 		return 0;
 	}
-	put(outcome, outlen, "good");
+	ds_format_truncated(outcome, outlen, "good");
 	return 1;
 }
 
@@ -182,7 +172,7 @@ static void add_failure(struct cert_check *c, const char *source,
     const char *why)
 {
 	size_t l = strlen(c->failures);
-	put(c->failures + l, sizeof c->failures - l, "%s%s: %s",
+	ds_format_truncated(c->failures + l, sizeof c->failures - l, "%s%s: %s",
 	    l ? "; " : "", source, why);
 }
 
@@ -206,12 +196,12 @@ static int use_crl(struct cert_check *c, struct ds_crl_data *d,
 	if (ok != 1) {
 		if (fetch_error && *fetch_error) {
 			size_t l = strlen(outcome);
-			put(outcome + l, sizeof outcome - l,
+			ds_format_truncated(outcome + l, sizeof outcome - l,
 			    " (and a new copy could not be had: %s)", fetch_error);
 		}
 		add_failure(c, source, outcome);
 		if (r)
-			put(r->outcome, sizeof r->outcome, "%s", outcome);
+			ds_format_truncated(r->outcome, sizeof r->outcome, "%s", outcome);
 		return ok;
 	}
 	c->valid_found = 1;
@@ -223,14 +213,14 @@ static int use_crl(struct cert_check *c, struct ds_crl_data *d,
 			    source);
 		c->revoked = 1;
 		if (r)
-			put(r->outcome, sizeof r->outcome, "revoked serial %s",
+			ds_format_truncated(r->outcome, sizeof r->outcome, "revoked serial %s",
 			    ser);
 	} else if (r) {
 		if (fetch_error && *fetch_error)
-			put(r->outcome, sizeof r->outcome, "good (cached copy; "
+			ds_format_truncated(r->outcome, sizeof r->outcome, "good (cached copy; "
 			    "last fetch failed: %.180s)", fetch_error);
 		else
-			put(r->outcome, sizeof r->outcome, "good");
+			ds_format_truncated(r->outcome, sizeof r->outcome, "good");
 	}
 	return 1;
 }
@@ -252,7 +242,7 @@ static void try_url(struct cert_check *c, const char *url)
 		const char *why = "not fetched: protocol not allowed (only http, "
 		    "https, ldap, ldaps)";
 		if (r)
-			put(r->outcome, sizeof r->outcome, "%s", why);
+			ds_format_truncated(r->outcome, sizeof r->outcome, "%s", why);
 		add_failure(c, url, why);
 		return;
 	}
@@ -260,7 +250,7 @@ static void try_url(struct cert_check *c, const char *url)
 	if (got.data == NULL) {
 		struct ds_crl_report *r = new_report(c, url, "none");
 		if (r)
-			put(r->outcome, sizeof r->outcome, "%s", got.error);
+			ds_format_truncated(r->outcome, sizeof r->outcome, "%s", got.error);
 		add_failure(c, url, got.error);
 		return;
 	}
@@ -293,7 +283,7 @@ static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
 	enum ds_rev_status st;
 
 	if (c == NULL) {
-		put(why, whylen, "out of memory");
+		ds_format_truncated(why, whylen, "out of memory");
 		return DS_REV_UNAVAILABLE;
 	}
 	c->s = s;
@@ -307,7 +297,7 @@ static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
 	serial_text(cert, ser, sizeof ser);
 	if (ds_crl_serial_octets(X509_get0_serialNumber(cert), c->serial,
 	    sizeof c->serial, &c->serial_len) != 0) {
-		put(why, whylen, "certificate %s has an unusable serial number",
+		ds_format_truncated(why, whylen, "certificate %s has an unusable serial number",
 		    subj);
 		free(c);
 		return DS_REV_UNAVAILABLE;
@@ -319,7 +309,7 @@ static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
 		try_url(c, sk_OPENSSL_STRING_value(urls, i));
 
 	if (c->revoked) {
-		put(why, whylen, "certificate %s (serial %s) is revoked, listed "
+		ds_format_truncated(why, whylen, "certificate %s (serial %s) is revoked, listed "
 		    "on %s", subj, ser, c->revoked_source);
 		snprintf(res->revoked_serial, sizeof res->revoked_serial, "%s", ser);
 		st = DS_REV_REVOKED;
@@ -328,12 +318,12 @@ static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
 	} else if (c->failures[0] == '\0') {
 		char iname[256];
 		subject_text(issuer, iname, sizeof iname);
-		put(why, whylen, "no CRL for certificate %s: it has no usable "
+		ds_format_truncated(why, whylen, "no CRL for certificate %s: it has no usable "
 		    "CRL distribution point and no CRL file of its issuer %s is "
 		    "configured", subj, iname);
 		st = DS_REV_UNAVAILABLE;
 	} else {
-		put(why, whylen, "no valid CRL for certificate %s: %s", subj,
+		ds_format_truncated(why, whylen, "no valid CRL for certificate %s: %s", subj,
 		    c->failures);
 		st = DS_REV_UNAVAILABLE;
 	}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "domsec/engine.h"
+#include "domsec/fmt.h"
 #include "domsec/names.h"
 
 struct ds_engine *ds_engine_new(const struct ds_config *cfg, char *err,
@@ -66,17 +67,6 @@ void ds_engine_free(struct ds_engine *e)
 	free(e);
 }
 
-/* snprintf for reasons that may be cut short on purpose. */
-static void say(char *out, size_t outlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(char *out, size_t outlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(out, outlen, fmt, ap);
-	va_end(ap);
-}
-
 static void describe_chain(STACK_OF(X509) *chain, struct ds_verify_result *res)
 {
 	res->chain_len = 0;
@@ -121,7 +111,7 @@ int ds_engine_verify(struct ds_engine *e, const struct ds_verify_request *req,
 		return -1;
 	if (!chain.ok) {
 		res->verdict = DS_VERDICT_UNTRUSTED;
-		say(res->reason, sizeof res->reason,
+		ds_format_truncated(res->reason, sizeof res->reason,
 		    "certificate for %s not trusted: %s", domain, chain.reason);
 		ds_chain_result_free(&chain);
 		return 0;
@@ -134,7 +124,7 @@ int ds_engine_verify(struct ds_engine *e, const struct ds_verify_request *req,
 	    res->matched_name, sizeof res->matched_name)) {
 		res->verdict = DS_VERDICT_NAME_MISMATCH;
 		res->matched_name[0] = '\0';
-		say(res->reason, sizeof res->reason,
+		ds_format_truncated(res->reason, sizeof res->reason,
 		    "certificate for %s does not match: no name of the "
 		    "certificate (%s) covers %s", domain, leaf_names(res),
 		    domain);
@@ -148,7 +138,7 @@ int ds_engine_verify(struct ds_engine *e, const struct ds_verify_request *req,
 	if (policy == DS_REVOCATION_NONE) {
 		res->revocation_skipped = 1;
 		res->verdict = DS_VERDICT_SECURED;
-		say(res->reason, sizeof res->reason,
+		ds_format_truncated(res->reason, sizeof res->reason,
 		    "certificate for %s verified (name %s); revocation not "
 		    "checked (partner revocation=none)", domain,
 		    res->matched_name);
@@ -166,33 +156,33 @@ int ds_engine_verify(struct ds_engine *e, const struct ds_verify_request *req,
 	case DS_REV_GOOD:
 		res->verdict = DS_VERDICT_SECURED;
 		if (res->chain_len == 1)
-			say(res->reason, sizeof res->reason,
+			ds_format_truncated(res->reason, sizeof res->reason,
 			    "certificate for %s verified (name %s; the "
 			    "certificate is itself a configured trust anchor, "
 			    "so no CRL applies)", domain, res->matched_name);
 		else
-			say(res->reason, sizeof res->reason,
+			ds_format_truncated(res->reason, sizeof res->reason,
 			    "certificate for %s verified (name %s, chain to "
 			    "%s, not revoked)", domain, res->matched_name,
 			    res->chain[res->chain_len - 1].subject);
 		break;
 	case DS_REV_REVOKED:
 		res->verdict = DS_VERDICT_REVOKED;
-		say(res->reason, sizeof res->reason,
+		ds_format_truncated(res->reason, sizeof res->reason,
 		    "certificate for %s revoked: %s", domain, res->rev.reason);
 		break;
 	case DS_REV_UNAVAILABLE:
 	default:
 		if (policy == DS_REVOCATION_SOFT) {
 			res->verdict = DS_VERDICT_SECURED;
-			say(res->reason, sizeof res->reason,
+			ds_format_truncated(res->reason, sizeof res->reason,
 			    "certificate for %s verified (name %s), but its "
 			    "revocation status is unknown and partner "
 			    "revocation=soft accepts that: %s", domain,
 			    res->matched_name, res->rev.reason);
 		} else {
 			res->verdict = DS_VERDICT_REVOCATION_UNAVAILABLE;
-			say(res->reason, sizeof res->reason,
+			ds_format_truncated(res->reason, sizeof res->reason,
 			    "revocation status of the certificate for %s "
 			    "unavailable: %s", domain, res->rev.reason);
 		}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "domsec/acquire.h"
 #include "domsec/cidr.h"
+#include "domsec/fmt.h"
 #include "domsec/inbound.h"
 #include "domsec/log.h"
 #include "domsec/sessions.h"
@@ -31,18 +32,6 @@ struct ds_inbound {
 	struct ds_sessions *sessions;
 	char authserv_id[256];
 };
-
-/* snprintf that truncates on purpose (reasons naming long values). */
-static void say(char *dst, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(char *dst, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dst, len, fmt, ap);
-	va_end(ap);
-}
 
 struct ds_inbound *ds_inbound_new(const struct ds_config *cfg,
     struct ds_engine *engine, char *err, size_t errlen)
@@ -162,7 +151,7 @@ static void decide_certificate(struct ds_inbound *in, const struct ds_facts *f,
 
 	if (ds_acquire_find(in->acquire, f->fp, d->domain, f->client_addr, &acq) != 0) {
 		d->verdict = DS_VERDICT_UNKNOWN_CERTIFICATE;
-		say(d->reason, sizeof d->reason, "the full certificate for %s "
+		ds_format_truncated(d->reason, sizeof d->reason, "the full certificate for %s "
 		    "(fingerprint %s) could not be acquired, so its chain, names "
 		    "and revocation cannot be checked: %.300s", d->domain,
 		    d->fingerprint, acq.detail);
@@ -174,7 +163,7 @@ static void decide_certificate(struct ds_inbound *in, const struct ds_facts *f,
 	if (vr == NULL) {
 		ds_acquire_result_free(&acq);
 		d->verdict = DS_VERDICT_REVOCATION_UNAVAILABLE;
-		say(d->reason, sizeof d->reason, "out of memory while "
+		ds_format_truncated(d->reason, sizeof d->reason, "out of memory while "
 		    "verifying the certificate for %s", d->domain);
 		return;
 	}
@@ -186,12 +175,12 @@ static void decide_certificate(struct ds_inbound *in, const struct ds_facts *f,
 	if (ds_engine_verify(in->engine, &req, vr, err, sizeof err) != 0) {
 		/* An internal failure is never a pass, and may go away. */
 		d->verdict = DS_VERDICT_REVOCATION_UNAVAILABLE;
-		say(d->reason, sizeof d->reason, "verification of the "
+		ds_format_truncated(d->reason, sizeof d->reason, "verification of the "
 		    "certificate for %s failed internally: %s", d->domain, err);
 		copy_leaf(d, vr);
 	} else {
 		d->verdict = vr->verdict;
-		say(d->reason, sizeof d->reason, "%s", vr->reason);
+		ds_format_truncated(d->reason, sizeof d->reason, "%s", vr->reason);
 		snprintf(d->matched_name, sizeof d->matched_name, "%s",
 		    vr->matched_name);
 		copy_leaf(d, vr);
@@ -230,7 +219,7 @@ int ds_inbound_decide(struct ds_inbound *in, const struct ds_facts *facts,
 	if (ds_inbound_relay_trusted(in, facts->client_addr)) {
 		d->trusted_relay = 1;
 		snprintf(d->action, sizeof d->action, "accept");
-		say(d->reason, sizeof d->reason, "client %s is a trusted relay",
+		ds_format_truncated(d->reason, sizeof d->reason, "client %s is a trusted relay",
 		    facts->client_addr);
 		ds_log(LOG_DEBUG, "domain security: sender domain %s from trusted "
 		    "relay %s: not checked", d->domain[0] ? d->domain : "(none)",
@@ -250,18 +239,18 @@ int ds_inbound_decide(struct ds_inbound *in, const struct ds_facts *facts,
 
 	if (facts->tls != 1) {
 		d->verdict = DS_VERDICT_NO_TLS;
-		say(d->reason, sizeof d->reason, facts->tls == 0 ?
+		ds_format_truncated(d->reason, sizeof d->reason, facts->tls == 0 ?
 		    "mail from %s must arrive over TLS; this session was not "
 		    "encrypted" : "mail from %s must arrive over TLS; the MTA did "
 		    "not report TLS for this session", d->domain);
 	} else if (facts->cert_presented == 0 ||
 	    (facts->cert_presented < 0 && !facts->have_fp)) {
 		d->verdict = DS_VERDICT_NO_CERTIFICATE;
-		say(d->reason, sizeof d->reason, "mail from %s must come with "
+		ds_format_truncated(d->reason, sizeof d->reason, "mail from %s must come with "
 		    "a TLS client certificate; none was presented", d->domain);
 	} else if (!facts->have_fp) {
 		d->verdict = DS_VERDICT_UNKNOWN_CERTIFICATE;
-		say(d->reason, sizeof d->reason, "the MTA did not report the "
+		ds_format_truncated(d->reason, sizeof d->reason, "the MTA did not report the "
 		    "SHA-256 fingerprint of the certificate for %s, so it cannot "
 		    "be acquired and checked for revocation", d->domain);
 		ds_log(LOG_WARNING, "to check certificates from %s, have the MTA "
@@ -349,11 +338,11 @@ enum ds_verdict ds_inbound_align(struct ds_inbound *in, struct ds_decision *d,
 		ds_counter_sub(DS_COUNT_SECURED_RECEIVED, 1);
 	d->verdict = DS_VERDICT_UNALIGNED;
 	if (n == 0)
-		say(d->reason, sizeof d->reason, "certificate for %s verified, "
+		ds_format_truncated(d->reason, sizeof d->reason, "certificate for %s verified, "
 		    "but the message has no From header to vouch for; not tagged",
 		    d->domain);
 	else
-		say(d->reason, sizeof d->reason, "certificate for %s verified, "
+		ds_format_truncated(d->reason, sizeof d->reason, "certificate for %s verified, "
 		    "but the From header domain '%.200s' is not covered by the "
 		    "partner entry for %s; not tagged", d->domain,
 		    bad[0] ? bad : "(none)", d->domain);

@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include "domsec/cidr.h"
+#include "domsec/fmt.h"
 #include "domsec/probe.h"
 
 struct conn {
@@ -47,18 +48,6 @@ static long ms_left(const struct conn *c)
 	return ms > 0 ? ms : 0;
 }
 
-/* snprintf that may truncate on purpose (messages, copied replies). */
-static void fmt_trunc(char *dst, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void fmt_trunc(char *dst, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dst, len, fmt, ap);
-	va_end(ap);
-}
-
 static void set_error(struct conn *c, int temporary, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void set_error(struct conn *c, int temporary, const char *fmt, ...)
@@ -69,13 +58,13 @@ static void set_error(struct conn *c, int temporary, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fmt_trunc(c->res->error, sizeof c->res->error, "%s: %s", c->where, msg);
+	ds_format_truncated(c->res->error, sizeof c->res->error, "%s: %s", c->where, msg);
 	c->res->temporary = temporary;
 }
 
 static void set_timeout_error(struct conn *c)
 {
-	fmt_trunc(c->res->error, sizeof c->res->error, "%s: timeout after %ld ms "
+	ds_format_truncated(c->res->error, sizeof c->res->error, "%s: timeout after %ld ms "
 	    "during %s", c->where, c->timeout_ms, c->stage);
 	c->res->temporary = 1;
 }
@@ -251,7 +240,7 @@ static int read_reply(struct conn *c, char *first, size_t firstlen,
 		if (code < 0)
 			code = this_code;
 		if (lines++ == 0 && first)
-			fmt_trunc(first, firstlen, "%s", line);
+			ds_format_truncated(first, firstlen, "%s", line);
 		if (keyword && found && linelen > 4) {
 			const char *t = line + 4;
 			size_t kl = strlen(keyword);
@@ -361,21 +350,11 @@ static SSL_CTX *make_ctx(struct conn *c, const char *cert_file, const char *key_
 
 static STACK_OF(X509) *copy_chain(SSL *ssl)
 {
-	STACK_OF(X509) *peer = SSL_get_peer_cert_chain(ssl), *out;
+	STACK_OF(X509) *peer = SSL_get_peer_cert_chain(ssl);
 
 	if (peer == NULL || sk_X509_num(peer) == 0)
 		return NULL;
-	out = sk_X509_new_null();
-	if (out == NULL)
-		return NULL;
-	for (int i = 0; i < sk_X509_num(peer); i++) {
-		X509 *x = sk_X509_value(peer, i);
-		if (X509_up_ref(x) != 1 || sk_X509_push(out, x) <= 0) {
-			sk_X509_pop_free(out, X509_free);
-			return NULL;
-		}
-	}
-	return out;
+	return X509_chain_up_ref(peer);
 }
 
 static int parse_address(const char *addr, int port, struct sockaddr_storage *ss,
@@ -476,9 +455,9 @@ int ds_probe_starttls(const char *addr, int port, const char *host,
 	c.stage = "connect";
 	/* "192.0.2.1 port 25" or "mx.example.com [192.0.2.1] port 25" */
 	if (host && host[0] && addr && strcmp(host, addr) != 0)
-		fmt_trunc(c.where, sizeof c.where, "%s [%s] port %d", host, addr, port);
+		ds_format_truncated(c.where, sizeof c.where, "%s [%s] port %d", host, addr, port);
 	else
-		fmt_trunc(c.where, sizeof c.where, "%s port %d", addr ? addr : "?", port);
+		ds_format_truncated(c.where, sizeof c.where, "%s port %d", addr ? addr : "?", port);
 	clock_gettime(CLOCK_MONOTONIC, &c.deadline);
 	c.deadline.tv_sec += c.timeout_ms / 1000;
 	c.deadline.tv_nsec += (c.timeout_ms % 1000) * 1000000;

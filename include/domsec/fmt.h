@@ -1,0 +1,16 @@
+/*
+ * fmt.h - snprintf for messages that may be cut short on purpose (reasons
+ * and errors naming long certificate names, URLs, server replies), without
+ * the compiler's format-truncation warning.  Shared by lib/.
+ */
+#ifndef DOMSEC_FMT_H
+#define DOMSEC_FMT_H
+
+#include <stddef.h>
+
+/* Like snprintf(out, outlen, fmt, ...): out is always NUL-terminated when
+ * outlen > 0, and silently cut to fit. */
+void ds_format_truncated(char *out, size_t outlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
