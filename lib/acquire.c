@@ -27,7 +27,8 @@ static int add_pin_file(struct ds_acquire *a, const char *path, int strict,
 
 	if (chain == NULL) {
 		if (strict) {
-			ds_format_truncated(err, errlen, "pinned certificate: %s", lerr);
+			ds_format_truncated(err, errlen,
+			    "pinned certificate: %s", lerr);
 			return -1;
 		}
 		ds_log(LOG_WARNING, "pinned certificates: skipping %s", lerr);
@@ -35,8 +36,8 @@ static int add_pin_file(struct ds_acquire *a, const char *path, int strict,
 	}
 	if (ds_cert_fingerprint(sk_X509_value(chain, 0), fp) != 0) {
 		sk_X509_pop_free(chain, X509_free);
-		ds_format_truncated(err, errlen, "%s: cannot compute the certificate "
-		    "fingerprint", path);
+		ds_format_truncated(err, errlen, "%s: cannot compute the "
+		    "certificate fingerprint", path);
 		return -1;
 	}
 	for (size_t i = 0; i < a->n_pins; i++) {
@@ -79,7 +80,8 @@ static int add_pin_dir(struct ds_acquire *a, const char *dir, char *err,
 	int rc = 0;
 
 	if (d == NULL) {
-		ds_format_truncated(err, errlen, "PinnedCertDir %s: %s", dir, strerror(errno));
+		ds_format_truncated(err, errlen, "PinnedCertDir %s: %s", dir,
+		    strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -100,14 +102,16 @@ static int add_pin_dir(struct ds_acquire *a, const char *dir, char *err,
 	}
 	closedir(d);
 	if (rc != 0)
-		ds_format_truncated(err, errlen, "PinnedCertDir %s: out of memory", dir);
+		ds_format_truncated(err, errlen, "PinnedCertDir %s: out of "
+		    "memory", dir);
 	if (n > 0)
 		qsort(names, n, sizeof *names, name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
 		struct stat st;
 		if (rc == 0) {
-			ds_format_truncated(path, sizeof path, "%s/%s", dir, names[i]);
+			ds_format_truncated(path, sizeof path, "%s/%s", dir,
+			    names[i]);
 			if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 				rc = add_pin_file(a, path, 0, err, errlen);
 		}
@@ -129,7 +133,8 @@ struct ds_acquire *ds_acquire_new(const struct ds_config *cfg, char *err,
 	struct ds_acquire *a = calloc(1, sizeof *a);
 
 	if (a == NULL) {
-		ds_format_truncated(err, errlen, "certificate acquisition: out of memory");
+		ds_format_truncated(err, errlen, "certificate acquisition: out "
+		    "of memory");
 		return NULL;
 	}
 	a->cfg = cfg;
@@ -201,17 +206,18 @@ int ds_acquire_find(struct ds_acquire *a,
 	res->chain = ds_acquire_pinned(a, fp, file, sizeof file);
 	if (res->chain != NULL) {
 		ds_format_truncated(res->source, sizeof res->source, "pinned");
-		ds_format_truncated(res->origin, sizeof res->origin, "%s", file);
+		ds_format_truncated(res->origin, sizeof res->origin, "%s",
+		    file);
 		return 0;
 	}
 	if (!a->cfg->discovery) {
-		ds_format_truncated(res->detail, sizeof res->detail, "not pinned, and "
-		    "discovery is off (Discovery no)");
+		ds_format_truncated(res->detail, sizeof res->detail,
+		    "not pinned, and discovery is off (Discovery no)");
 		return -1;
 	}
 	if (domain == NULL || domain[0] == '\0') {
-		ds_format_truncated(res->detail, sizeof res->detail, "not pinned, and no "
-		    "partner domain to discover it for");
+		ds_format_truncated(res->detail, sizeof res->detail,
+		    "not pinned, and no partner domain to discover it for");
 		return -1;
 	}
 	return ds_acquire_find_discovered(a, fp, domain, client_addr, res);

@@ -194,7 +194,8 @@ static int try_address(struct discovery *d, const char *addr, const char *host)
 			return 0;
 	if (d->n_tried >= DISCOVERY_MAX_PROBES || left < 100)
 		return 0;
-	ds_format_truncated(d->tried[d->n_tried++], DS_ADDR_TEXT_LEN, "%s", canon);
+	ds_format_truncated(d->tried[d->n_tried++], DS_ADDR_TEXT_LEN, "%s",
+	    canon);
 	if (timeout > left)
 		timeout = left;
 	atomic_fetch_add(&d->a->probes, 1);
@@ -208,27 +209,29 @@ static int try_address(struct discovery *d, const char *addr, const char *host)
 		d->chain = res.chain;
 		res.chain = NULL;
 		if (host != NULL && host[0] != '\0')
-			ds_format_truncated(d->origin, sizeof d->origin, "%s [%s] port %d", host,
-			    canon, cfg->probe_port);
+			ds_format_truncated(d->origin, sizeof d->origin,
+			    "%s [%s] port %d", host, canon, cfg->probe_port);
 		else
-			ds_format_truncated(d->origin, sizeof d->origin, "%s port %d", canon,
-			    cfg->probe_port);
+			ds_format_truncated(d->origin, sizeof d->origin,
+			    "%s port %d", canon, cfg->probe_port);
 		ds_probe_result_free(&res);
 		return 1;
 	}
 	char gotfp[DS_FP_TEXT_LEN];
 	ds_fingerprint_format(got, gotfp);
 	if (host != NULL && host[0] != '\0')
-		ds_format_truncated(text, sizeof text, "%s [%s] port %d presented another "
-		    "certificate (fingerprint %s)", host, canon, cfg->probe_port, gotfp);
+		ds_format_truncated(text, sizeof text, "%s [%s] port %d "
+		    "presented another certificate (fingerprint %s)", host,
+		    canon, cfg->probe_port, gotfp);
 	else
-		ds_format_truncated(text, sizeof text, "%s port %d presented another "
-		    "certificate (fingerprint %s)", canon, cfg->probe_port, gotfp);
+		ds_format_truncated(text, sizeof text, "%s port %d presented "
+		    "another certificate (fingerprint %s)", canon,
+		    cfg->probe_port, gotfp);
 	note(d, text);
 	if (d->mx_phase && d->n_seen < DISCOVERY_MAX_PROBES) {
-		ds_format_truncated(d->seen_origin[d->n_seen], sizeof d->seen_origin[0],
-		    "%s [%s] port %d", host && host[0] ? host : canon, canon,
-		    cfg->probe_port);
+		ds_format_truncated(d->seen_origin[d->n_seen],
+		    sizeof d->seen_origin[0], "%s [%s] port %d",
+		    host && host[0] ? host : canon, canon, cfg->probe_port);
 		d->seen[d->n_seen++] = res.chain;
 		res.chain = NULL;
 	}
@@ -258,16 +261,18 @@ static int mx_seen_check(struct discovery *d)
 			if (ds_cert_fingerprint(sk_X509_value(m->chains[i], 0), got) == 0 &&
 			    memcmp(got, d->fp, DS_FP_SHA256_LEN) == 0) {
 				d->chain = X509_chain_up_ref(m->chains[i]);
-				ds_format_truncated(d->origin, sizeof d->origin, "%s", m->origins[i]);
+				ds_format_truncated(d->origin, sizeof d->origin,
+				    "%s", m->origins[i]);
 				rc = d->chain != NULL ? 1 : 0;
 				break;
 			}
 		}
 		if (rc == 0) {
 			char text[900];
-			ds_format_truncated(text, sizeof text, "the MX hosts of %s were probed "
-			    "less than DiscoveryNegativeTTL ago and presented no such "
-			    "certificate: %s", d->domain, m->detail);
+			ds_format_truncated(text, sizeof text, "the MX hosts of "
+			    "%s were probed less than DiscoveryNegativeTTL ago "
+			    "and presented no such certificate: %s", d->domain,
+			    m->detail);
 			note(d, text);
 		}
 		break;
@@ -291,8 +296,8 @@ static void mx_seen_record(struct discovery *d, const char *mx_detail)
 	ds_format_truncated(m->detail, sizeof m->detail, "%s", mx_detail);
 	for (size_t i = 0; i < d->n_seen; i++) {
 		m->chains[m->n] = d->seen[i];
-		ds_format_truncated(m->origins[m->n], sizeof m->origins[0], "%s",
-		    d->seen_origin[i]);
+		ds_format_truncated(m->origins[m->n], sizeof m->origins[0],
+		    "%s", d->seen_origin[i]);
 		m->n++;
 		d->seen[i] = NULL;
 	}
@@ -376,7 +381,8 @@ static int discover(struct discovery *d, const char *client_addr)
 	ds_mx_lookup(d->domain, &r, mx);
 	if (mx->status != DS_MX_OK && mx->n_hosts == 0) {
 		char text[600];
-		ds_format_truncated(text, sizeof text, "MX lookup for %s: %s", d->domain,
+		ds_format_truncated(text, sizeof text, "MX lookup for %s: %s",
+		    d->domain,
 		    mx->error[0] ? mx->error : ds_mx_status_name(mx->status));
 		note(d, text);
 	}
@@ -428,10 +434,13 @@ int ds_acquire_find_discovered(struct ds_acquire *a,
 			res->cached = 1;
 			if (e->chain != NULL) {
 				res->chain = X509_chain_up_ref(e->chain);
-				ds_format_truncated(res->source, sizeof res->source, "discovered");
-				ds_format_truncated(res->origin, sizeof res->origin, "%s", e->origin);
+				ds_format_truncated(res->source,
+				    sizeof res->source, "discovered");
+				ds_format_truncated(res->origin,
+				    sizeof res->origin, "%s", e->origin);
 			} else {
-				ds_format_truncated(res->detail, sizeof res->detail, "%s (cached)",
+				ds_format_truncated(res->detail,
+				    sizeof res->detail, "%s (cached)",
 				    e->detail);
 			}
 			pthread_mutex_unlock(&a->lock);
@@ -446,7 +455,8 @@ int ds_acquire_find_discovered(struct ds_acquire *a,
 	e = calloc(1, sizeof *e);
 	if (e == NULL) {
 		pthread_mutex_unlock(&a->lock);
-		ds_format_truncated(res->detail, sizeof res->detail, "out of memory");
+		ds_format_truncated(res->detail, sizeof res->detail,
+		    "out of memory");
 		return -1;
 	}
 	memcpy(e->fp, fp, DS_FP_SHA256_LEN);
@@ -470,9 +480,9 @@ int ds_acquire_find_discovered(struct ds_acquire *a,
 	} else {
 		char detail[sizeof d.detail];
 		ds_format_truncated(detail, sizeof detail, "%s", d.detail);
-		ds_format_truncated(d.detail, sizeof d.detail, "discovery found no certificate "
-		    "with fingerprint %s for %s: %s", fptext, domain,
-		    detail[0] ? detail : "nothing to probe");
+		ds_format_truncated(d.detail, sizeof d.detail, "discovery found "
+		    "no certificate with fingerprint %s for %s: %s", fptext,
+		    domain, detail[0] ? detail : "nothing to probe");
 		ds_log(LOG_INFO, "%s", d.detail);
 	}
 
@@ -485,10 +495,13 @@ int ds_acquire_find_discovered(struct ds_acquire *a,
 	    cfg->discovery_negative_ttl_s);
 	if (found) {
 		res->chain = X509_chain_up_ref(e->chain);
-		ds_format_truncated(res->source, sizeof res->source, "discovered");
-		ds_format_truncated(res->origin, sizeof res->origin, "%s", e->origin);
+		ds_format_truncated(res->source, sizeof res->source,
+		    "discovered");
+		ds_format_truncated(res->origin, sizeof res->origin, "%s",
+		    e->origin);
 	} else {
-		ds_format_truncated(res->detail, sizeof res->detail, "%s", e->detail);
+		ds_format_truncated(res->detail, sizeof res->detail, "%s",
+		    e->detail);
 	}
 	pthread_cond_broadcast(&a->done);
 	pthread_mutex_unlock(&a->lock);

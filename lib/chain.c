@@ -227,38 +227,38 @@ static void describe_error(int code, X509 *x, char *out, size_t outlen)
 		if (x != NULL)
 			ds_asn1_time_to_time_t(X509_get0_notAfter(x), &t);
 		ds_time_format(t, when, sizeof when);
-		ds_format_truncated(out, outlen, "certificate has expired (notAfter %s): %s",
-		    when, subject);
+		ds_format_truncated(out, outlen, "certificate has expired "
+		    "(notAfter %s): %s", when, subject);
 		break;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 		if (x != NULL)
 			ds_asn1_time_to_time_t(X509_get0_notBefore(x), &t);
 		ds_time_format(t, when, sizeof when);
-		ds_format_truncated(out, outlen, "certificate is not yet valid (notBefore "
-		    "%s): %s", when, subject);
+		ds_format_truncated(out, outlen, "certificate is not yet valid "
+		    "(notBefore %s): %s", when, subject);
 		break;
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-		ds_format_truncated(out, outlen, "unable to get issuer certificate: %s is "
-		    "not a trust anchor and no certificate of it was presented "
-		    "or configured", issuer);
+		ds_format_truncated(out, outlen, "unable to get issuer "
+		    "certificate: %s is not a trust anchor and no certificate "
+		    "of it was presented or configured", issuer);
 		break;
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-		ds_format_truncated(out, outlen, "self-signed certificate %s is not a trust "
-		    "anchor", subject);
+		ds_format_truncated(out, outlen, "self-signed certificate %s is "
+		    "not a trust anchor", subject);
 		break;
 	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-		ds_format_truncated(out, outlen, "signature of certificate %s does not "
-		    "verify with the key of %s", subject, issuer);
+		ds_format_truncated(out, outlen, "signature of certificate %s "
+		    "does not verify with the key of %s", subject, issuer);
 		break;
 	case X509_V_ERR_INVALID_CA:
-		ds_format_truncated(out, outlen, "%s is used as a CA but is not a CA "
-		    "certificate", subject);
+		ds_format_truncated(out, outlen, "%s is used as a CA but is not "
+		    "a CA certificate", subject);
 		break;
 	default:
-		ds_format_truncated(out, outlen, "%s: %s", X509_verify_cert_error_string(code),
-		    subject);
+		ds_format_truncated(out, outlen, "%s: %s",
+		    X509_verify_cert_error_string(code), subject);
 		break;
 	}
 }
@@ -271,25 +271,25 @@ static int leaf_usage_ok(X509 *leaf, char *reason, size_t reasonlen)
 	cert_name(leaf, 0, subject, sizeof subject);
 	uint32_t flags = X509_get_extension_flags(leaf);
 	if (flags & EXFLAG_INVALID) {
-		ds_format_truncated(reason, reasonlen, "certificate has malformed "
-		    "extensions: %s", subject);
+		ds_format_truncated(reason, reasonlen, "certificate has "
+		    "malformed extensions: %s", subject);
 		return 0;
 	}
 	if (flags & EXFLAG_XKUSAGE) {
 		uint32_t xku = X509_get_extended_key_usage(leaf);
 		if (!(xku & (XKU_SSL_SERVER | XKU_SSL_CLIENT | XKU_ANYEKU))) {
-			ds_format_truncated(reason, reasonlen, "certificate is not for TLS: "
-			    "its extended key usage allows neither serverAuth "
-			    "nor clientAuth: %s", subject);
+			ds_format_truncated(reason, reasonlen, "certificate is "
+			    "not for TLS: its extended key usage allows neither "
+			    "serverAuth nor clientAuth: %s", subject);
 			return 0;
 		}
 	}
 	if (flags & EXFLAG_KUSAGE) {
 		uint32_t ku = X509_get_key_usage(leaf);
 		if (!(ku & (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT))) {
-			ds_format_truncated(reason, reasonlen, "certificate key usage allows "
-			    "neither digitalSignature nor keyEncipherment: %s",
-			    subject);
+			ds_format_truncated(reason, reasonlen, "certificate key "
+			    "usage allows neither digitalSignature nor "
+			    "keyEncipherment: %s", subject);
 			return 0;
 		}
 	}

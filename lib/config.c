@@ -58,16 +58,16 @@ static int parse_line(struct ds_config_reader *rd, char *line)
 	size_t index;
 	const struct ds_config_key *k = ds_config_find_key(name, &index);
 	if (k == NULL && strchr(name, '=') != NULL)
-		return ds_config_fail(rd, "\"%s\": write \"Key value\" (a space, not '=')",
-		    name);
+		return ds_config_fail(rd, "\"%s\": write \"Key value\" (a "
+		    "space, not '=')", name);
 	if (k == NULL)
 		return ds_config_fail(rd, "unknown key \"%s\"", name);
 	const char *key_name = ds_config_key_display_name(k);
 	if (*value == '\0')
 		return ds_config_fail(rd, "%s needs a value", key_name);
 	if (rd->seen_line[index] && !ds_config_key_repeatable(k))
-		return ds_config_fail(rd, "%s is already set at line %d", key_name,
-		    rd->seen_line[index]);
+		return ds_config_fail(rd, "%s is already set at line %d",
+		    key_name, rd->seen_line[index]);
 	rd->seen_line[index] = rd->line;
 	return ds_config_apply(rd, k, value);
 }
@@ -88,8 +88,8 @@ static int finish(struct ds_config_reader *rd)
 		ds_config_format_ms(c->crl_timeout_ms, b, sizeof b);
 		int l1 = line_of(rd, "CRLConnectTimeout"), l2 = line_of(rd, "CRLTimeout");
 		rd->line = l1 > l2 ? l1 : l2;
-		return ds_config_fail(rd, "CRLConnectTimeout (%s) is longer than CRLTimeout (%s)",
-		    a, b);
+		return ds_config_fail(rd, "CRLConnectTimeout (%s) is longer "
+		    "than CRLTimeout (%s)", a, b);
 	}
 	const char *sockets[] = { "MilterSocket", "PolicySocket", "SocketmapSocket" };
 	const char *values[] = { c->milter_socket, c->policy_socket,
@@ -99,9 +99,10 @@ static int finish(struct ds_config_reader *rd)
 			if (values[i] != NULL && values[j] != NULL &&
 			    strcasecmp(values[i], values[j]) == 0) {
 				rd->line = line_of(rd, sockets[j]);
-				return ds_config_fail(rd, "%s: %s is already used by %s (line %d)",
-				    sockets[j], values[j], sockets[i],
-				    line_of(rd, sockets[i]));
+				return ds_config_fail(rd, "%s: %s is already "
+				    "used by %s (line %d)", sockets[j],
+				    values[j], sockets[i], line_of(rd,
+				    sockets[i]));
 			}
 	if (c->partner_table != NULL &&
 	    ds_partners_load(c->partner_table, &c->partners, rd->err,

@@ -204,11 +204,14 @@ static int check_file(struct ds_config_reader *rd, const char *key, const char *
 {
 	struct stat st;
 	if (stat(path, &st) != 0)
-		return ds_config_fail(rd, "%s: %s: %s", key, path, strerror(errno));
+		return ds_config_fail(rd, "%s: %s: %s", key, path,
+		    strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return ds_config_fail(rd, "%s: %s: not a regular file", key, path);
+		return ds_config_fail(rd, "%s: %s: not a regular file", key,
+		    path);
 	if (access(path, R_OK) != 0)
-		return ds_config_fail(rd, "%s: %s: cannot read: %s", key, path, strerror(errno));
+		return ds_config_fail(rd, "%s: %s: cannot read: %s", key, path,
+		    strerror(errno));
 	if (!must_hold_certs)
 		return 0;
 	char why[256];
@@ -221,7 +224,8 @@ static int check_dir(struct ds_config_reader *rd, const char *key, const char *p
 {
 	struct stat st;
 	if (stat(path, &st) != 0)
-		return ds_config_fail(rd, "%s: %s: %s", key, path, strerror(errno));
+		return ds_config_fail(rd, "%s: %s: %s", key, path,
+		    strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return ds_config_fail(rd, "%s: %s: not a directory", key, path);
 	return 0;
@@ -285,33 +289,35 @@ static int store_number(struct ds_config_reader *rd, const struct ds_config_key 
 	case K_DURATION_MS:
 	case K_DURATION_S:
 		if (ds_parse_duration_ms(value, &v) != 0)
-			return ds_config_fail(rd, "%s: \"%s\" is not a duration (a number with "
-			    "ms, s, m, h or d; seconds when bare)", k->name, value);
+			return ds_config_fail(rd, "%s: \"%s\" is not a duration "
+			    "(a number with ms, s, m, h or d; seconds when "
+			    "bare)", k->name, value);
 		long unit = k->kind == K_DURATION_S ? MS_PER_S : 1;
 		ds_config_format_ms(v, got, sizeof got);
 		ds_config_format_ms(k->min * unit, lo, sizeof lo);
 		ds_config_format_ms(k->max * unit, hi, sizeof hi);
 		if (v % unit != 0)
-			return ds_config_fail(rd, "%s: %s is not a whole number of seconds",
-			    k->name, value);
+			return ds_config_fail(rd, "%s: %s is not a whole number "
+			    "of seconds", k->name, value);
 		v /= unit;
 		if (v < k->min || v > k->max)
-			return ds_config_fail(rd, "%s: %s is out of range (%s to %s)", k->name,
-			    got, lo, hi);
+			return ds_config_fail(rd, "%s: %s is out of range (%s "
+			    "to %s)", k->name, got, lo, hi);
 		break;
 	case K_SIZE:
 		if (ds_parse_size(value, &v) != 0)
-			return ds_config_fail(rd, "%s: \"%s\" is not a size (a number of bytes, "
-			    "optionally with k, M or G)", k->name, value);
+			return ds_config_fail(rd, "%s: \"%s\" is not a size (a "
+			    "number of bytes, optionally with k, M or G)",
+			    k->name, value);
 		if (v < k->min || v > k->max)
-			return ds_config_fail(rd, "%s: %s is out of range (1k to 4G)", k->name,
-			    value);
+			return ds_config_fail(rd, "%s: %s is out of range (1k "
+			    "to 4G)", k->name, value);
 		break;
 	default: {
 		const char *rest = ds_config_parse_number(value, &v);
 		if (rest == NULL || *rest != '\0' || v < k->min || v > k->max)
-			return ds_config_fail(rd, "%s: \"%s\" is not a number from %ld to %ld",
-			    k->name, value, k->min, k->max);
+			return ds_config_fail(rd, "%s: \"%s\" is not a number "
+			    "from %ld to %ld", k->name, value, k->min, k->max);
 		if (k->kind == K_PORT) {
 			*(int *)((char *)&rd->cfg + k->offset) = (int)v;
 			return 0;
@@ -336,14 +342,16 @@ static int store_relays(struct ds_config_reader *rd, const struct ds_config_key 
 	for (char *tok = strtok_r(value, ", \t", &save); tok != NULL;
 	    tok = strtok_r(NULL, ", \t", &save)) {
 		if (ds_config_check_cidr(tok) != 0)
-			return ds_config_fail(rd, "%s: \"%s\" is not an IP address or CIDR block "
-			    "(such as 192.0.2.0/24 or 2001:db8::/32)", k->name, tok);
+			return ds_config_fail(rd, "%s: \"%s\" is not an IP "
+			    "address or CIDR block (such as 192.0.2.0/24 or "
+			    "2001:db8::/32)", k->name, tok);
 		if (store_list(rd, k, tok) != 0)
 			return -1;
 		count++;
 	}
 	if (count == 0)
-		return ds_config_fail(rd, "%s needs at least one address", k->name);
+		return ds_config_fail(rd, "%s needs at least one address",
+		    k->name);
 	return 0;
 }
 
@@ -367,43 +375,48 @@ int ds_config_apply(struct ds_config_reader *rd,
 		return store_number(rd, k, value);
 	case K_BOOL:
 		if (ds_parse_bool(value, &v) != 0)
-			return ds_config_fail(rd, "%s: \"%s\" is not yes or no", k->name, value);
+			return ds_config_fail(rd, "%s: \"%s\" is not yes or no",
+			    k->name, value);
 		return store_int(rd, k, v);
 	case K_FACILITY:
 		if ((v = ds_log_facility_parse(value)) < 0)
-			return ds_config_fail(rd, "%s: unknown syslog facility \"%s\" (mail, "
-			    "daemon, user, local0 to local7)", k->name, value);
+			return ds_config_fail(rd, "%s: unknown syslog facility "
+			    "\"%s\" (mail, daemon, user, local0 to local7)",
+			    k->name, value);
 		return store_int(rd, k, v);
 	case K_LOGLEVEL:
 		if (ds_config_parse_log_level(value, &v) != 0)
-			return ds_config_fail(rd, "%s: unknown log level \"%s\" (err, warning, "
-			    "notice, info, debug)", k->name, value);
+			return ds_config_fail(rd, "%s: unknown log level \"%s\" "
+			    "(err, warning, notice, info, debug)", k->name,
+			    value);
 		return store_int(rd, k, v);
 	case K_SOCKET:
 		if (ds_config_check_socket(value) != 0)
-			return ds_config_fail(rd, "%s: \"%s\" is not a socket (unix:/path, "
-			    "local:/path, inet:PORT@HOST, inet:HOST:PORT or "
-			    "inet6:PORT@HOST; PORT 0-65535)", k->name, value);
+			return ds_config_fail(rd, "%s: \"%s\" is not a socket "
+			    "(unix:/path, local:/path, inet:PORT@HOST, "
+			    "inet:HOST:PORT or inet6:PORT@HOST; PORT 0-65535)",
+			    k->name, value);
 		return store_string(rd, k, value);
 	case K_USER:
 		if (ds_config_check_token(value, "._-") != 0 || getpwnam(value) == NULL)
-			return ds_config_fail(rd, "%s: no such user \"%s\"", k->name, value);
+			return ds_config_fail(rd, "%s: no such user \"%s\"",
+			    k->name, value);
 		return store_string(rd, k, value);
 	case K_AUTHSERV:
 		if (ds_config_check_token(value, ".-_") != 0)
-			return ds_config_fail(rd, "%s: \"%s\" is not a valid authserv-id (letters, "
-			    "digits, '.', '-', '_'; usually this host's name)", k->name,
-			    value);
+			return ds_config_fail(rd, "%s: \"%s\" is not a valid "
+			    "authserv-id (letters, digits, '.', '-', '_'; "
+			    "usually this host's name)", k->name, value);
 		return store_string(rd, k, value);
 	case K_HEADERNAME:
 		if (ds_config_check_header_name(value) != 0)
-			return ds_config_fail(rd, "%s: \"%s\" is not a valid header field name",
-			    k->name, value);
+			return ds_config_fail(rd, "%s: \"%s\" is not a valid "
+			    "header field name", k->name, value);
 		return store_string(rd, k, value);
 	case K_HOSTNAME:
 		if (!ds_hostname_valid(value, 0))
-			return ds_config_fail(rd, "%s: \"%s\" is not a valid host name", k->name,
-			    value);
+			return ds_config_fail(rd, "%s: \"%s\" is not a valid "
+			    "host name", k->name, value);
 		return store_string(rd, k, value);
 	case K_PROXY:
 		if (strcasecmp(value, "none") == 0) {
@@ -413,19 +426,21 @@ int ds_config_apply(struct ds_config_reader *rd,
 			return 0;
 		}
 		if (ds_config_check_proxy(value) != 0)
-			return ds_config_fail(rd, "%s: \"%s\" is not a proxy URL (such as "
-			    "http://proxy.example:3128) or none", k->name, value);
+			return ds_config_fail(rd, "%s: \"%s\" is not a proxy "
+			    "URL (such as http://proxy.example:3128) or none",
+			    k->name, value);
 		return store_string(rd, k, value);
 	case K_RELAYS:
 		return store_relays(rd, k, value);
 	case K_TRANSPORT:
 		if (ds_config_check_token(value, "_.-") != 0 ||
 		    strlen(value) > DS_CONFIG_TRANSPORT_MAX)
-			return ds_config_fail(rd, "%s: \"%s\" is not a Postfix transport name "
-			    "(letters, digits, '_', '.', '-'; at most %d characters), "
-			    "such as domsec-partner", k->name, value,
-			    DS_CONFIG_TRANSPORT_MAX);
+			return ds_config_fail(rd, "%s: \"%s\" is not a Postfix "
+			    "transport name (letters, digits, '_', '.', '-'; at "
+			    "most %d characters), such as domsec-partner",
+			    k->name, value, DS_CONFIG_TRANSPORT_MAX);
 		return store_string(rd, k, value);
 	}
-	return ds_config_fail(rd, "%s: internal error: unhandled key type", k->name);
+	return ds_config_fail(rd, "%s: internal error: unhandled key type",
+	    k->name);
 }

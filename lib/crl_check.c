@@ -59,37 +59,42 @@ int ds_crl_validate(struct ds_crl_store *s, struct ds_crl_data *d,
 	}
 	if ((X509_get_extension_flags(issuer) & EXFLAG_KUSAGE) &&
 	    !(X509_get_key_usage(issuer) & KU_CRL_SIGN)) {
-		ds_format_truncated(outcome, outlen, "issuer %s may not sign CRLs (keyUsage "
-		    "lacks cRLSign)", iname);
+		ds_format_truncated(outcome, outlen, "issuer %s may not sign "
+		    "CRLs (keyUsage lacks cRLSign)", iname);
 		return DS_CRL_NOT_FROM_ISSUER;
 	}
 	rc = pk ? ds_crl_store_verify(s, d, path, pk) : 0;
 	if (rc == 0) {
-		ds_format_truncated(outcome, outlen, "signature does not verify with issuer %s",
-		    iname);
+		ds_format_truncated(outcome, outlen, "signature does not verify "
+		    "with issuer %s", iname);
 		return DS_CRL_NOT_FROM_ISSUER;
 	}
 	if (rc < 0) {
-		ds_format_truncated(outcome, outlen, "cannot re-read the CRL (%s) to check its "
-		    "signature with issuer %s", path ? path : "memory", iname);
+		ds_format_truncated(outcome, outlen, "cannot re-read the CRL "
+		    "(%s) to check its signature with issuer %s", path ? path :
+		    "memory", iname);
 		return DS_CRL_NOT_FROM_ISSUER;
 	}
 	if (d->this_update > at) {
 		ds_crl_time_text(d->this_update, t, sizeof t);
-		ds_format_truncated(outcome, outlen, "not yet valid: thisUpdate %s", t);
+		ds_format_truncated(outcome, outlen,
+		    "not yet valid: thisUpdate %s", t);
 		return 0;
 	}
 	if (d->next_update != 0 && d->next_update + grace < at) {
 		ds_crl_time_text(d->next_update, t, sizeof t);
-		ds_format_truncated(outcome, outlen, "expired: nextUpdate %s", t);
+		ds_format_truncated(outcome, outlen, "expired: nextUpdate %s",
+		    t);
 		return 0;
 	}
 	if (d->only_user_certs && is_ca) {
-		ds_format_truncated(outcome, outlen, "covers end-entity certificates only");
+		ds_format_truncated(outcome, outlen, "covers end-entity "
+		    "certificates only");
 		return 0;
 	}
 	if (d->only_ca_certs && !is_ca) {
-		ds_format_truncated(outcome, outlen, "covers CA certificates only");
+		ds_format_truncated(outcome, outlen,
+		    "covers CA certificates only");
 		return 0;
 	}
 	ds_format_truncated(outcome, outlen, "good");
@@ -197,11 +202,13 @@ static int use_crl(struct cert_check *c, struct ds_crl_data *d,
 		if (fetch_error && *fetch_error) {
 			size_t l = strlen(outcome);
 			ds_format_truncated(outcome + l, sizeof outcome - l,
-			    " (and a new copy could not be had: %s)", fetch_error);
+			    " (and a new copy could not be had: %s)",
+			    fetch_error);
 		}
 		add_failure(c, source, outcome);
 		if (r)
-			ds_format_truncated(r->outcome, sizeof r->outcome, "%s", outcome);
+			ds_format_truncated(r->outcome, sizeof r->outcome, "%s",
+			    outcome);
 		return ok;
 	}
 	c->valid_found = 1;
@@ -213,14 +220,16 @@ static int use_crl(struct cert_check *c, struct ds_crl_data *d,
 			    source);
 		c->revoked = 1;
 		if (r)
-			ds_format_truncated(r->outcome, sizeof r->outcome, "revoked serial %s",
-			    ser);
+			ds_format_truncated(r->outcome, sizeof r->outcome,
+			    "revoked serial %s", ser);
 	} else if (r) {
 		if (fetch_error && *fetch_error)
-			ds_format_truncated(r->outcome, sizeof r->outcome, "good (cached copy; "
-			    "last fetch failed: %.180s)", fetch_error);
+			ds_format_truncated(r->outcome, sizeof r->outcome,
+			    "good (cached copy; last fetch failed: %.180s)",
+			    fetch_error);
 		else
-			ds_format_truncated(r->outcome, sizeof r->outcome, "good");
+			ds_format_truncated(r->outcome, sizeof r->outcome,
+			    "good");
 	}
 	return 1;
 }
@@ -242,7 +251,8 @@ static void try_url(struct cert_check *c, const char *url)
 		const char *why = "not fetched: protocol not allowed (only http, "
 		    "https, ldap, ldaps)";
 		if (r)
-			ds_format_truncated(r->outcome, sizeof r->outcome, "%s", why);
+			ds_format_truncated(r->outcome, sizeof r->outcome, "%s",
+			    why);
 		add_failure(c, url, why);
 		return;
 	}
@@ -250,7 +260,8 @@ static void try_url(struct cert_check *c, const char *url)
 	if (got.data == NULL) {
 		struct ds_crl_report *r = new_report(c, url, "none");
 		if (r)
-			ds_format_truncated(r->outcome, sizeof r->outcome, "%s", got.error);
+			ds_format_truncated(r->outcome, sizeof r->outcome, "%s",
+			    got.error);
 		add_failure(c, url, got.error);
 		return;
 	}
@@ -297,8 +308,8 @@ static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
 	serial_text(cert, ser, sizeof ser);
 	if (ds_crl_serial_octets(X509_get0_serialNumber(cert), c->serial,
 	    sizeof c->serial, &c->serial_len) != 0) {
-		ds_format_truncated(why, whylen, "certificate %s has an unusable serial number",
-		    subj);
+		ds_format_truncated(why, whylen, "certificate %s has an "
+		    "unusable serial number", subj);
 		free(c);
 		return DS_REV_UNAVAILABLE;
 	}
@@ -309,8 +320,8 @@ static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
 		try_url(c, sk_OPENSSL_STRING_value(urls, i));
 
 	if (c->revoked) {
-		ds_format_truncated(why, whylen, "certificate %s (serial %s) is revoked, listed "
-		    "on %s", subj, ser, c->revoked_source);
+		ds_format_truncated(why, whylen, "certificate %s (serial %s) is "
+		    "revoked, listed on %s", subj, ser, c->revoked_source);
 		snprintf(res->revoked_serial, sizeof res->revoked_serial, "%s", ser);
 		st = DS_REV_REVOKED;
 	} else if (c->valid_found) {
@@ -318,13 +329,13 @@ static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
 	} else if (c->failures[0] == '\0') {
 		char iname[256];
 		subject_text(issuer, iname, sizeof iname);
-		ds_format_truncated(why, whylen, "no CRL for certificate %s: it has no usable "
-		    "CRL distribution point and no CRL file of its issuer %s is "
-		    "configured", subj, iname);
+		ds_format_truncated(why, whylen, "no CRL for certificate %s: it "
+		    "has no usable CRL distribution point and no CRL file of "
+		    "its issuer %s is configured", subj, iname);
 		st = DS_REV_UNAVAILABLE;
 	} else {
-		ds_format_truncated(why, whylen, "no valid CRL for certificate %s: %s", subj,
-		    c->failures);
+		ds_format_truncated(why, whylen, "no valid CRL for certificate "
+		    "%s: %s", subj, c->failures);
 		st = DS_REV_UNAVAILABLE;
 	}
 	sk_OPENSSL_STRING_pop_free(urls, free_str);

@@ -151,10 +151,10 @@ static void decide_certificate(struct ds_inbound *in, const struct ds_facts *f,
 
 	if (ds_acquire_find(in->acquire, f->fp, d->domain, f->client_addr, &acq) != 0) {
 		d->verdict = DS_VERDICT_UNKNOWN_CERTIFICATE;
-		ds_format_truncated(d->reason, sizeof d->reason, "the full certificate for %s "
-		    "(fingerprint %s) could not be acquired, so its chain, names "
-		    "and revocation cannot be checked: %.300s", d->domain,
-		    d->fingerprint, acq.detail);
+		ds_format_truncated(d->reason, sizeof d->reason,
+		    "the full certificate for %s (fingerprint %s) could not be "
+		    "acquired, so its chain, names and revocation cannot be "
+		    "checked: %.300s", d->domain, d->fingerprint, acq.detail);
 		pin_advice(in, d, d->fingerprint);
 		return;
 	}
@@ -163,8 +163,9 @@ static void decide_certificate(struct ds_inbound *in, const struct ds_facts *f,
 	if (vr == NULL) {
 		ds_acquire_result_free(&acq);
 		d->verdict = DS_VERDICT_REVOCATION_UNAVAILABLE;
-		ds_format_truncated(d->reason, sizeof d->reason, "out of memory while "
-		    "verifying the certificate for %s", d->domain);
+		ds_format_truncated(d->reason, sizeof d->reason,
+		    "out of memory while verifying the certificate for %s",
+		    d->domain);
 		return;
 	}
 	memset(&req, 0, sizeof req);
@@ -175,12 +176,14 @@ static void decide_certificate(struct ds_inbound *in, const struct ds_facts *f,
 	if (ds_engine_verify(in->engine, &req, vr, err, sizeof err) != 0) {
 		/* An internal failure is never a pass, and may go away. */
 		d->verdict = DS_VERDICT_REVOCATION_UNAVAILABLE;
-		ds_format_truncated(d->reason, sizeof d->reason, "verification of the "
-		    "certificate for %s failed internally: %s", d->domain, err);
+		ds_format_truncated(d->reason, sizeof d->reason,
+		    "verification of the certificate for %s failed internally: "
+		    "%s", d->domain, err);
 		copy_leaf(d, vr);
 	} else {
 		d->verdict = vr->verdict;
-		ds_format_truncated(d->reason, sizeof d->reason, "%s", vr->reason);
+		ds_format_truncated(d->reason, sizeof d->reason, "%s",
+		    vr->reason);
 		snprintf(d->matched_name, sizeof d->matched_name, "%s",
 		    vr->matched_name);
 		copy_leaf(d, vr);
@@ -219,8 +222,8 @@ int ds_inbound_decide(struct ds_inbound *in, const struct ds_facts *facts,
 	if (ds_inbound_relay_trusted(in, facts->client_addr)) {
 		d->trusted_relay = 1;
 		snprintf(d->action, sizeof d->action, "accept");
-		ds_format_truncated(d->reason, sizeof d->reason, "client %s is a trusted relay",
-		    facts->client_addr);
+		ds_format_truncated(d->reason, sizeof d->reason,
+		    "client %s is a trusted relay", facts->client_addr);
 		ds_log(LOG_DEBUG, "domain security: sender domain %s from trusted "
 		    "relay %s: not checked", d->domain[0] ? d->domain : "(none)",
 		    facts->client_addr);
@@ -239,20 +242,23 @@ int ds_inbound_decide(struct ds_inbound *in, const struct ds_facts *facts,
 
 	if (facts->tls != 1) {
 		d->verdict = DS_VERDICT_NO_TLS;
-		ds_format_truncated(d->reason, sizeof d->reason, facts->tls == 0 ?
-		    "mail from %s must arrive over TLS; this session was not "
-		    "encrypted" : "mail from %s must arrive over TLS; the MTA did "
-		    "not report TLS for this session", d->domain);
+		ds_format_truncated(d->reason, sizeof d->reason,
+		    facts->tls == 0 ? "mail from %s must arrive over TLS; this "
+		    "session was not encrypted" : "mail from %s must arrive "
+		    "over TLS; the MTA did not report TLS for this session",
+		    d->domain);
 	} else if (facts->cert_presented == 0 ||
 	    (facts->cert_presented < 0 && !facts->have_fp)) {
 		d->verdict = DS_VERDICT_NO_CERTIFICATE;
-		ds_format_truncated(d->reason, sizeof d->reason, "mail from %s must come with "
-		    "a TLS client certificate; none was presented", d->domain);
+		ds_format_truncated(d->reason, sizeof d->reason,
+		    "mail from %s must come with a TLS client certificate; none "
+		    "was presented", d->domain);
 	} else if (!facts->have_fp) {
 		d->verdict = DS_VERDICT_UNKNOWN_CERTIFICATE;
-		ds_format_truncated(d->reason, sizeof d->reason, "the MTA did not report the "
-		    "SHA-256 fingerprint of the certificate for %s, so it cannot "
-		    "be acquired and checked for revocation", d->domain);
+		ds_format_truncated(d->reason, sizeof d->reason,
+		    "the MTA did not report the SHA-256 fingerprint of the "
+		    "certificate for %s, so it cannot be acquired and checked "
+		    "for revocation", d->domain);
 		ds_log(LOG_WARNING, "to check certificates from %s, have the MTA "
 		    "report their fingerprint: Postfix: check_policy_service with "
 		    "domsecd's policy socket and smtpd_tls_fingerprint_digest = "
@@ -338,14 +344,14 @@ enum ds_verdict ds_inbound_align(struct ds_inbound *in, struct ds_decision *d,
 		ds_counter_sub(DS_COUNT_SECURED_RECEIVED, 1);
 	d->verdict = DS_VERDICT_UNALIGNED;
 	if (n == 0)
-		ds_format_truncated(d->reason, sizeof d->reason, "certificate for %s verified, "
-		    "but the message has no From header to vouch for; not tagged",
-		    d->domain);
+		ds_format_truncated(d->reason, sizeof d->reason,
+		    "certificate for %s verified, but the message has no From "
+		    "header to vouch for; not tagged", d->domain);
 	else
-		ds_format_truncated(d->reason, sizeof d->reason, "certificate for %s verified, "
-		    "but the From header domain '%.200s' is not covered by the "
-		    "partner entry for %s; not tagged", d->domain,
-		    bad[0] ? bad : "(none)", d->domain);
+		ds_format_truncated(d->reason, sizeof d->reason,
+		    "certificate for %s verified, but the From header domain "
+		    "'%.200s' is not covered by the partner entry for %s; not "
+		    "tagged", d->domain, bad[0] ? bad : "(none)", d->domain);
 	settle(d);
 	ds_counter_add((enum ds_counter)(DS_COUNT_VERDICT_BASE + DS_VERDICT_UNALIGNED), 1);
 	ds_verdict_log(d, NULL);

@@ -58,14 +58,16 @@ static void set_error(struct conn *c, int temporary, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	ds_format_truncated(c->res->error, sizeof c->res->error, "%s: %s", c->where, msg);
+	ds_format_truncated(c->res->error, sizeof c->res->error, "%s: %s",
+	    c->where, msg);
 	c->res->temporary = temporary;
 }
 
 static void set_timeout_error(struct conn *c)
 {
-	ds_format_truncated(c->res->error, sizeof c->res->error, "%s: timeout after %ld ms "
-	    "during %s", c->where, c->timeout_ms, c->stage);
+	ds_format_truncated(c->res->error, sizeof c->res->error,
+	    "%s: timeout after %ld ms during %s", c->where, c->timeout_ms,
+	    c->stage);
 	c->res->temporary = 1;
 }
 
@@ -455,9 +457,11 @@ int ds_probe_starttls(const char *addr, int port, const char *host,
 	c.stage = "connect";
 	/* "192.0.2.1 port 25" or "mx.example.com [192.0.2.1] port 25" */
 	if (host && host[0] && addr && strcmp(host, addr) != 0)
-		ds_format_truncated(c.where, sizeof c.where, "%s [%s] port %d", host, addr, port);
+		ds_format_truncated(c.where, sizeof c.where, "%s [%s] port %d",
+		    host, addr, port);
 	else
-		ds_format_truncated(c.where, sizeof c.where, "%s port %d", addr ? addr : "?", port);
+		ds_format_truncated(c.where, sizeof c.where, "%s port %d",
+		    addr ? addr : "?", port);
 	clock_gettime(CLOCK_MONOTONIC, &c.deadline);
 	c.deadline.tv_sec += c.timeout_ms / 1000;
 	c.deadline.tv_nsec += (c.timeout_ms % 1000) * 1000000;
