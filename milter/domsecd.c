@@ -10,10 +10,7 @@
  * core (partner table, certificate acquisition, hand-off table).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +18,7 @@
 #include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include "domsec/config.h"
 #include "domsec/crl.h"
 #include "domsec/engine.h"
@@ -35,6 +30,7 @@
 #include "domsec/verdict.h"
 #include "../policy/policy.h"
 #include "../policy/socketmap.h"
+#include "daemon.h"
 #include "milter.h"
 
 #define DEFAULT_CONFIG "/etc/domsec/domsec.conf"
@@ -109,82 +105,6 @@ static int check_sockets(const struct ds_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: no front end configured: set MilterSocket, "
 		    "PolicySocket or SocketmapSocket", cfg->source_path ? cfg->source_path
 		    : "configuration");
-		return -1;
-	}
-	return 0;
-}
-
-static int write_pid_file(const char *path)
-{
-	char tmp[4096];
-	FILE *f;
-
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-		return -1;
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		return -1;
-	fprintf(f, "%ld\n", (long)getpid());
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Detaches from the terminal.  The parent waits until the child reports
- * that it is serving (a byte on the pipe) and exits 0, or relays the
- * child's exit status when it fails during start-up.
- */
-static int daemonize(int *ready_fd)
-{
-	int pfd[2];
-	pid_t pid;
-
-	if (pipe(pfd) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0) {
-		char c;
-		int status;
-		close(pfd[1]);
-		if (read(pfd[0], &c, 1) == 1)
-			_exit(0);
-		if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
-			_exit(WEXITSTATUS(status) ? WEXITSTATUS(status) : 1);
-		_exit(1);
-	}
-	close(pfd[0]);
-	if (setsid() < 0)
-		return -1;
-	if (chdir("/") < 0)
-		return -1;
-	int null = open("/dev/null", O_RDWR);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		if (null > 2)
-			close(null);
-	}
-	*ready_fd = pfd[1];
-	return 0;
-}
-
-static int drop_privileges(const char *user)
-{
-	struct passwd *pw = getpwnam(user);
-
-	if (pw == NULL) {
-		ds_log(LOG_ERR, "UserID %s: no such user", user);
-		return -1;
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
-	    || setuid(pw->pw_uid) < 0) {
-		ds_log(LOG_ERR, "UserID %s: cannot switch to it: %s", user, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -377,7 +297,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!o.foreground) {
-		if (daemonize(&ready_fd) < 0) {
+		if (ds_daemonize(&ready_fd) < 0) {
 			ds_log(LOG_ERR, "cannot detach from the terminal: %s", strerror(errno));
 			status = 1;
 			goto out;
@@ -386,13 +306,13 @@ int main(int argc, char **argv)
 		    o.debug ? LOG_DEBUG : cfg.log_level);
 	}
 	if (pid_file != NULL && pid_file[0] != '\0') {
-		if (write_pid_file(pid_file) < 0)
+		if (ds_write_pid_file(pid_file) < 0)
 			ds_log(LOG_WARNING, "PidFile %s: cannot write it: %s", pid_file,
 			    strerror(errno));
 		else
 			pid_written = 1;
 	}
-	if (cfg.user != NULL && cfg.user[0] != '\0' && drop_privileges(cfg.user) < 0) {
+	if (cfg.user != NULL && cfg.user[0] != '\0' && ds_drop_privileges(cfg.user) < 0) {
 		status = DS_EXIT_CONFIG;
 		goto out;
 	}

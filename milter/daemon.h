@@ -1,0 +1,22 @@
+/*
+ * daemon.h - the parts of being a Unix daemon that domsecd needs: detaching
+ * with a start-up handshake, the pid file, dropping root.
+ */
+#ifndef DOMSEC_MILTER_DAEMON_H
+#define DOMSEC_MILTER_DAEMON_H
+
+/*
+ * Detaches from the terminal (fork, setsid, chdir /, stdio to /dev/null).
+ * The parent waits until the child writes a byte to *ready_fd (it is
+ * serving) and exits 0, or exits with the child's status when the child
+ * dies during start-up.  Returns 0 in the child, -1 on failure.
+ */
+int ds_daemonize(int *ready_fd);
+
+/* Writes our pid to path (temporary file + rename); 0 or -1 (errno). */
+int ds_write_pid_file(const char *path);
+
+/* Switches to user (its groups too); 0, or -1 after logging why. */
+int ds_drop_privileges(const char *user);
+
+#endif
