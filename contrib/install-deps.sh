@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config libssl-dev libcurl4-openssl-dev
 libmilter-dev libcmocka-dev openssl ca-certificates postfix swaks miltertest
-python3 iproute2 procps"
+python3 iproute2 procps libnet-ssleay-perl libio-socket-ssl-perl"
 
 missing=""
 for p in $PACKAGES; do
