@@ -114,7 +114,9 @@ static int finish(struct ds_config_reader *rd)
 int ds_config_load(const char *path, struct ds_config *out, char *err,
     size_t errlen)
 {
-	struct ds_config_reader rd = { .path = path, .err = err, .errlen = errlen };
+	struct ds_config_reader rd = {
+		.path = path, .err = err, .errlen = errlen
+	};
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;

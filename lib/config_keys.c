@@ -199,8 +199,8 @@ int ds_config_key_repeatable(const struct ds_config_key *k)
 	return k->repeatable;
 }
 
-static int check_file(struct ds_config_reader *rd, const char *key, const char *path,
-    int must_hold_certs)
+static int check_file(struct ds_config_reader *rd, const char *key,
+    const char *path, int must_hold_certs)
 {
 	struct stat st;
 	if (stat(path, &st) != 0)
@@ -220,7 +220,8 @@ static int check_file(struct ds_config_reader *rd, const char *key, const char *
 	return 0;
 }
 
-static int check_dir(struct ds_config_reader *rd, const char *key, const char *path)
+static int check_dir(struct ds_config_reader *rd, const char *key,
+    const char *path)
 {
 	struct stat st;
 	if (stat(path, &st) != 0)
@@ -233,8 +234,8 @@ static int check_dir(struct ds_config_reader *rd, const char *key, const char *p
 
 /* ---- applying one key ---- */
 
-static int store_string(struct ds_config_reader *rd, const struct ds_config_key *k,
-    const char *value)
+static int store_string(struct ds_config_reader *rd,
+    const struct ds_config_key *k, const char *value)
 {
 	char **field = (char **)((char *)&rd->cfg + k->offset);
 	char *copy = strdup(value);
@@ -245,15 +246,18 @@ static int store_string(struct ds_config_reader *rd, const struct ds_config_key 
 	return 0;
 }
 
-static int store_list(struct ds_config_reader *rd, const struct ds_config_key *k, const char *value)
+static int store_list(struct ds_config_reader *rd,
+    const struct ds_config_key *k, const char *value)
 {
-	struct ds_strlist *list = (struct ds_strlist *)((char *)&rd->cfg + k->offset);
+	struct ds_strlist *list =
+	    (struct ds_strlist *)((char *)&rd->cfg + k->offset);
 	if (ds_strlist_add(list, value) != 0)
 		return ds_config_fail(rd, "out of memory");
 	return 0;
 }
 
-static int store_path(struct ds_config_reader *rd, const struct ds_config_key *k, const char *value)
+static int store_path(struct ds_config_reader *rd,
+    const struct ds_config_key *k, const char *value)
 {
 	char *full = ds_config_resolve_path(rd->path, value);
 	if (full == NULL)
@@ -274,13 +278,14 @@ static int store_path(struct ds_config_reader *rd, const struct ds_config_key *k
 		break;
 	}
 	if (rc == 0)
-		rc = k->repeatable ? store_list(rd, k, full) : store_string(rd, k, full);
+		rc = k->repeatable ? store_list(rd, k, full) :
+		    store_string(rd, k, full);
 	free(full);
 	return rc;
 }
 
-static int store_number(struct ds_config_reader *rd, const struct ds_config_key *k,
-    const char *value)
+static int store_number(struct ds_config_reader *rd,
+    const struct ds_config_key *k, const char *value)
 {
 	long v;
 	char lo[32], hi[32], got[32];
@@ -329,13 +334,15 @@ static int store_number(struct ds_config_reader *rd, const struct ds_config_key 
 	return 0;
 }
 
-static int store_int(struct ds_config_reader *rd, const struct ds_config_key *k, int v)
+static int store_int(struct ds_config_reader *rd,
+    const struct ds_config_key *k, int v)
 {
 	*(int *)((char *)&rd->cfg + k->offset) = v;
 	return 0;
 }
 
-static int store_relays(struct ds_config_reader *rd, const struct ds_config_key *k, char *value)
+static int store_relays(struct ds_config_reader *rd,
+    const struct ds_config_key *k, char *value)
 {
 	char *save = NULL;
 	int count = 0;
@@ -398,7 +405,8 @@ int ds_config_apply(struct ds_config_reader *rd,
 			    k->name, value);
 		return store_string(rd, k, value);
 	case K_USER:
-		if (ds_config_check_token(value, "._-") != 0 || getpwnam(value) == NULL)
+		if (ds_config_check_token(value, "._-") != 0 ||
+		    getpwnam(value) == NULL)
 			return ds_config_fail(rd, "%s: no such user \"%s\"",
 			    k->name, value);
 		return store_string(rd, k, value);

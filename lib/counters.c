@@ -88,14 +88,16 @@ int ds_counters_save(const char *path)
 	}
 	m = open_memstream(&text, &len);
 	if (m == NULL) {
-		ds_log(LOG_ERR, "counters: cannot write %s: %s", path, strerror(errno));
+		ds_log(LOG_ERR, "counters: cannot write %s: %s", path,
+		    strerror(errno));
 		return -1;
 	}
 	for (int c = 0; c < DS_COUNTERS; c++)
 		fprintf(m, "%s: %lu\n", ds_counter_name((enum ds_counter)c),
 		    ds_counter_get((enum ds_counter)c));
 	if (fclose(m) != 0) {
-		ds_log(LOG_ERR, "counters: cannot write %s: %s", path, strerror(errno));
+		ds_log(LOG_ERR, "counters: cannot write %s: %s", path,
+		    strerror(errno));
 		free(text);
 		return -1;
 	}

@@ -1,7 +1,8 @@
 /*
- * crl_store_internal.h - private to the files of the CRL store (lib/crl_store.c,
- * lib/crl_cache.c, lib/crl_accept.c, lib/crl_disk.c, lib/crl_refresh.c,
- * lib/crl_list.c): the store's structures and the functions they share.
+ * crl_store_internal.h - private to the files of the CRL store
+ * (lib/crl_store.c, lib/crl_cache.c, lib/crl_accept.c, lib/crl_disk.c,
+ * lib/crl_refresh.c, lib/crl_list.c): the store's structures and the
+ * functions they share.
  * Other modules use include/domsec/crl.h and include/domsec/crl_internal.h.
  *
  * Locking: s->mu guards the entry list and every field of an entry; an entry
