@@ -5,7 +5,8 @@
 #                   unit tests again under AddressSanitizer + UBSan
 #   make demo       install what is missing, build, run the mail-flow demo
 #   make bench      print benchmark figures
-#   make install    honours PREFIX and DESTDIR
+#   make install    honours PREFIX and DESTDIR; installs conf/ samples as
+#                   *.sample, and as the live files only where none exist
 #
 # O selects the build directory (default: build), so that several builds
 # (normal, sanitizer) can live side by side.
@@ -104,7 +105,11 @@ install: all
 	if [ -f $(O)/domsecd ]; then install -m 0755 $(O)/domsecd $(DESTDIR)$(SBINDIR)/domsecd; fi
 	for m in man/*.8; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done; true
 	for m in man/*.5; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done; true
-	for c in conf/*; do [ -f "$$c" ] && install -m 0644 $$c $(DESTDIR)$(SYSCONFDIR)/$$(basename $$c).sample; done; true
+	for c in conf/*; do [ -f "$$c" ] || continue; \
+	    install -m 0644 $$c $(DESTDIR)$(SYSCONFDIR)/$$(basename $$c).sample; \
+	    [ -e $(DESTDIR)$(SYSCONFDIR)/$$(basename $$c) ] || \
+	        install -m 0644 $$c $(DESTDIR)$(SYSCONFDIR)/$$(basename $$c); \
+	done
 
 clean:
 	rm -rf build build-san $(O)

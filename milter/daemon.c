@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include "domsec/fileio.h"
 #include "domsec/log.h"
 #include "daemon.h"
 
@@ -85,3 +86,25 @@ int ds_drop_privileges(const char *user)
 	return 0;
 }
 
+
+int ds_prepare_state_dir(const char *dir, const char *user)
+{
+	struct passwd *pw;
+
+	if (dir == NULL || dir[0] == '\0')
+		return 0;
+	if (ds_make_dirs(dir) != 0) {
+		ds_log(LOG_ERR, "%s: cannot create the directory: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (user == NULL || user[0] == '\0')
+		return 0;
+	pw = getpwnam(user);
+	if (pw == NULL || chown(dir, pw->pw_uid, pw->pw_gid) != 0) {
+		ds_log(LOG_ERR, "%s: cannot give the directory to user %s: %s", dir,
+		    user, pw == NULL ? "no such user" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}

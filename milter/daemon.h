@@ -16,6 +16,11 @@ int ds_daemonize(int *ready_fd);
 /* Writes our pid to path (temporary file + rename); 0 or -1 (errno). */
 int ds_write_pid_file(const char *path);
 
+/* Creates dir (mkdir -p) and, when user is set, gives it to that user, so
+ * that domsecd can still write there after dropping root.  Logs and
+ * returns -1 on failure. */
+int ds_prepare_state_dir(const char *dir, const char *user);
+
 /* Switches to user (its groups too); 0, or -1 after logging why. */
 int ds_drop_privileges(const char *user);
 

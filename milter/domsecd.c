@@ -312,6 +312,10 @@ int main(int argc, char **argv)
 		else
 			pid_written = 1;
 	}
+	/* Created while still root; a failure only costs saved counters or the
+	 * on-disk CRL copies, and is logged. */
+	ds_prepare_state_dir(cfg.state_dir, cfg.user);
+	ds_prepare_state_dir(cfg.crl_cache_dir, cfg.user);
 	if (cfg.user != NULL && cfg.user[0] != '\0' && ds_drop_privileges(cfg.user) < 0) {
 		status = DS_EXIT_CONFIG;
 		goto out;
