@@ -248,6 +248,7 @@ ob_domsecd_start() {
 		echo "CRLCacheDir       $OB_DIR/crlcache"
 		echo "CRLConnectTimeout 2s"
 		echo "CRLTimeout        4s"
+		echo "CRLRetryBackoff   2s"
 		echo "SocketmapSocket   inet:$OB_SOCKETMAP_PORT@127.0.0.1"
 		echo "StateDir          $OB_DIR/state"
 		echo "Syslog            no"

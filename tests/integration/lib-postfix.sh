@@ -299,6 +299,7 @@ PinnedCertDir     $IT_DIR/pins
 CRLCacheDir       $IT_DIR/crlcache
 CRLConnectTimeout 2s
 CRLTimeout        4s
+CRLRetryBackoff   2s
 MilterSocket      inet:$IT_MILTER_PORT@127.0.0.1
 PolicySocket      inet:127.0.0.1:$IT_POLICY_PORT
 StateDir          $IT_DIR/state
