@@ -1,6 +1,7 @@
 /*
  * crl_internal.h - private interfaces between the files of the CRL engine
- * (lib/crl_index.c, lib/crl_fetch.c, lib/crl_cache.c, lib/crl_check.c).
+ * (lib/crl_index.c, lib/crl_fetch.c, lib/crl_store.c, lib/crl_cache.c,
+ * lib/crl_check.c; the store's own private parts are in crl_store_internal.h).
  * Not a contract for other modules; tests and the bench may use it.
  *
  * A fetched or configured CRL is decoded once into a struct ds_crl_data: its
@@ -107,7 +108,7 @@ void ds_fetch_result_free(struct ds_fetch_result *res);
 int ds_crl_ldap_extract(const unsigned char *body, size_t len,
     unsigned char **der, size_t *der_len);
 
-/* ---- crl_cache.c: the store ---- */
+/* ---- the store: crl_cache.c (ds_crl_store_get*), crl_store.c (the rest) ---- */
 
 enum ds_crl_get_origin {
 	DS_ORIGIN_NONE = 0, DS_ORIGIN_FETCHED, DS_ORIGIN_CACHED, DS_ORIGIN_DISK
