@@ -93,6 +93,11 @@ int ds_outbound_parse_key(const char *key, struct ds_outbound_key *out)
 	out->host[hl] = '\0';
 	if (!out->literal && strchr(out->host, ':') != NULL)
 		return -1;
+	/* No empty label: "a..b", "..a" or "a.." (one trailing dot is gone
+	 * already) would not format back to the same key. */
+	if (out->host[0] == '.' || out->host[hl - 1] == '.' ||
+	    strstr(out->host, "..") != NULL)
+		return -1;
 	return 0;
 }
 

@@ -176,6 +176,9 @@ static void test_key_malformed(void **state)
 		"[mx.example.com]:", "host:", "host:0", "host:65536", "host:12a",
 		"host:123456", "a b.com", "exa$mple.com", "::1", "[]", "[]:25",
 		".", "a/b", "host:25:26", "ex\x01mple.com",
+		/* empty labels (found by tests/fuzz/fuzz_outbound_key) */
+		"1..", "example.com..", "a..b.com", "..example.com",
+		"[mx..example.com]", "[.]:25",
 	};
 	struct ds_outbound_key k;
 
