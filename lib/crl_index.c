@@ -420,24 +420,39 @@ static int parse_tbs(struct ds_crl_data *d, const struct der_elem *tbs,
 	}
 	if (der_read(&p, end, &e) != 0 || der_time(&e, &d->this_update) != 0)
 		return fail(err, errlen, "not a CRL (bad thisUpdate)");
+	/* Then nextUpdate, revokedCertificates and crlExtensions, each
+	 * optional, at most once and in this order (RFC 5280 5.1): a second
+	 * revoked list would replace (and leak) the first one's index. */
+	int last_field = 0;      /* 1 nextUpdate, 2 revoked, 3 extensions */
 	while (p < end) {
+		int field;
 		if (der_read(&p, end, &e) != 0)
 			return fail(err, errlen, "not a CRL (garbage)");
-		if (e.tag == V_ASN1_UTCTIME || e.tag == V_ASN1_GENERALIZEDTIME) {
+		if (e.tag == V_ASN1_UTCTIME || e.tag == V_ASN1_GENERALIZEDTIME)
+			field = 1;
+		else if (e.tag == (V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED))
+			field = 2;
+		else if (e.tag == 0xa0)
+			field = 3;
+		else
+			return fail(err, errlen, "not a CRL (unexpected field)");
+		if (field <= last_field)
+			return fail(err, errlen, "not a CRL (fields repeated or "
+			    "out of order)");
+		last_field = field;
+		if (field == 1) {
 			if (der_time(&e, &d->next_update) != 0)
 				return fail(err, errlen, "not a CRL (bad nextUpdate)");
-		} else if (e.tag == (V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED)) {
+		} else if (field == 2) {
 			if (index_entries(d, &e, &ctx, err, errlen) != 0)
 				return -1;
-		} else if (e.tag == 0xa0) {       /* [0] EXPLICIT Extensions */
+		} else {                          /* [0] EXPLICIT Extensions */
 			const unsigned char *x = e.content;
 			struct der_elem exts;
 			if (der_read(&x, e.content + e.content_len, &exts) != 0 ||
 			    walk_extensions(&exts, crl_ext, &ctx) != 0)
 				return fail(err, errlen, ctx.refusal ? ctx.refusal :
 				    "not a CRL (bad extensions)");
-		} else {
-			return fail(err, errlen, "not a CRL (unexpected field)");
 		}
 	}
 	if (v2 && !ctx.has_crl_number)

@@ -291,6 +291,134 @@ static void test_garbage_never_crashes(void **state)
 	X509_CRL_free(crl);
 }
 
+/* ---- DER surgery for malformed-structure tests ---- */
+
+/* Length of the DER element at p (header + content). */
+static size_t der_elem_len(const unsigned char *p, size_t *hdr)
+{
+	size_t len = p[1], h = 2;
+	if (len & 0x80) {
+		size_t nb = len & 0x7f;
+		len = 0;
+		for (size_t i = 0; i < nb; i++)
+			len = (len << 8) | p[2 + i];
+		h += nb;
+	}
+	*hdr = h;
+	return h + len;
+}
+
+/* Writes a SEQUENCE header for len content octets; returns its size. */
+static size_t seq_header(unsigned char *out, size_t len)
+{
+	out[0] = 0x30;
+	out[1] = 0x83;
+	out[2] = (unsigned char)(len >> 16);
+	out[3] = (unsigned char)(len >> 8);
+	out[4] = (unsigned char)len;
+	return 5;
+}
+
+/*
+ * Rebuilds the CRL der with the TBS field number `field` (0 = first)
+ * written twice, or, when swap_with >= 0, with fields `field` and
+ * `swap_with` exchanged.  Returns a malloc'ed DER (signature now wrong,
+ * which the parser does not look at).
+ */
+static unsigned char *mangle_tbs(const unsigned char *der, size_t *len,
+    int field, int swap_with)
+{
+	const unsigned char *el[16];
+	size_t el_len[16], n = 0, hdr, pos, tbs_len, rest_len, outer_hdr;
+	unsigned char *out = malloc(*len * 2 + 32), *tbs = malloc(*len * 2);
+	const unsigned char *outer, *tbs_in, *rest;
+
+	assert_non_null(out);
+	assert_non_null(tbs);
+	der_elem_len(der, &outer_hdr);
+	outer = der + outer_hdr;
+	tbs_len = der_elem_len(outer, &hdr);
+	tbs_in = outer + hdr;
+	rest = outer + tbs_len;
+	rest_len = (size_t)(der + *len - rest);
+	for (pos = 0; pos < tbs_len - hdr && n < 16; n++) {
+		el[n] = tbs_in + pos;
+		el_len[n] = der_elem_len(el[n], &(size_t){0});
+		pos += el_len[n];
+	}
+	pos = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i;
+		if (swap_with >= 0 && (int)i == field)
+			k = (size_t)swap_with;
+		else if (swap_with >= 0 && (int)i == swap_with)
+			k = (size_t)field;
+		memcpy(tbs + pos, el[k], el_len[k]);
+		pos += el_len[k];
+		if (swap_with < 0 && (int)i == field) {
+			memcpy(tbs + pos, el[k], el_len[k]);
+			pos += el_len[k];
+		}
+	}
+	tbs_len = pos;
+	pos = seq_header(out, 5 + tbs_len + rest_len);
+	pos += seq_header(out + pos, tbs_len);
+	memcpy(out + pos, tbs, tbs_len);
+	pos += tbs_len;
+	memcpy(out + pos, rest, rest_len);
+	pos += rest_len;
+	free(tbs);
+	*len = pos;
+	return out;
+}
+
+/* Found by tests/fuzz/fuzz_crl_index: a second revokedCertificates list
+ * replaced the first one's index and leaked it; repeated or reordered
+ * optional fields are now refused.  TBS fields of make_crl's CRLs:
+ * 0 version, 1 signature, 2 issuer, 3 thisUpdate, 4 nextUpdate,
+ * 5 revokedCertificates, 6 crlExtensions. */
+static void test_repeated_fields_refused(void **state)
+{
+	static const struct { int field, swap_with; } cases[] = {
+		{ 5, -1 },      /* revoked list twice */
+		{ 4, -1 },      /* nextUpdate twice */
+		{ 6, -1 },      /* extensions twice */
+		{ 5, 6 },       /* extensions before the revoked list */
+		{ 4, 5 },       /* revoked list before nextUpdate */
+	};
+	X509_CRL *crl = make_crl(serials, 9, 0, 0, ca_key);
+	size_t len;
+	unsigned char *der = der_of(crl, &len);
+	char err[256];
+	struct ds_crl_data *d;
+
+	(void)state;
+	/* the untouched rebuild still parses (the surgery itself is sound) */
+	{
+		size_t l = len;
+		unsigned char *same = mangle_tbs(der, &l, 0, 0);
+		d = ds_crl_data_parse_der(same, l, err, sizeof err);
+		assert_non_null(d);
+		assert_int_equal(d->n_entries, 9);
+		ds_crl_data_unref(d);
+		free(same);
+	}
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t l = len;
+		unsigned char *bad = mangle_tbs(der, &l, cases[i].field,
+		    cases[i].swap_with);
+		err[0] = '\0';
+		d = ds_crl_data_parse_der(bad, l, err, sizeof err);
+		if (d != NULL)
+			fail_msg("case %zu (field %d, swap %d) was accepted", i,
+			    cases[i].field, cases[i].swap_with);
+		assert_non_null(strstr(err, "repeated or out of order"));
+		free(bad);
+	}
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+}
+
 static void test_refused_extensions(void **state)
 {
 	char err[256] = "";
@@ -456,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_pem_and_der_input),
 		cmocka_unit_test(test_garbage_never_crashes),
 		cmocka_unit_test(test_refused_extensions),
+		cmocka_unit_test(test_repeated_fields_refused),
 		cmocka_unit_test(test_agrees_with_openssl),
 		cmocka_unit_test(test_ldap_extract),
 		cmocka_unit_test(test_url_allow_list),
