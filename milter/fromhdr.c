@@ -15,8 +15,12 @@ static void add_domain(struct ds_from_domains *out, const char *addr, size_t len
 	size_t dlen, i;
 	char *dst;
 
-	if (out->n >= DS_FROM_DOMAINS_MAX)
+	if (out->n >= DS_FROM_DOMAINS_MAX) {
+		/* An address we cannot keep must still count: the list then
+		 * holds a "" and never aligns. */
+		out->v[DS_FROM_DOMAINS_MAX - 1][0] = '\0';
 		return;
+	}
 	dst = out->v[out->n++];
 	dst[0] = '\0';
 	/* the last '@' outside quotes separates the domain */
@@ -74,13 +78,15 @@ size_t ds_from_domains_parse(const char *value, struct ds_from_domains *out)
 {
 	char buf[4096];
 	size_t len, i, start = 0, before = out->n;
-	int depth = 0, inquote = 0, found = 0;
+	int depth = 0, inquote = 0, found = 0, cut = 0;
 
 	if (value == NULL)
 		value = "";
 	len = strlen(value);
-	if (len >= sizeof buf)
+	if (len >= sizeof buf) {
 		len = sizeof buf - 1;
+		cut = 1;
+	}
 	memcpy(buf, value, len);
 	buf[len] = '\0';
 	/* Blank comments and quoted strings so that their '@' ',' '<' do not count. */
@@ -133,5 +139,9 @@ size_t ds_from_domains_parse(const char *value, struct ds_from_domains *out)
 	}
 	if (found == 0 && out->n < DS_FROM_DOMAINS_MAX)
 		out->v[out->n++][0] = '\0';
+	/* A cut value may end inside an address ("a@partner.com" of
+	 * "a@partner.com.evil.example") and loses the ones after it. */
+	if (cut && out->n > 0)
+		out->v[out->n - 1][0] = '\0';
 	return out->n - before;
 }

@@ -20,7 +20,10 @@ struct ds_from_domains {
  * Appends the domain of every address in value to out (at most
  * DS_FROM_DOMAINS_MAX in all).  A value in which no address can be found
  * appends one "" so that the caller never mistakes a malformed From header
- * for an aligned one.  Returns the number of domains appended.
+ * for an aligned one.  Likewise a value with more addresses than fit, or
+ * longer than the parser reads (4095 bytes), leaves a "" in out: an
+ * address it could not read must never be taken as aligned.  Returns the
+ * number of domains appended.
  */
 size_t ds_from_domains_parse(const char *value, struct ds_from_domains *out);
 

@@ -80,6 +80,61 @@ static void test_from_malformed(void **state)
 	assert_string_equal(fd.v[0], "");
 }
 
+/* 1 when some entry is "" (the list can never align). */
+static int has_unreadable(const struct ds_from_domains *fd)
+{
+	for (size_t i = 0; i < fd->n; i++)
+		if (fd->v[i][0] == '\0')
+			return 1;
+	return 0;
+}
+
+/* Found while fuzzing milter/fromhdr.c: addresses past the 16th, or past
+ * the 4095 bytes read, were dropped, so that a From header listing a
+ * partner address 16 times (or padded) hid an evil one and aligned. */
+static void test_from_overflow_never_aligns(void **state)
+{
+	struct ds_from_domains fd;
+	char v[6000] = "";
+	(void)state;
+
+	for (int i = 0; i < DS_FROM_DOMAINS_MAX; i++)
+		strcat(v, "a@woodgrovebank.com, ");
+	strcat(v, "x@evil.example");
+	memset(&fd, 0, sizeof fd);
+	ds_from_domains_parse(v, &fd);
+	assert_int_equal(fd.n, DS_FROM_DOMAINS_MAX);
+	assert_true(has_unreadable(&fd));
+
+	/* exactly 16 still align */
+	v[0] = '\0';
+	for (int i = 0; i < DS_FROM_DOMAINS_MAX; i++)
+		strcat(v, i ? ", a@woodgrovebank.com" : "a@woodgrovebank.com");
+	memset(&fd, 0, sizeof fd);
+	ds_from_domains_parse(v, &fd);
+	assert_int_equal(fd.n, DS_FROM_DOMAINS_MAX);
+	assert_false(has_unreadable(&fd));
+
+	/* padding pushes the evil address past what is read */
+	memset(v, 0, sizeof v);
+	strcpy(v, "a@woodgrovebank.com");
+	memset(v + strlen(v), ' ', 4500);
+	strcat(v, ", x@evil.example");
+	memset(&fd, 0, sizeof fd);
+	ds_from_domains_parse(v, &fd);
+	assert_true(has_unreadable(&fd));
+
+	/* the cut falls inside the domain: "...woodgrovebank.com|.evil.example" */
+	memset(v, 0, sizeof v);
+	v[0] = '"';
+	memset(v + 1, 'x', 4095 - 1 - strlen("\" <a@woodgrovebank.com"));
+	strcat(v, "\" <a@woodgrovebank.com.evil.example>");
+	memset(&fd, 0, sizeof fd);
+	ds_from_domains_parse(v, &fd);
+	assert_int_equal(fd.n, 1);
+	assert_string_equal(fd.v[0], "");
+}
+
 /* ---- milter macros ---- */
 
 struct macro { const char *name, *value; };
@@ -329,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_from_simple),
 		cmocka_unit_test(test_from_tricky),
 		cmocka_unit_test(test_from_malformed),
+		cmocka_unit_test(test_from_overflow_never_aligns),
 		cmocka_unit_test(test_macros_postfix),
 		cmocka_unit_test(test_macros_sendmail),
 		cmocka_unit_test(test_merge_policy),
