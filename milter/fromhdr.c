@@ -139,6 +139,8 @@ size_t ds_from_domains_parse(const char *value, struct ds_from_domains *out)
 	}
 	if (found == 0 && out->n < DS_FROM_DOMAINS_MAX)
 		out->v[out->n++][0] = '\0';
+	else if (found == 0)
+		out->v[DS_FROM_DOMAINS_MAX - 1][0] = '\0';   /* list full */
 	/* A cut value may end inside an address ("a@partner.com" of
 	 * "a@partner.com.evil.example") and loses the ones after it. */
 	if (cut && out->n > 0)

@@ -115,6 +115,10 @@ static void test_from_overflow_never_aligns(void **state)
 	assert_int_equal(fd.n, DS_FROM_DOMAINS_MAX);
 	assert_false(has_unreadable(&fd));
 
+	/* a second From header without an address, on a full list */
+	ds_from_domains_parse("undisclosed-recipients:;", &fd);
+	assert_true(has_unreadable(&fd));
+
 	/* padding pushes the evil address past what is read */
 	memset(v, 0, sizeof v);
 	strcpy(v, "a@woodgrovebank.com");
