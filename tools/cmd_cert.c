@@ -31,6 +31,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include "commands.h"
+#include "domsec/fileio.h"
+#include "domsec/hex.h"
 #include "domsec/names.h"
 #include "domsec/strlist.h"
 #include "domsec/verdict.h"
@@ -367,45 +369,36 @@ static int add_extensions(X509 *cert, X509_REQ *req,
 
 static int write_atomically(const char *file, X509 *cert, X509_REQ *req)
 {
-	size_t len = strlen(file) + 16;
-	char *tmp = malloc(len);
-	if (tmp == NULL)
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *pem = NULL;
+	long len = 0;
+	int ok = mem != NULL && (cert ? PEM_write_bio_X509(mem, cert)
+	    : PEM_write_bio_X509_REQ(mem, req));
+
+	if (ok)
+		len = BIO_get_mem_data(mem, &pem);
+	if (!ok || len <= 0) {
+		fprintf(stderr, "domsecctl cert: cannot write %s: encoding failed\n", file);
+		BIO_free(mem);
 		return -1;
-	snprintf(tmp, len, "%s.tmpXXXXXX", file);
-	int fd = mkstemp(tmp);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f == NULL) {
+	}
+	if (ds_file_write_atomic(file, pem, (size_t)len, 0644) != 0) {
 		fprintf(stderr, "domsecctl cert: cannot write %s: %s\n", file,
 		    strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		free(tmp);
+		BIO_free(mem);
 		return -1;
 	}
-	fchmod(fd, 0644);
-	int ok = cert ? PEM_write_X509(f, cert) : PEM_write_X509_REQ(f, req);
-	if (fclose(f) != 0)
-		ok = 0;
-	if (!ok || rename(tmp, file) != 0) {
-		fprintf(stderr, "domsecctl cert: cannot write %s: %s\n", file,
-		    ok ? strerror(errno) : "encoding failed");
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
+	BIO_free(mem);
 	return 0;
 }
 
 static void print_digest(const char *label, const unsigned char *md,
     unsigned int len, int colons)
 {
-	printf("%s", label);
-	for (unsigned int i = 0; i < len; i++)
-		printf("%s%02X", colons && i > 0 ? ":" : "", md[i]);
-	printf("\n");
+	char text[3 * EVP_MAX_MD_SIZE + 1];
+
+	ds_hex_encode(md, len, text, 1, colons ? ':' : '\0');
+	printf("%s%s\n", label, text);
 }
 
 static void print_key_fingerprint(EVP_PKEY *key)
