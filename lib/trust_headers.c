@@ -294,12 +294,18 @@ int ds_trust_header_is_ours(const char *our_header, const char *authserv_id,
 	if (name_is(name, "Authentication-Results") && authserv_id != NULL &&
 	    authserv_id[0] != '\0') {
 		char ours[256];
-		size_t n = strlen(authserv_id);
+		size_t n;
 		snprintf(ours, sizeof ours, "%s", authserv_id);
+		n = strlen(ours);   /* not authserv_id's: it may have been cut */
 		if (n > 0 && ours[n - 1] == '.')
 			ours[n - 1] = '\0';
-		if (ds_auth_results_authserv_id(value, id, sizeof id) == 0)
+		if (ds_auth_results_authserv_id(value, id, sizeof id) == 0) {
+			/* An id that filled the buffer may have been cut: a
+			 * forged copy of a long id of ours must still go. */
+			if (strlen(id) == sizeof id - 1)
+				return strncasecmp(id, authserv_id, sizeof id - 1) == 0;
 			return same_id(id, authserv_id);
+		}
 		/* Unparseable: remove it when it could be read as ours. */
 		return same_id(id, authserv_id) || contains_nocase(value, ours);
 	}

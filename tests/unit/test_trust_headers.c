@@ -219,6 +219,30 @@ static void test_exchange_headers(void **state)
 
 /* Random values full of CFWS, quotes and our id: never a crash; a value
  * that begins with our id followed by ';' is always ours. */
+/* Found by tests/fuzz/fuzz_trust_headers: an authserv-id longer than 255
+ * bytes made ds_trust_header_is_ours read and write past its copy of the id
+ * (UBSan / ASan builds fail here without the fix), and a forged
+ * Authentication-Results with that full id was not removed (its parsed id
+ * was cut at 255 bytes and compared unequal). */
+static void test_long_authserv_id(void **state)
+{
+	char id[400], value[500];
+
+	(void)state;
+	memset(id, 'a', 320);
+	id[319] = '.';
+	id[320] = '\0';
+	snprintf(value, sizeof value, "%.319s; x-domainsecurity=pass", id);
+	assert_int_equal(ds_trust_header_is_ours("X-Domain-Secured", id, 0,
+	    "Authentication-Results", value), 1);
+	/* unparseable, mentions the (cut) id: removed */
+	snprintf(value, sizeof value, "(%.319s", id);
+	assert_int_equal(ds_trust_header_is_ours("X-Domain-Secured", id, 0,
+	    "Authentication-Results", value), 1);
+	assert_int_equal(ds_trust_header_is_ours("X-Domain-Secured", id, 0,
+	    "Authentication-Results", "mx.example.net; spf=pass"), 0);
+}
+
 static void test_random_values(void **state)
 {
 	static const char *pieces[] = { "mx.contoso.com", ";", " ", "(", ")",
@@ -262,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_authserv_id_parse),
 		cmocka_unit_test(test_is_ours),
 		cmocka_unit_test(test_exchange_headers),
+		cmocka_unit_test(test_long_authserv_id),
 		cmocka_unit_test(test_random_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
