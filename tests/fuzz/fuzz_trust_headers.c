@@ -27,7 +27,7 @@ static const char *next_part(const char **p, const char *end)
 static int valid_id(const char *s)
 {
 	int alnum = 0;
-	if (*s == '\0' || strlen(s) > 200)
+	if (*s == '\0' || strlen(s) > 400)
 		return 0;
 	for (; *s; s++) {
 		if (!isalnum((unsigned char)*s) && strchr(".-_", *s) == NULL)
