@@ -16,6 +16,14 @@ out=$(mktemp -d /tmp/domsec-60-fuzz.XXXXXX)
 cleanup() { rm -rf "$out"; }
 trap cleanup EXIT
 
+# clang without its sanitizer and libFuzzer runtimes (libclang-rt-14-dev,
+# only recommended by clang-14) cannot link a harness: skip, saying so.
+printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$out/probe.c"
+if ! clang -fsanitize=fuzzer,address,undefined -o "$out/probe" "$out/probe.c" >/dev/null 2>&1; then
+	echo "ok - fuzz replay skipped: clang cannot link -fsanitize=fuzzer (Debian package libclang-rt-14-dev)"
+	exit 0
+fi
+
 if ! FUZZ_BUILD="$out" "$DOMSEC_TOP/tests/fuzz/build.sh" >"$out/build.log" 2>&1; then
 	echo "not ok - tests/fuzz/build.sh failed:"
 	tail -n 30 "$out/build.log"
