@@ -332,7 +332,7 @@ static void setup(struct ds_config *cfg)
 
 	make_fixture();
 	ds_log_open("bench_verify", 0, 0, LOG_MAIL, LOG_ERR);
-	ds_config_defaults(cfg);
+	/* ds_config_load fills *cfg from the defaults and the file. */
 	snprintf(path, sizeof path, "%s/domsec.conf", work_dir);
 	if (ds_config_load(path, cfg, err, sizeof err) != 0)
 		die("configuration: %s", err);
