@@ -1,8 +1,10 @@
 /*
  * sessions.c - the policy -> milter hand-off table: a hash of "addr port"
- * keys to fixed-size values, with expiry and a size bound, behind one mutex
- * (every operation is a few microseconds; contention is not an issue at
- * mail rates).
+ * keys to fixed-size values, with expiry and a size bound, behind one mutex.
+ * Entries also sit on a list in the order they were stored (a refresh moves
+ * an entry to the end), so expiring and evicting only ever look at the
+ * oldest entries: every operation is O(1) on average, also when the table
+ * is full (a busy server fills it within minutes).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -11,18 +13,20 @@
 #include "domsec/cidr.h"
 #include "domsec/sessions.h"
 
-#define BUCKETS 1024
+#define BUCKETS 8192
 
 struct entry {
-	struct entry *next;
+	struct entry *next;          /* hash chain */
+	struct entry *older, *newer; /* age list */
 	char key[80];
 	time_t stored;
-	unsigned char value[];   /* value_size bytes */
+	unsigned char value[];       /* value_size bytes */
 };
 
 struct ds_sessions {
 	pthread_mutex_t lock;
 	struct entry *buckets[BUCKETS];
+	struct entry *oldest, *newest;
 	size_t count;
 	size_t value_size;
 	long ttl_s;
@@ -70,12 +74,9 @@ void ds_sessions_free(struct ds_sessions *s)
 {
 	if (s == NULL)
 		return;
-	for (int b = 0; b < BUCKETS; b++) {
-		struct entry *e = s->buckets[b], *next;
-		for (; e != NULL; e = next) {
-			next = e->next;
-			free(e);
-		}
+	for (struct entry *e = s->oldest, *newer; e != NULL; e = newer) {
+		newer = e->newer;
+		free(e);
 	}
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -91,36 +92,28 @@ static int expired(const struct ds_sessions *s, const struct entry *e, time_t no
 	return now - e->stored >= s->ttl_s || now < e->stored - 60;
 }
 
-/* Removes expired entries; when still full, the oldest one.  Lock held. */
-static void make_room(struct ds_sessions *s, time_t now)
+static void age_unlink(struct ds_sessions *s, struct entry *e)
 {
-	struct entry **oldest = NULL;
+	if (e->older != NULL)
+		e->older->newer = e->newer;
+	else
+		s->oldest = e->newer;
+	if (e->newer != NULL)
+		e->newer->older = e->older;
+	else
+		s->newest = e->older;
+	e->older = e->newer = NULL;
+}
 
-	for (int b = 0; b < BUCKETS; b++) {
-		struct entry **pp = &s->buckets[b];
-		while (*pp != NULL) {
-			if (expired(s, *pp, now)) {
-				struct entry *dead = *pp;
-				*pp = dead->next;
-				free(dead);
-				s->count--;
-				continue;
-			}
-			pp = &(*pp)->next;
-		}
-	}
-	if (s->count < s->max_entries)
-		return;
-	for (int b = 0; b < BUCKETS; b++)
-		for (struct entry **pp = &s->buckets[b]; *pp; pp = &(*pp)->next)
-			if (oldest == NULL || (*pp)->stored < (*oldest)->stored)
-				oldest = pp;
-	if (oldest != NULL) {
-		struct entry *dead = *oldest;
-		*oldest = dead->next;
-		free(dead);
-		s->count--;
-	}
+static void age_append(struct ds_sessions *s, struct entry *e)
+{
+	e->older = s->newest;
+	e->newer = NULL;
+	if (s->newest != NULL)
+		s->newest->newer = e;
+	else
+		s->oldest = e;
+	s->newest = e;
 }
 
 static struct entry **find(struct ds_sessions *s, const char *key)
@@ -131,6 +124,27 @@ static struct entry **find(struct ds_sessions *s, const char *key)
 		if (strcmp((*pp)->key, key) == 0)
 			return pp;
 	return NULL;
+}
+
+/* Unlinks e (found at *pp in its hash chain) from both lists and frees it.
+ * Lock held. */
+static void drop(struct ds_sessions *s, struct entry **pp)
+{
+	struct entry *e = *pp;
+
+	*pp = e->next;
+	age_unlink(s, e);
+	free(e);
+	s->count--;
+}
+
+/* Removes expired entries from the old end of the age list, then the
+ * oldest ones while the table is full.  Lock held. */
+static void make_room(struct ds_sessions *s, time_t now)
+{
+	while (s->oldest != NULL &&
+	    (expired(s, s->oldest, now) || s->count >= s->max_entries))
+		drop(s, find(s, s->oldest->key));
 }
 
 int ds_sessions_put(struct ds_sessions *s, const char *addr, int port,
@@ -147,11 +161,12 @@ int ds_sessions_put(struct ds_sessions *s, const char *addr, int port,
 		e = *pp;
 		memcpy(e->value, value, s->value_size);
 		e->stored = now;
+		age_unlink(s, e);
+		age_append(s, e);
 		pthread_mutex_unlock(&s->lock);
 		return 0;
 	}
-	if (s->count >= s->max_entries)
-		make_room(s, now);
+	make_room(s, now);
 	e = malloc(sizeof *e + s->value_size);
 	if (e == NULL) {
 		pthread_mutex_unlock(&s->lock);
@@ -163,6 +178,7 @@ int ds_sessions_put(struct ds_sessions *s, const char *addr, int port,
 	unsigned b = hash_key(key);
 	e->next = s->buckets[b];
 	s->buckets[b] = e;
+	age_append(s, e);
 	s->count++;
 	pthread_mutex_unlock(&s->lock);
 	return 0;
@@ -178,13 +194,10 @@ int ds_sessions_get(struct ds_sessions *s, const char *addr, int port, void *out
 	pthread_mutex_lock(&s->lock);
 	pp = find(s, key);
 	if (pp != NULL) {
-		struct entry *e = *pp;
-		if (expired(s, e, clock_now(s))) {
-			*pp = e->next;
-			free(e);
-			s->count--;
+		if (expired(s, *pp, clock_now(s))) {
+			drop(s, pp);
 		} else {
-			memcpy(out, e->value, s->value_size);
+			memcpy(out, (*pp)->value, s->value_size);
 			found = 1;
 		}
 	}
@@ -200,12 +213,8 @@ void ds_sessions_remove(struct ds_sessions *s, const char *addr, int port)
 	make_key(addr, port, key, sizeof key);
 	pthread_mutex_lock(&s->lock);
 	pp = find(s, key);
-	if (pp != NULL) {
-		struct entry *e = *pp;
-		*pp = e->next;
-		free(e);
-		s->count--;
-	}
+	if (pp != NULL)
+		drop(s, pp);
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -1,8 +1,9 @@
 /*
  * test_sessions.c - the policy -> milter hand-off table: put/get/replace/
  * remove by address and port, address spellings mapping to one key, expiry
- * on a fake clock, the size bound evicting the oldest entry, and concurrent
- * use from several threads.
+ * on a fake clock, the size bound evicting the oldest entry (a refresh counts
+ * as new; a full table keeps its newest entries), and concurrent use from
+ * several threads.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -112,6 +113,57 @@ static void test_size_bound(void **state)
 	ds_sessions_free(s);
 }
 
+/* A refreshed entry counts as new: the one not refreshed is evicted. */
+static void test_refresh_moves_entry_to_the_young_end(void **state)
+{
+	struct ds_sessions *s = ds_sessions_new(sizeof(struct value), 600, 2);
+	struct value v = { 1, "" }, out;
+
+	(void)state;
+	ds_sessions_set_clock(s, fake_clock);
+	fake_now++;
+	ds_sessions_put(s, "10.0.0.1", 1, &v);
+	fake_now++;
+	ds_sessions_put(s, "10.0.0.1", 2, &v);
+	fake_now++;
+	ds_sessions_put(s, "10.0.0.1", 1, &v);      /* refresh the oldest */
+	fake_now++;
+	ds_sessions_put(s, "10.0.0.1", 3, &v);
+	assert_int_equal(ds_sessions_count(s), 2);
+	assert_int_equal(ds_sessions_get(s, "10.0.0.1", 1, &out), 1);
+	assert_int_equal(ds_sessions_get(s, "10.0.0.1", 2, &out), 0);
+	assert_int_equal(ds_sessions_get(s, "10.0.0.1", 3, &out), 1);
+	ds_sessions_free(s);
+}
+
+/* A full table keeps its bound and its newest entries over many more puts
+ * than it holds (a busy server: every SMTP session is a new key). */
+static void test_full_table_keeps_newest(void **state)
+{
+	const int max = 8192, puts = 200000;
+	struct ds_sessions *s = ds_sessions_new(sizeof(struct value), 600, max);
+	struct value v, out;
+
+	(void)state;
+	ds_sessions_set_clock(s, fake_clock);
+	for (int i = 0; i < puts; i++) {
+		char addr[32];
+		snprintf(addr, sizeof addr, "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+		v.n = i;
+		ds_sessions_put(s, addr, 25, &v);
+	}
+	assert_int_equal(ds_sessions_count(s), max);
+	for (int i = 0; i < puts; i++) {
+		char addr[32];
+		snprintf(addr, sizeof addr, "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+		int want = i >= puts - max;
+		assert_int_equal(ds_sessions_get(s, addr, 25, &out), want);
+		if (want)
+			assert_int_equal(out.n, i);
+	}
+	ds_sessions_free(s);
+}
+
 struct worker {
 	struct ds_sessions *s;
 	int id;
@@ -163,6 +215,8 @@ int main(void)
 		cmocka_unit_test(test_address_spellings),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_size_bound),
+		cmocka_unit_test(test_refresh_moves_entry_to_the_young_end),
+		cmocka_unit_test(test_full_table_keeps_newest),
 		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
