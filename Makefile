@@ -5,6 +5,7 @@
 #                   unit tests again under AddressSanitizer + UBSan
 #   make demo       install what is missing, build, run the mail-flow demo
 #   make bench      print benchmark figures
+#   make fuzz       libFuzzer over every parser, FUZZ_SECONDS (60) each
 #   make install    honours PREFIX and DESTDIR; installs conf/ samples as
 #                   *.sample, and as the live files only where none exist
 #
@@ -45,7 +46,7 @@ ifneq ($(DAEMON_SRC),)
 PROGRAMS += $(O)/domsecd
 endif
 
-.PHONY: all check unit integration sanitize demo bench install clean deps
+.PHONY: all check unit integration sanitize demo bench fuzz install clean deps
 all: $(O)/libdomsec.a $(PROGRAMS)
 
 $(O)/%.o: %.c $(HEADERS)
@@ -95,6 +96,11 @@ demo:
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 
+FUZZ_SECONDS ?= 60
+fuzz:
+	tests/fuzz/build.sh
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 deps:
 	contrib/install-deps.sh
 
@@ -112,4 +118,4 @@ install: all
 	done
 
 clean:
-	rm -rf build build-san $(O)
+	rm -rf build build-san build-fuzz $(O)
