@@ -115,8 +115,12 @@ int ds_cidr_parse(const char *s, struct ds_cidr *out)
 		if (errno != 0 || *endp != '\0' || v < 0)
 			return -1;
 		/* "::ffff:10.0.0.0/104" written as IPv6 but parsed as IPv4. */
-		if (out->family == AF_INET && v > 32 && strchr(buf, ':') != NULL)
+		if (out->family == AF_INET && v > 32 && strchr(buf, ':') != NULL) {
+			/* below /96 it is no longer an IPv4-mapped range */
+			if (v < 96)
+				return -1;
 			v -= 96;
+		}
 		if (v > max)
 			return -1;
 		prefix = (int)v;

@@ -63,6 +63,28 @@ static void test_parse_errors(void **state)
 	assert_int_equal(ds_cidr_parse("mail.example.com", &c), -1);
 	assert_int_equal(ds_cidr_parse("", &c), -1);
 	assert_int_equal(ds_cidr_parse(NULL, &c), -1);
+	/* Found by tests/fuzz/fuzz_cidr: an IPv4-mapped range written with
+	 * an IPv6 prefix under /96 got a negative prefix and then matched
+	 * every IPv4 client (all of them trusted relays). */
+	assert_int_equal(ds_cidr_parse("::ffff:192.0.2.1/64", &c), -1);
+	assert_int_equal(ds_cidr_parse("IPv6:0.0.0.0/34", &c), -1);
+	assert_int_equal(ds_cidr_parse("::ffff:10.0.0.0/95", &c), -1);
+	assert_int_equal(ds_cidr_parse("::ffff:10.0.0.0/104", &c), 0);
+	assert_int_equal(c.prefix, 8);
+	{
+		struct ds_strlist entries = { 0 };
+		struct ds_cidr_list l;
+		char err[256];
+		ds_strlist_add(&entries, "::ffff:192.0.2.1/64");
+		if (ds_cidr_list_build(&l, &entries, err, sizeof err) == 0) {
+			int all = ds_cidr_list_match(&l, "203.0.113.9");
+			ds_cidr_list_free(&l);
+			ds_strlist_free(&entries);
+			fail_msg("'::ffff:192.0.2.1/64' was accepted (matches "
+			    "203.0.113.9: %d)", all);
+		}
+		ds_strlist_free(&entries);
+	}
 }
 
 static void test_match_ipv4(void **state)
