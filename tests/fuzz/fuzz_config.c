@@ -15,6 +15,11 @@
 
 static char path[64];
 
+static void remove_input(void)
+{
+	unlink(path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ds_config cfg;
@@ -23,8 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long v;
 	int b;
 
-	if (path[0] == '\0')
+	if (path[0] == '\0') {
 		snprintf(path, sizeof path, "/tmp/fuzz-config.%ld.conf", (long)getpid());
+		atexit(remove_input);
+	}
 	f = fopen(path, "w");
 	if (f == NULL)
 		abort();

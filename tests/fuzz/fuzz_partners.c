@@ -13,12 +13,19 @@
 
 static char path[64];
 
+static void remove_input(void)
+{
+	unlink(path);
+}
+
 static void write_input(const uint8_t *data, size_t size)
 {
 	FILE *f;
 
-	if (path[0] == '\0')
+	if (path[0] == '\0') {
 		snprintf(path, sizeof path, "/tmp/fuzz-partners.%ld", (long)getpid());
+		atexit(remove_input);
+	}
 	f = fopen(path, "w");
 	if (f == NULL)
 		abort();
