@@ -411,10 +411,14 @@ int ds_config_apply(struct ds_config_reader *rd,
 			    k->name, value);
 		return store_string(rd, k, value);
 	case K_AUTHSERV:
-		if (ds_config_check_token(value, ".-_") != 0)
+		/* At most 255 bytes (a host name), with at least one letter or
+		 * digit: forged Authentication-Results are recognised by it. */
+		if (ds_config_check_token(value, ".-_") != 0 ||
+		    strlen(value) > 255 || strspn(value, ".-_") == strlen(value))
 			return ds_config_fail(rd, "%s: \"%s\" is not a valid "
-			    "authserv-id (letters, digits, '.', '-', '_'; "
-			    "usually this host's name)", k->name, value);
+			    "authserv-id (up to 255 letters, digits, '.', '-', "
+			    "'_', not only punctuation; usually this host's name)",
+			    k->name, value);
 		return store_string(rd, k, value);
 	case K_HEADERNAME:
 		if (ds_config_check_header_name(value) != 0)

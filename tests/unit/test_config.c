@@ -282,6 +282,15 @@ static void errors(void **state)
 	expect_error("CRLFile /nonexistent/x.crl\n", 1, "CRLFile");
 	expect_error("UserID no-such-user-here\n", 1, "no such user");
 	expect_error("AuthservID two words\n", 1, "authserv-id");
+	expect_error("AuthservID ..\n", 1, "authserv-id");
+	expect_error("AuthservID -._\n", 1, "authserv-id");
+	{
+		char longid[300 + 13];
+		memcpy(longid, "AuthservID ", 11);
+		memset(longid + 11, 'a', 300);
+		memcpy(longid + 311, "\n", 2);
+		expect_error(longid, 1, "authserv-id");
+	}
 	expect_error("HeaderName X-Bad:Name\n", 1, "header field name");
 	expect_error("HeloName -bad-\n", 1, "host name");
 	expect_error("TrustedRelays 10.0.0.0/33\n", 1, "CIDR");
