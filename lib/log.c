@@ -52,10 +52,13 @@ void ds_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	/* One message, one line: never let a peer-supplied string split it. */
+	/* One message, one printable line: never let a peer-supplied string
+	 * (an SMTP reply, a header) split it or carry terminal escapes. */
 	for (char *p = buf; *p; p++)
-		if (*p == '\n' || *p == '\r')
+		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
+		else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (log_to_syslog)
 		syslog(level, "%s", buf);
 	if (log_to_stderr) {
