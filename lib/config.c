@@ -18,15 +18,14 @@
 #include <string.h>
 #include <strings.h>
 #include "domsec/config_internal.h"
+#include "domsec/fmt.h"
 
 int ds_config_fail(struct ds_config_reader *rd, const char *fmt, ...)
 {
-	char msg[768];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	ds_format_located(rd->err, rd->errlen, rd->path, rd->line, fmt, ap);
 	va_end(ap);
-	snprintf(rd->err, rd->errlen, "%s:%d: %s", rd->path, rd->line, msg);
 	return -1;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <ctype.h>
+#include "domsec/fmt.h"
 #include "domsec/config.h"
 #include "domsec/names.h"
 #include "domsec/partners.h"
@@ -145,12 +146,10 @@ struct loader {
 __attribute__((format(printf, 2, 3)))
 static int fail(struct loader *ld, const char *fmt, ...)
 {
-	char msg[768];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	ds_format_located(ld->err, ld->errlen, ld->path, ld->line, fmt, ap);
 	va_end(ap);
-	snprintf(ld->err, ld->errlen, "%s:%d: %s", ld->path, ld->line, msg);
 	return -1;
 }
 
