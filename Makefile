@@ -25,6 +25,10 @@ OPTFLAGS ?= -O2 -g
 SANFLAGS ?=
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread \
              -Iinclude $(OPTFLAGS) $(SANFLAGS) $(CFLAGS)
+# Every object and test binary records the headers it really includes
+# (-MMD) with an empty rule per header (-MP, so a deleted header does not
+# break the build); the .d files are read back at the end of this file.
+DEPFLAGS   = -MMD -MP
 LDLIBS_CORE = -lssl -lcrypto -lcurl -lresolv -pthread
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
@@ -39,19 +43,14 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 BENCH_SRC  := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BIN  := $(BENCH_SRC:tests/bench/%.c=$(O)/bench/%)
 
-HEADERS    := $(wildcard include/domsec/*.h)
-
-PROGRAMS := $(O)/domsecctl
-ifneq ($(DAEMON_SRC),)
-PROGRAMS += $(O)/domsecd
-endif
+PROGRAMS := $(O)/domsecctl $(O)/domsecd
 
 .PHONY: all check unit integration sanitize demo bench fuzz install clean deps
 all: $(O)/libdomsec.a $(PROGRAMS)
 
-$(O)/%.o: %.c $(HEADERS)
+$(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	$(CC) $(CFLAGS_ALL) $(DEPFLAGS) -c -o $@ $<
 
 $(O)/libdomsec.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -64,13 +63,13 @@ $(O)/domsecctl: $(CTL_OBJ) $(O)/libdomsec.a
 $(O)/domsecd: $(DAEMON_OBJ) $(O)/libdomsec.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(DAEMON_OBJ) $(O)/libdomsec.a -lmilter $(LDLIBS_CORE)
 
-$(O)/tests/%: tests/unit/%.c $(O)/libdomsec.a $(HEADERS)
+$(O)/tests/%: tests/unit/%.c $(O)/libdomsec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(O)/libdomsec.a -lcmocka $(LDLIBS_CORE)
+	$(CC) $(CFLAGS_ALL) $(DEPFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/libdomsec.a -lcmocka $(LDLIBS_CORE)
 
-$(O)/bench/%: tests/bench/%.c $(O)/libdomsec.a $(HEADERS)
+$(O)/bench/%: tests/bench/%.c $(O)/libdomsec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(O)/libdomsec.a $(LDLIBS_CORE)
+	$(CC) $(CFLAGS_ALL) $(DEPFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/libdomsec.a $(LDLIBS_CORE)
 
 unit: all $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
@@ -119,3 +118,6 @@ install: all
 
 clean:
 	rm -rf build build-san build-fuzz $(O)
+
+# Header dependencies recorded by -MMD (absent on a clean tree).
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
