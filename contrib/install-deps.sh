@@ -6,7 +6,7 @@ set -eu
 PACKAGES="build-essential pkg-config libssl-dev libcurl4-openssl-dev
 libmilter-dev libcmocka-dev openssl ca-certificates postfix swaks miltertest
 python3 iproute2 procps libnet-ssleay-perl libio-socket-ssl-perl
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev libpsl-dev publicsuffix psl debhelper lintian fakeroot dpkg-dev"
 
 missing=""
 for p in $PACKAGES; do
