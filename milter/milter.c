@@ -30,7 +30,7 @@
 #include <libmilter/mfapi.h>
 #include "domsec/listen.h"
 #include "domsec/log.h"
-#include "fromhdr.h"
+#include "domsec/fromhdr.h"
 #include "milter.h"
 #include "mtafacts.h"
 #include "../policy/request.h"

@@ -23,10 +23,10 @@ cd "$top"
 newest_header=$(ls -t include/domsec/*.h policy/*.h milter/*.h | head -n 1)
 
 objs=()
-for src in lib/*.c policy/request.c milter/fromhdr.c milter/mtafacts.c; do
+for src in lib/*.c policy/request.c milter/mtafacts.c; do
 	objs+=("$out/obj/$(echo "${src%.c}" | tr / _).o")
 done
-for src in lib/*.c policy/request.c milter/fromhdr.c milter/mtafacts.c; do
+for src in lib/*.c policy/request.c milter/mtafacts.c; do
 	obj="$out/obj/$(echo "${src%.c}" | tr / _).o"
 	if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_header" -nt "$obj" ]; then
 		echo "$src $obj"

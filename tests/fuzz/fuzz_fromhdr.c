@@ -1,6 +1,6 @@
 /*
  * fuzz_fromhdr.c - libFuzzer harness for the From header parser
- * (milter/fromhdr.c): at most DS_FROM_DOMAINS_MAX domains, each terminated
+ * (lib/fromhdr.c): at most DS_FROM_DOMAINS_MAX domains, each terminated
  * and lower case; a header that yields nothing, is longer than what is read,
  * or has more addresses than fit leaves a "" (which never aligns).
  */
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "milter/fromhdr.h"
+#include "domsec/fromhdr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
