@@ -4,6 +4,7 @@
  * stored (files that must exist, numbers in range, sockets, users, ...).
  * Reading the file itself is lib/config.c.
  */
+#include <grp.h>
 #include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -57,6 +58,8 @@ void ds_config_defaults(struct ds_config *cfg)
 	cfg->helo_name = host_name();
 	cfg->outbound_ttl_s = 3600;
 	cfg->outbound_transport = strdup(DS_OUTBOUND_TRANSPORT_DEFAULT);
+	cfg->max_forged_headers = 1000;
+	cfg->socket_mode = 0660;
 }
 
 void ds_config_free(struct ds_config *cfg)
@@ -82,6 +85,10 @@ void ds_config_free(struct ds_config *cfg)
 	free(cfg->authserv_id);
 	free(cfg->header_name);
 	ds_strlist_free(&cfg->trusted_relays);
+	free(cfg->socket_owner);
+	free(cfg->socket_group);
+	ds_strlist_free(&cfg->peer_users);
+	ds_strlist_free(&cfg->peer_addresses);
 	free(cfg->helo_name);
 	free(cfg->outbound_transport);
 	memset(cfg, 0, sizeof *cfg);
@@ -111,6 +118,9 @@ enum kind {
 	K_PROXY,      /* string: proxy URL, or "none" */
 	K_RELAYS,     /* list of addresses or CIDR blocks */
 	K_TRANSPORT,  /* string: Postfix transport name [A-Za-z0-9_.-]+ */
+	K_GROUP,      /* string: an existing group */
+	K_MODE,       /* int: octal file mode 0..0777 */
+	K_USERS,      /* list of existing user names */
 };
 
 struct ds_config_key {
@@ -156,6 +166,12 @@ static const struct ds_config_key keys[] = {
 	{ "AuthenticationResults", K_BOOL, F(add_auth_results), 0, 0, 0 },
 	{ "ExchangeHeaders", K_BOOL, F(exchange_headers), 0, 0, 0 },
 	{ "TrustedRelays", K_RELAYS, F(trusted_relays), 1, 0, 0 },
+	{ "MaxForgedHeaders", K_COUNT, F(max_forged_headers), 0, 1, 100000 },
+	{ "SocketOwner", K_USER, F(socket_owner), 0, 0, 0 },
+	{ "SocketGroup", K_GROUP, F(socket_group), 0, 0, 0 },
+	{ "SocketMode", K_MODE, F(socket_mode), 0, 0, 0 },
+	{ "PeerUsers", K_USERS, F(peer_users), 1, 0, 0 },
+	{ "PeerAddresses", K_RELAYS, F(peer_addresses), 1, 0, 0 },
 	{ "Discovery", K_BOOL, F(discovery), 0, 0, 0 },
 	{ "ProbePort", K_PORT, F(probe_port), 0, 1, 65535 },
 	{ "ProbeTimeout", K_DURATION_MS, F(probe_timeout_ms), 0,
@@ -362,6 +378,25 @@ static int store_relays(struct ds_config_reader *rd,
 	return 0;
 }
 
+static int store_users(struct ds_config_reader *rd,
+    const struct ds_config_key *k, char *value)
+{
+	char *save = NULL;
+	int count = 0;
+	for (char *tok = strtok_r(value, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (ds_config_check_token(tok, "._-") != 0 || getpwnam(tok) == NULL)
+			return ds_config_fail(rd, "%s: no such user \"%s\"",
+			    k->name, tok);
+		if (store_list(rd, k, tok) != 0)
+			return -1;
+		count++;
+	}
+	if (count == 0)
+		return ds_config_fail(rd, "%s needs at least one user", k->name);
+	return 0;
+}
+
 int ds_config_apply(struct ds_config_reader *rd,
     const struct ds_config_key *k, char *value)
 {
@@ -444,6 +479,22 @@ int ds_config_apply(struct ds_config_reader *rd,
 		return store_string(rd, k, value);
 	case K_RELAYS:
 		return store_relays(rd, k, value);
+	case K_GROUP:
+		if (ds_config_check_token(value, "._-") != 0 ||
+		    getgrnam(value) == NULL)
+			return ds_config_fail(rd, "%s: no such group \"%s\"",
+			    k->name, value);
+		return store_string(rd, k, value);
+	case K_MODE: {
+		char *end;
+		long mode = strtol(value, &end, 8);
+		if (value[0] == '\0' || *end != '\0' || mode < 0 || mode > 0777)
+			return ds_config_fail(rd, "%s: \"%s\" is not an octal "
+			    "mode such as 0660", k->name, value);
+		return store_int(rd, k, (int)mode);
+	}
+	case K_USERS:
+		return store_users(rd, k, value);
 	case K_TRANSPORT:
 		if (ds_config_check_token(value, "_.-") != 0 ||
 		    strlen(value) > DS_CONFIG_TRANSPORT_MAX)

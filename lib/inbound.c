@@ -2,8 +2,9 @@
  * inbound.c - inbound Domain Security decisions (DESIGN.md section 4):
  * partner lookup, certificate acquisition by fingerprint, verification by
  * the engine, the verdict with its reply, log line and counters; From
- * alignment; the headers of a secured message; the policy -> milter
- * hand-off.  Shared by every front end; never calls libmilter.
+ * alignment; the headers of a secured message.  The session rules (which
+ * facts, when, hand-off between front ends) live in session.c; this file
+ * decides for one set of facts.  Never calls libmilter.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -17,19 +18,14 @@
 #include "domsec/fmt.h"
 #include "domsec/inbound.h"
 #include "domsec/log.h"
-#include "domsec/sessions.h"
 #include "domsec/trust_headers.h"
 #include "domsec/verdict_log.h"
-
-#define SESSION_TTL_S 600
-#define SESSION_MAX 8192
 
 struct ds_inbound {
 	const struct ds_config *cfg;
 	struct ds_engine *engine;
 	struct ds_acquire *acquire;
 	struct ds_cidr_list relays;
-	struct ds_sessions *sessions;
 	char authserv_id[256];
 };
 
@@ -58,13 +54,6 @@ struct ds_inbound *ds_inbound_new(const struct ds_config *cfg,
 		free(in);
 		return NULL;
 	}
-	in->sessions = ds_sessions_new(sizeof(struct ds_decision), SESSION_TTL_S,
-	    SESSION_MAX);
-	if (in->sessions == NULL) {
-		snprintf(err, errlen, "inbound: out of memory");
-		ds_inbound_free(in);
-		return NULL;
-	}
 	return in;
 }
 
@@ -73,7 +62,6 @@ void ds_inbound_free(struct ds_inbound *in)
 	if (in == NULL)
 		return;
 	ds_acquire_free(in->acquire);
-	ds_sessions_free(in->sessions);
 	ds_cidr_list_free(&in->relays);
 	free(in);
 }
@@ -267,54 +255,23 @@ int ds_inbound_decide(struct ds_inbound *in, const struct ds_facts *facts,
 		decide_certificate(in, facts, partner, d);
 	}
 	settle(d);
-	count_verdict(d);
-	ds_verdict_log(d, facts);
 	return 0;
 }
 
-void ds_inbound_remember(struct ds_inbound *in, const char *client_addr,
-    int client_port, const struct ds_decision *d)
+void ds_inbound_conclude(struct ds_inbound *in, struct ds_decision *d,
+    const struct ds_facts *facts, const char *queue_id)
 {
-	if (client_addr == NULL || client_addr[0] == '\0' || client_port < 0)
+	(void)in;
+	if (!d->is_partner)
 		return;
-	if (ds_sessions_put(in->sessions, client_addr, client_port, d) != 0)
-		ds_log(LOG_WARNING, "domain security: cannot remember the verdict "
-		    "for %s port %d (out of memory)", client_addr, client_port);
-}
-
-int ds_inbound_recall(struct ds_inbound *in, const char *client_addr,
-    int client_port, const char *sender_domain, struct ds_decision *out)
-{
-	struct ds_decision *d;
-	char want[256];
-	int found;
-
-	if (client_addr == NULL || client_addr[0] == '\0' || client_port < 0)
-		return 0;
-	d = malloc(sizeof *d);
-	if (d == NULL)
-		return 0;
-	found = ds_sessions_get(in->sessions, client_addr, client_port, d);
-	if (found && sender_domain != NULL) {
-		lower_domain(sender_domain, want, sizeof want);
-		if (strcmp(want, d->domain) != 0)
-			found = 0;
-	}
-	if (found)
-		memcpy(out, d, sizeof *d);
-	free(d);
-	return found;
-}
-
-void ds_inbound_forget(struct ds_inbound *in, const char *client_addr,
-    int client_port)
-{
-	if (client_addr != NULL && client_port >= 0)
-		ds_sessions_remove(in->sessions, client_addr, client_port);
+	snprintf(d->queue_id, sizeof d->queue_id, "%s", queue_id != NULL ?
+	    queue_id : "");
+	count_verdict(d);
+	ds_verdict_log(d, facts);
 }
 
 enum ds_verdict ds_inbound_align(struct ds_inbound *in, struct ds_decision *d,
-    const char *const *from_domains, size_t n)
+    const char *const *from_domains, size_t n, const char *from_problem)
 {
 	const struct ds_partner *partner;
 	const char *bad = NULL;
@@ -339,22 +296,22 @@ enum ds_verdict ds_inbound_align(struct ds_inbound *in, struct ds_decision *d,
 	if (bad == NULL)
 		return d->verdict;
 
-	ds_counter_sub((enum ds_counter)(DS_COUNT_VERDICT_BASE + DS_VERDICT_SECURED), 1);
-	if (d->mode == DS_MODE_ENFORCE)
-		ds_counter_sub(DS_COUNT_SECURED_RECEIVED, 1);
 	d->verdict = DS_VERDICT_UNALIGNED;
 	if (n == 0)
 		ds_format_truncated(d->reason, sizeof d->reason,
 		    "certificate for %s verified, but the message has no From "
 		    "header to vouch for; not tagged", d->domain);
+	else if (bad[0] == '\0' && from_problem != NULL && from_problem[0] != '\0')
+		ds_format_truncated(d->reason, sizeof d->reason,
+		    "certificate for %s verified, but the From header is not a "
+		    "clean RFC 5322 address list (%.120s); not tagged",
+		    d->domain, from_problem);
 	else
 		ds_format_truncated(d->reason, sizeof d->reason,
 		    "certificate for %s verified, but the From header domain "
 		    "'%.200s' is not covered by the partner entry for %s; not "
 		    "tagged", d->domain, bad[0] ? bad : "(none)", d->domain);
 	settle(d);
-	ds_counter_add((enum ds_counter)(DS_COUNT_VERDICT_BASE + DS_VERDICT_UNALIGNED), 1);
-	ds_verdict_log(d, NULL);
 	return d->verdict;
 }
 

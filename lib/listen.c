@@ -3,9 +3,9 @@
  * OpenDKIM users know:
  *
  *   unix:/path  local:/path  /path     a unix-domain socket (a stale socket
- *                                      file is replaced; mode 0666 so the
- *                                      Postfix processes can connect: protect
- *                                      it with the directory's permissions)
+ *                                      file is replaced; created 0600, the
+ *                                      daemon then applies SocketOwner,
+ *                                      SocketGroup and SocketMode)
  *   inet:PORT@HOST  inet:PORT          IPv4 (HOST may be a name or address;
  *   inet:HOST:PORT                     no HOST means every address)
  *   inet6:PORT@HOST  inet6:[HOST]:PORT IPv6
@@ -173,10 +173,9 @@ static int listen_unix(const char *spec, const struct parsed_spec *ps,
 		close(fd);
 		return -1;
 	}
-	/* Postfix's smtpd and cleanup run as user postfix: let them connect.
-	 * Access control is the directory's job (e.g. /run/domsec 0750
-	 * owned by domsec:postfix). */
-	if (chmod(ps->path, 0666) < 0) {
+	/* Owner only until domsecd applies SocketOwner, SocketGroup and
+	 * SocketMode (ds_socket_set_access); peers are checked anyway. */
+	if (chmod(ps->path, 0600) < 0) {
 		snprintf(err, errlen, "%s: chmod: %s", spec, strerror(errno));
 		close(fd);
 		return -1;
@@ -225,6 +224,17 @@ static int listen_inet(const char *spec, const struct parsed_spec *ps,
 		snprintf(err, errlen, "%s: cannot listen: %s", spec,
 		    strerror(last_errno ? last_errno : EADDRNOTAVAIL));
 	return fd;
+}
+
+int ds_listen_unix_path(const char *spec, char *path, size_t pathlen)
+{
+	struct parsed_spec ps;
+	char err[256];
+
+	if (parse_spec(spec, &ps, err, sizeof err) < 0 || ps.kind != SPEC_UNIX)
+		return 0;
+	snprintf(path, pathlen, "%s", ps.path);
+	return 1;
 }
 
 int ds_listen(const char *spec, char *err, size_t errlen)

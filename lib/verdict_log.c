@@ -2,6 +2,7 @@
  * verdict_log.c - formats and writes the one log line per verdict (format
  * in include/domsec/verdict_log.h).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include "domsec/log.h"
@@ -64,6 +65,14 @@ void ds_verdict_log_format(const struct ds_decision *d,
 	if (outlen == 0)
 		return;
 	out[0] = '\0';
+	/* Postfix's convention: "QUEUEID: ..." lines, found by grep QUEUEID */
+	for (const char *q = d->queue_id; *q != '\0' && l.pos + 2 < outlen; q++)
+		if (isalnum((unsigned char)*q))
+			out[l.pos++] = *q;
+	if (l.pos > 0) {
+		out[l.pos++] = ':';
+		out[l.pos] = '\0';
+	}
 	put_token(&l, "verdict", d->is_partner ? ds_verdict_name(d->verdict) : "none");
 	put_token(&l, "mode", d->is_partner ? ds_mode_name(d->mode) : "");
 	put_token(&l, "action", d->action[0] ? d->action : "accept");

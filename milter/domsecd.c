@@ -23,10 +23,11 @@
 #include "domsec/crl.h"
 #include "domsec/engine.h"
 #include "domsec/inbound.h"
+#include "domsec/peer.h"
+#include "domsec/session.h"
 #include "domsec/listen.h"
 #include "domsec/log.h"
 #include "domsec/outbound.h"
-#include "domsec/sessions.h"
 #include "domsec/verdict.h"
 #include "../policy/policy.h"
 #include "../policy/socketmap.h"
@@ -150,9 +151,8 @@ static void on_sighup(int sig)
 }
 
 struct milter_run {
-	struct ds_inbound *in;
-	const struct ds_config *cfg;
-	struct ds_sessions *handoff;
+	struct ds_core *core;
+	const struct ds_peer_policy *peers;
 	atomic_int done;
 	int status;
 };
@@ -161,7 +161,7 @@ static void *milter_thread(void *arg)
 {
 	struct milter_run *run = arg;
 
-	run->status = ds_milter_run(run->in, run->cfg, run->handoff);
+	run->status = ds_milter_run(run->core, run->peers);
 	atomic_store(&run->done, 1);
 	return NULL;
 }
@@ -197,7 +197,8 @@ static int check_config(const struct options *o, struct ds_config *cfg)
 {
 	char err[1024];
 	struct ds_engine *engine;
-	struct ds_inbound *in;
+	struct ds_core *core;
+	struct ds_peer_policy peers;
 
 	if (ds_config_load(o->config_path, cfg, err, sizeof err) < 0) {
 		ds_log(LOG_ERR, "%s", err);
@@ -217,14 +218,16 @@ static int check_config(const struct options *o, struct ds_config *cfg)
 		ds_config_free(cfg);
 		return -1;
 	}
-	in = ds_inbound_new(cfg, engine, err, sizeof err);
-	if (in == NULL) {
+	core = ds_core_new(cfg, engine, err, sizeof err);
+	if (core == NULL || ds_peer_policy_build(&peers, cfg, err, sizeof err) < 0) {
 		ds_log(LOG_ERR, "%s", err);
+		ds_core_free(core);
 		ds_engine_free(engine);
 		ds_config_free(cfg);
 		return -1;
 	}
-	ds_inbound_free(in);
+	ds_peer_policy_free(&peers);
+	ds_core_free(core);
 	ds_engine_free(engine);
 	return 0;
 }
@@ -235,9 +238,11 @@ int main(int argc, char **argv)
 	struct ds_config cfg;
 	char err[1024], counters_file[4096];
 	struct ds_engine *engine = NULL;
-	struct ds_inbound *in = NULL;
+	struct ds_core *core = NULL;
 	struct ds_outbound *ob = NULL;
-	struct ds_sessions *handoff = NULL;
+	struct ds_peer_policy peers;
+	int peers_built = 0;
+	char sock_path[256];
 	const char *pid_file;
 	int policy_fd = -1, ready_fd = -1, status = DS_EXIT_OK;
 	int policy_started = 0, socketmap_started = 0, busy = 0;
@@ -281,9 +286,21 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 
+	if (ds_peer_policy_build(&peers, &cfg, err, sizeof err) < 0) {
+		ds_log(LOG_ERR, "%s", err);
+		status = DS_EXIT_CONFIG;
+		goto out;
+	}
+	peers_built = 1;
 	/* Listening sockets first, so that a busy port is reported here. */
 	if (cfg.policy_socket != NULL && cfg.policy_socket[0] != '\0') {
 		policy_fd = ds_listen(cfg.policy_socket, err, sizeof err);
+		if (policy_fd >= 0 && ds_listen_unix_path(cfg.policy_socket,
+		    sock_path, sizeof sock_path) &&
+		    ds_socket_set_access(sock_path, &cfg, err, sizeof err) < 0) {
+			close(policy_fd);
+			policy_fd = -1;
+		}
 		if (policy_fd < 0) {
 			ds_log(LOG_ERR, "PolicySocket %s", err);
 			status = DS_EXIT_CONFIG;
@@ -291,7 +308,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (cfg.milter_socket != NULL && cfg.milter_socket[0] != '\0'
-	    && ds_milter_open(cfg.milter_socket, err, sizeof err) < 0) {
+	    && ds_milter_open(cfg.milter_socket, &cfg, err, sizeof err) < 0) {
 		ds_log(LOG_ERR, "MilterSocket %s", err);
 		status = DS_EXIT_CONFIG;
 		goto out;
@@ -333,16 +350,10 @@ int main(int argc, char **argv)
 	if (engine->crls != NULL && ds_crl_store_start_refresher(engine->crls, 0) < 0)
 		ds_log(LOG_WARNING, "cannot start the background CRL refresher; "
 		    "CRLs are fetched when a message needs them");
-	in = ds_inbound_new(&cfg, engine, err, sizeof err);
-	if (in == NULL) {
+	core = ds_core_new(&cfg, engine, err, sizeof err);
+	if (core == NULL) {
 		ds_log(LOG_ERR, "%s", err);
 		status = DS_EXIT_CONFIG;
-		goto out;
-	}
-	handoff = ds_sessions_new(sizeof(struct ds_facts), 600, 8192);
-	if (handoff == NULL) {
-		ds_log(LOG_ERR, "out of memory");
-		status = 1;
 		goto out;
 	}
 	counters_path(&cfg, counters_file, sizeof counters_file);
@@ -352,7 +363,7 @@ int main(int argc, char **argv)
 	if (pthread_create(&keeper, NULL, housekeeping, counters_file) == 0)
 		keeper_started = 1;
 	if (policy_fd >= 0) {
-		if (ds_policy_start(policy_fd, in, handoff, err, sizeof err) < 0) {
+		if (ds_policy_start(policy_fd, core, &peers, err, sizeof err) < 0) {
 			ds_log(LOG_ERR, "%s", err);
 			status = 1;
 			goto out;
@@ -362,8 +373,11 @@ int main(int argc, char **argv)
 	}
 	if (cfg.socketmap_socket != NULL && cfg.socketmap_socket[0] != '\0') {
 		ob = ds_outbound_new(&cfg, engine, err, sizeof err);
-		if (ob == NULL || ds_socketmap_start(cfg.socketmap_socket, ob, err,
-		    sizeof err) < 0) {
+		if (ob == NULL || ds_socketmap_start(cfg.socketmap_socket, ob,
+		    &peers, err, sizeof err) < 0 ||
+		    (ds_listen_unix_path(cfg.socketmap_socket, sock_path,
+		    sizeof sock_path) && ds_socket_set_access(sock_path, &cfg, err,
+		    sizeof err) < 0)) {
 			ds_log(LOG_ERR, "SocketmapSocket %s", err);
 			status = DS_EXIT_CONFIG;
 			goto out;
@@ -382,9 +396,8 @@ int main(int argc, char **argv)
 		ready_fd = -1;
 	}
 	if (cfg.milter_socket != NULL && cfg.milter_socket[0] != '\0') {
-		milter.in = in;
-		milter.cfg = &cfg;
-		milter.handoff = handoff;
+		milter.core = core;
+		milter.peers = &peers;
 		if (pthread_create(&milter_tid, NULL, milter_thread, &milter) != 0) {
 			ds_log(LOG_ERR, "milter: cannot start its thread");
 			status = 1;
@@ -420,10 +433,9 @@ out:
 	} else {
 		if (ob != NULL)
 			ds_outbound_free(ob);
-		if (in != NULL)
-			ds_inbound_free(in);
-		if (handoff != NULL)
-			ds_sessions_free(handoff);
+		ds_core_free(core);
+		if (peers_built)
+			ds_peer_policy_free(&peers);
 		if (engine != NULL)
 			ds_engine_free(engine);
 	}

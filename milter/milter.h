@@ -1,30 +1,31 @@
 /*
- * milter.h - the libmilter front end (Postfix smtpd_milters, Sendmail
- * INPUT_MAIL_FILTER): session facts from macros, the decision (handed off
- * by the policy service or taken here), refusals, removal of forged trust
- * headers and the Domain Secured header.
+ * milter.h - the libmilter front end (Postfix smtpd_milters and
+ * non_smtpd_milters, Sendmail INPUT_MAIL_FILTER): translates libmilter's
+ * callbacks into the core session API (domsec/session.h) and its answers
+ * (refusals, header removals and additions) back.
  */
 #ifndef DOMSEC_MILTER_MILTER_H
 #define DOMSEC_MILTER_MILTER_H
 
 #include <stddef.h>
 #include "domsec/config.h"
-#include "domsec/inbound.h"
-#include "domsec/sessions.h"
+#include "domsec/peer.h"
+#include "domsec/session.h"
 
 /*
  * Registers the filter and opens spec ("inet:PORT@HOST", "inet:HOST:PORT",
  * "unix:/path", ...) before the daemon forks, so that a busy port is reported
- * on the terminal.  Returns 0, or -1 with err.
+ * on the terminal; a unix socket gets SocketOwner, SocketGroup and
+ * SocketMode.  Returns 0, or -1 with err.
  */
-int ds_milter_open(const char *spec, char *err, size_t errlen);
+int ds_milter_open(const char *spec, const struct ds_config *cfg, char *err,
+    size_t errlen);
 
 /* Runs libmilter until ds_milter_stop(), SIGTERM or SIGINT (libmilter's
  * signal thread also takes SIGHUP as "stop": domsecd keeps SIGHUP from it,
- * see milter/domsecd.c).  facts_handoff (may be NULL) holds the
- * policy service's facts per session.  Returns 0, or -1 on failure. */
-int ds_milter_run(struct ds_inbound *in, const struct ds_config *cfg,
-    struct ds_sessions *facts_handoff);
+ * see milter/domsecd.c).  Connections from peers that peers does not
+ * allow (NULL: no check) are refused.  Returns 0, or -1 on failure. */
+int ds_milter_run(struct ds_core *core, const struct ds_peer_policy *peers);
 
 /* Asks libmilter to stop (ds_milter_run then returns); any thread. */
 void ds_milter_stop(void);

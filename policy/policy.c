@@ -3,9 +3,8 @@
  *
  * Protocol (SMTPD_POLICY_README): the client sends "name=value" lines ended
  * by an empty line; we answer "action=..." and an empty line; the connection
- * stays open for further requests.  Decisions are taken at RCPT; other
- * states, the null sender (decided by the milter at end of message with the
- * From header domain) and non-partners get DUNNO.  A malformed request (an
+ * stays open for further requests.  The core (ds_core_policy) decides; this
+ * file only reads requests and writes actions.  A malformed request (an
  * over-long line, too many attributes, a missing client address) is logged
  * and answered DUNNO: the milter still judges the message.
  */
@@ -27,8 +26,8 @@
 struct policy_server {
 	int listen_fd;
 	int stop_pipe[2];
-	struct ds_inbound *in;
-	struct ds_sessions *handoff;
+	struct ds_core *core;
+	const struct ds_peer_policy *peers;
 	pthread_t acceptor;
 	int running;
 	pthread_mutex_t lock;
@@ -48,12 +47,11 @@ struct conn_args {
 	int fd;
 };
 
-void ds_policy_answer(struct ds_inbound *in, struct ds_sessions *facts_handoff,
-    const struct ds_policy_request *req, char *reply, size_t replylen)
+void ds_policy_answer(struct ds_core *core, const struct ds_policy_request *req,
+    char *reply, size_t replylen)
 {
 	struct ds_facts facts;
-	struct ds_decision d;
-	char domain[256];
+	struct ds_answer answer;
 
 	ds_policy_format_action(reply, replylen, NULL, NULL, NULL);
 	if (req->problem[0] != '\0') {
@@ -75,24 +73,10 @@ void ds_policy_answer(struct ds_inbound *in, struct ds_sessions *facts_handoff,
 		ds_log(LOG_WARNING, "client %s[%d]: ccert_fingerprint \"%s\" is not "
 		    "SHA-256; set smtpd_tls_fingerprint_digest = sha256 in main.cf",
 		    facts.client_addr, facts.client_port, req->ccert_fingerprint);
-	if (facts_handoff != NULL)
-		ds_sessions_put(facts_handoff, facts.client_addr, facts.client_port, &facts);
-	if (strcasecmp(req->protocol_state, "RCPT") != 0)
-		return;
-	if (req->sender[0] == '\0')
-		return;   /* null sender: the milter decides with the From domain */
-	if (ds_address_domain(req->sender, domain, sizeof domain) < 0 || domain[0] == '\0') {
-		ds_log(LOG_INFO, "client %s[%d]: sender <%s> has no domain; "
-		    "answering DUNNO", facts.client_addr, facts.client_port, req->sender);
-		return;
-	}
-	if (!ds_inbound_recall(in, facts.client_addr, facts.client_port, domain, &d)) {
-		ds_inbound_decide(in, &facts, domain, &d);
-		ds_inbound_remember(in, facts.client_addr, facts.client_port, &d);
-	}
-	if (d.refuse)
-		ds_policy_format_action(reply, replylen, d.reply.rcode, d.reply.xcode,
-		    d.reply.text);
+	ds_core_policy(core, &facts, req->protocol_state, req->queue_id, &answer);
+	if (answer.step != DS_STEP_CONTINUE)
+		ds_policy_format_action(reply, replylen, answer.reply.rcode,
+		    answer.reply.xcode, answer.reply.text);
 }
 
 /* Writes all of buf; 0 or -1. */
@@ -172,12 +156,14 @@ static void *serve_connection(void *arg)
 			if (discarding) {
 				discarding = 0;   /* tail of the long line */
 			} else if (ds_policy_request_line(&req, buf)) {
-				ds_policy_answer(server.in, server.handoff, &req, reply,
+				size_t rlen;
+				ds_policy_answer(server.core, &req, reply,
 				    sizeof reply - 2);
 				/* one write: a second small one would wait for the
 				 * peer's delayed ACK (Nagle), 40 ms per request */
-				strcat(reply, "\n\n");
-				if (write_all(fd, reply, strlen(reply)) < 0) {
+				rlen = strlen(reply);
+				memcpy(reply + rlen, "\n\n", 3);
+				if (write_all(fd, reply, rlen + 2) < 0) {
 					used = 0;
 					goto done;
 				}
@@ -220,6 +206,10 @@ static void *accept_loop(void *unused)
 				usleep(100000);
 			continue;
 		}
+		if (!ds_peer_admit(server.peers, fd, "policy service")) {
+			close(fd);
+			continue;
+		}
 		struct timeval tv = { .tv_sec = DS_POLICY_IDLE_TIMEOUT_S };
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 		pthread_mutex_lock(&server.lock);
@@ -253,16 +243,16 @@ static void *accept_loop(void *unused)
 	return NULL;
 }
 
-int ds_policy_start(int listen_fd, struct ds_inbound *in,
-    struct ds_sessions *facts_handoff, char *err, size_t errlen)
+int ds_policy_start(int listen_fd, struct ds_core *core,
+    const struct ds_peer_policy *peers, char *err, size_t errlen)
 {
 	if (pipe2(server.stop_pipe, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "policy service: pipe: %s", strerror(errno));
 		return -1;
 	}
 	server.listen_fd = listen_fd;
-	server.in = in;
-	server.handoff = facts_handoff;
+	server.core = core;
+	server.peers = peers;
 	if (pthread_create(&server.acceptor, NULL, accept_loop, NULL) != 0) {
 		snprintf(err, errlen, "policy service: cannot start its thread");
 		return -1;

@@ -9,11 +9,10 @@
 
 #include <stddef.h>
 #include "domsec/facts.h"
+#include "domsec/verdict.h"
 
 #define DS_POLICY_MAX_LINE   4096   /* bytes per attribute line */
 #define DS_POLICY_MAX_ATTRS  256    /* attributes per request */
-#define DS_REPLY_TEXT_MAX    300    /* bytes of reply text (SMTP lines end
-                                       at 512 with codes and prefixes) */
 
 struct ds_policy_request {
 	char request[64];

@@ -28,6 +28,7 @@ static struct {
 	int stopping;
 	pthread_t accept_thread;
 	struct ds_outbound *ob;
+	const struct ds_peer_policy *peers;
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	int n_conns;
@@ -208,6 +209,11 @@ static void *accept_main(void *arg)
 		fd = accept(server.listen_fd, NULL, NULL);
 		if (fd < 0)
 			continue;
+		if (server.peers != NULL &&
+		    !ds_peer_admit(server.peers, fd, "socketmap")) {
+			close(fd);
+			continue;
+		}
 		pthread_mutex_lock(&server.lock);
 		if (server.n_conns >= DS_SOCKETMAP_MAX_CONNECTIONS) {
 			pthread_mutex_unlock(&server.lock);
@@ -234,8 +240,8 @@ static void *accept_main(void *arg)
 	return NULL;
 }
 
-int ds_socketmap_start(const char *spec, struct ds_outbound *ob, char *err,
-    size_t errlen)
+int ds_socketmap_start(const char *spec, struct ds_outbound *ob,
+    const struct ds_peer_policy *peers, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
@@ -261,6 +267,7 @@ int ds_socketmap_start(const char *spec, struct ds_outbound *ob, char *err,
 	}
 	server.listen_fd = fd;
 	server.ob = ob;
+	server.peers = peers;
 	server.stopping = 0;
 	server.n_conns = 0;
 	if (pthread_create(&server.accept_thread, NULL, accept_main, NULL) != 0) {

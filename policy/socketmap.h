@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include "domsec/outbound.h"
+#include "domsec/peer.h"
 
 #define DS_SOCKETMAP_MAX_REQUEST 4096     /* bytes of "NAME KEY" */
 #define DS_SOCKETMAP_IDLE_TIMEOUT_S 300   /* idle connections are closed */
@@ -29,7 +30,8 @@
  * lookups from ob in background threads.  ob must outlive
  * ds_socketmap_stop().  Returns 0, or -1 with err.  One server per process.
  */
-int ds_socketmap_start(const char *spec, struct ds_outbound *ob, char *err,
+int ds_socketmap_start(const char *spec, struct ds_outbound *ob,
+    const struct ds_peer_policy *peers, char *err,
     size_t errlen);
 
 /* The bound TCP port (useful with port 0), or 0 for unix sockets / not

@@ -69,6 +69,16 @@ struct ds_config {
 	                                comma or space separated) */
 
 	/* Certificate discovery (inbound acquisition). */
+	long max_forged_headers;     /* MaxForgedHeaders: refuse a message with
+	                                more forged trust headers, default 1000 */
+	char *socket_owner;          /* SocketOwner of unix sockets; NULL = UserID */
+	char *socket_group;          /* SocketGroup; NULL = "postfix" if it exists */
+	int socket_mode;             /* SocketMode, default 0660 */
+	struct ds_strlist peer_users; /* PeerUsers: who may connect to a unix
+	                                socket; empty = root, postfix and the
+	                                SocketOwner/UserID */
+	struct ds_strlist peer_addresses; /* PeerAddresses: who may connect to
+	                                an inet socket; empty = loopback */
 	int discovery;               /* Discovery yes/no, default yes */
 	int probe_port;              /* ProbePort, default 25 */
 	long probe_timeout_ms;       /* ProbeTimeout, default 10s */

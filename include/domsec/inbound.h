@@ -24,8 +24,8 @@ struct ds_inbound;
 struct ds_inbound *ds_inbound_new(const struct ds_config *cfg,
     struct ds_engine *engine, char *err, size_t errlen);
 void ds_inbound_free(struct ds_inbound *in);
-/* (Added.)  The certificate acquisition (pinned index, discovery cache)
- * behind this core, see domsec/acquire.h. */
+/* The certificate acquisition (pinned index, discovery cache) behind
+ * this core, see domsec/acquire.h. */
 struct ds_acquire *ds_inbound_acquire(struct ds_inbound *in);
 
 struct ds_decision {
@@ -41,7 +41,6 @@ struct ds_decision {
 	struct ds_cert_info leaf; /* valid when have_leaf */
 	int have_leaf;
 	char cert_source[32];     /* "pinned", "discovered", "" */
-	/* Added by the inbound engineer: */
 	int trusted_relay;        /* 1: the client is a TrustedRelays address;
 	                             is_partner is then 0 and nothing is judged */
 	char action[16];          /* what the log line said: "accept",
@@ -53,43 +52,33 @@ struct ds_decision {
 	char client_addr[64];     /* copied from the facts, for later log lines */
 	int client_port;
 	char helo[256];
+	char queue_id[32];        /* the MTA's queue id when known, "" */
 };
 
 /*
  * Decides for the envelope sender domain in facts (callers pass the From
  * header domain as sender_domain for the null sender).  May wait on the
  * network (acquisition, CRL fetch), always bounded by the configured
- * timeouts.  Logs one line per verdict and counts it.  Returns 0.
+ * timeouts.  Neither counts nor logs the verdict: ds_inbound_conclude does,
+ * once per message, when the verdict is final.  Returns 0.
  */
 int ds_inbound_decide(struct ds_inbound *in, const struct ds_facts *facts,
     const char *sender_domain, struct ds_decision *out);
 
-/*
- * Hand-off from the policy service to the milter for the same SMTP session,
- * keyed by client address and port (entries expire after a few minutes).
- */
-void ds_inbound_remember(struct ds_inbound *in, const char *client_addr,
-    int client_port, const struct ds_decision *d);
-int ds_inbound_recall(struct ds_inbound *in, const char *client_addr,
-    int client_port, const char *sender_domain, struct ds_decision *out);
-/*
- * (Added.)  recall returns 1 with *out when a decision for that session is
- * remembered and its domain equals sender_domain (any case; NULL = any),
- * else 0.  Entries live 10 minutes, at most 8192 of them (oldest evicted).
- * ds_inbound_forget drops the entry; the milter calls it when a connection
- * closes so that a later connection reusing the port starts clean.
- */
-void ds_inbound_forget(struct ds_inbound *in, const char *client_addr,
-    int client_port);
+/* Counts the final verdict of a partner message and logs its one verdict
+ * line (with queue_id when not NULL or ""); nothing for non-partners. */
+void ds_inbound_conclude(struct ds_inbound *in, struct ds_decision *d,
+    const struct ds_facts *facts, const char *queue_id);
 
 /*
  * From alignment at end of message: from_domains are the domains of every
- * From header address (n may be 0).  Turns a secured decision into
- * unaligned unless every From domain is covered by the partner entry (logged
- * and counted).  Returns the final verdict.
+ * From header address (n may be 0; "" never aligns), from_problem why a
+ * From header could not be read (NULL or "" when all could).  Turns a
+ * secured decision into unaligned unless every From domain is covered by
+ * the partner entry.  Returns the final verdict.
  */
 enum ds_verdict ds_inbound_align(struct ds_inbound *in, struct ds_decision *d,
-    const char *const *from_domains, size_t n);
+    const char *const *from_domains, size_t n, const char *from_problem);
 
 /* 1 when the client address is a configured trusted relay (keeps its trust
  * headers). */
@@ -128,13 +117,13 @@ enum ds_counter {
 };
 #define DS_COUNTERS (DS_COUNT_VERDICT_BASE + DS_VERDICT_COUNT)
 void ds_counter_add(enum ds_counter c, unsigned long n);
-void ds_counter_sub(enum ds_counter c, unsigned long n);   /* (added) never below 0 */
-void ds_counter_set(enum ds_counter c, unsigned long v);   /* (added) */
+void ds_counter_sub(enum ds_counter c, unsigned long n);   /* never below 0 */
+void ds_counter_set(enum ds_counter c, unsigned long v);
 unsigned long ds_counter_get(enum ds_counter c);
 const char *ds_counter_name(enum ds_counter c);  /* "Domain-Secured Messages Received", "verdict secured", ... */
 /* Writes all counters as "name: value" lines to path atomically. */
 int ds_counters_save(const char *path);
-/* (Added.)  Reads a file written by ds_counters_save back into the counters
+/* Reads a file written by ds_counters_save back into the counters
  * (domsecd at start, so counts survive restarts).  A missing file is not an
  * error.  Returns 0, -1 when the file exists but cannot be read. */
 int ds_counters_load(const char *path);

@@ -12,6 +12,9 @@
  * socket file is replaced. */
 int ds_listen(const char *spec, char *err, size_t errlen);
 
+/* 1 with the socket's path when spec names a unix socket, else 0. */
+int ds_listen_unix_path(const char *spec, char *path, size_t pathlen);
+
 /* Checks the syntax only (for domsecd -n); 0 when valid. */
 int ds_listen_spec_valid(const char *spec, char *err, size_t errlen);
 

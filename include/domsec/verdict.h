@@ -42,6 +42,10 @@ int ds_verdict_accepts(enum ds_verdict v);
  * text names the domain and the reason, e.g.
  * "certificate for woodgrovebank.com revoked".
  */
+#define DS_REPLY_TEXT_MAX 300   /* bytes of reply text the front ends send
+                                   (SMTP lines end at 512 with codes and
+                                   the MTA's prefixes) */
+
 struct ds_reply {
 	char rcode[4];   /* "550" */
 	char xcode[8];   /* "5.7.1" */

@@ -3,8 +3,9 @@
  * test PKI with the real engine, a real CRL server (tests/crlserver.py) and
  * a real STARTTLS listener for discovery: every verdict with its reply and
  * log line, enforce and monitor modes, trusted relays, From alignment, the
- * headers of a secured message, the policy -> milter hand-off, forged
- * header recognition through the configuration, and the counters file.
+ * headers of a secured message, forged header recognition through the
+ * configuration, and the counters file.  The session rules (hand-off,
+ * binding, one verdict per message) are in test_session.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,208 +21,21 @@
 #include "domsec/inbound.h"
 #include "domsec/log.h"
 #include "domsec/verdict_log.h"
-#include "inbound_test_helpers.h"
 
-static struct tls_fixture fx;
-static struct ds_config cfg;
-static struct ds_engine *engine;
-static struct ds_inbound *in;
-static int probe_port;
-static const char *crl_cache_name = "crlcache";
-
-/* ---- log capture: stderr goes to a file while a decision is made ---- */
-
-static char log_path[400];
-static int saved_stderr = -1;
-static char captured[65536];
-
-static void capture_begin(void)
-{
-	int fd;
-
-	fflush(stderr);
-	saved_stderr = dup(2);
-	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	dup2(fd, 2);
-	close(fd);
-}
-
-static const char *capture_end(void)
-{
-	FILE *f;
-	size_t n;
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	f = fopen(log_path, "r");
-	assert_non_null(f);
-	n = fread(captured, 1, sizeof captured - 1, f);
-	fclose(f);
-	captured[n] = '\0';
-	return captured;
-}
-
-static int count_lines_with(const char *text, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
-		n++;
-	return n;
-}
-
-/* ---- fixture ---- */
-
-static void pin(const char *name)
-{
-	char from[600], to[600];
-
-	snprintf(from, sizeof from, "%s/%s-chain.pem", fx.pki, name);
-	snprintf(to, sizeof to, "%s/pinned/%s.pem", fx.dir, name);
-	assert_int_equal(copy_file(from, to), 0);
-}
-
-static int build_core(const char *extra_conf)
-{
-	char path[600], text[4096], err[512];
-
-	snprintf(path, sizeof path, "%s/partners", fx.dir);
-	snprintf(text, sizeof text,
-	    "woodgrovebank.com  direction=receive mode=enforce revocation=require\n"
-	    "fabrikam.com       ca=%s/private-root.pem\n"
-	    ".tailspin.com      mode=monitor\n"
-	    "sendonly.example   direction=send\n"
-	    "relaxed.example    revocation=none\n", fx.pki);
-	if (write_file(path, text) != 0)
-		return -1;
-	snprintf(path, sizeof path, "%s/domsec.conf", fx.dir);
-	snprintf(text, sizeof text,
-	    "CAFile %s/root.pem\n"
-	    "PartnerTable %s/partners\n"
-	    "PinnedCertDir %s/pinned\n"
-	    "CRLCacheDir %s/%s\n"
-	    "CRLTimeout 3s\nCRLConnectTimeout 1s\n"
-	    "StateDir %s\n"
-	    "AuthservID mx.contoso.com\n"
-	    "TrustedRelays 10.9.9.0/24, 2001:db8:9::/48\n"
-	    "Discovery yes\n"
-	    "ProbePort %d\n"
-	    "ProbeTimeout 2s\n"
-	    "HeloName mx.contoso.test\n"
-	    "%s", fx.pki, fx.dir, fx.dir, fx.dir, crl_cache_name, fx.dir, probe_port,
-	    extra_conf ? extra_conf : "");
-	if (write_file(path, text) != 0)
-		return -1;
-	if (ds_config_load(path, &cfg, err, sizeof err) != 0) {
-		fprintf(stderr, "config: %s\n", err);
-		return -1;
-	}
-	engine = ds_engine_new(&cfg, err, sizeof err);
-	if (engine == NULL) {
-		fprintf(stderr, "engine: %s\n", err);
-		return -1;
-	}
-	in = ds_inbound_new(&cfg, engine, err, sizeof err);
-	if (in == NULL) {
-		fprintf(stderr, "inbound: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static void free_core(void)
-{
-	ds_inbound_free(in);
-	ds_engine_free(engine);
-	ds_config_free(&cfg);
-	in = NULL;
-	engine = NULL;
-}
-
-static int setup(void **state)
-{
-	char dir[400];
-
-	(void)state;
-	if (tls_fixture_setup(&fx) != 0)
-		return -1;
-	snprintf(log_path, sizeof log_path, "%s/log", fx.dir);
-	snprintf(dir, sizeof dir, "%s/pinned", fx.dir);
-	mkdir(dir, 0700);
-	snprintf(dir, sizeof dir, "%s/crlcache", fx.dir);
-	mkdir(dir, 0700);
-	pin("exact");
-	pin("revoked");
-	pin("untrusted");
-	pin("suffix");
-	pin("nocrl");
-	pin("expired");
-	pin("fabrikam");
-	pin("tailspin");
-	if (crl_server_start(&fx) <= 0)
-		return -1;
-	probe_port = free_port();
-	ds_log_open("test_inbound", 0, 1, LOG_MAIL, LOG_DEBUG);
-	return build_core(NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	free_core();
-	tls_fixture_teardown(&fx);
-	return 0;
-}
-
-static void leaf_fp(const char *name, unsigned char fp[DS_FP_SHA256_LEN])
-{
-	char path[512], err[256];
-	STACK_OF(X509) *c;
-
-	snprintf(path, sizeof path, "%s/%s.pem", fx.pki, name);
-	c = ds_load_pem_certs(path, err, sizeof err);
-	assert_non_null(c);
-	assert_int_equal(ds_cert_fingerprint(sk_X509_value(c, 0), fp), 0);
-	sk_X509_pop_free(c, X509_free);
-}
-
-/* Facts of a TLS session presenting leaf NAME (NULL: no certificate). */
-static struct ds_facts tls_facts(const char *leaf, const char *sender)
-{
-	struct ds_facts f;
-
-	ds_facts_init(&f);
-	snprintf(f.client_addr, sizeof f.client_addr, "127.0.0.1");
-	f.client_port = 41234;
-	snprintf(f.helo, sizeof f.helo, "mail.woodgrovebank.com");
-	f.tls = 1;
-	snprintf(f.tls_version, sizeof f.tls_version, "TLSv1.3");
-	snprintf(f.cipher, sizeof f.cipher, "TLS_AES_256_GCM_SHA384");
-	f.cipher_bits = 256;
-	snprintf(f.sender, sizeof f.sender, "%s", sender);
-	if (leaf != NULL) {
-		f.cert_presented = 1;
-		f.have_fp = 1;
-		leaf_fp(leaf, f.fp);
-	} else {
-		f.cert_presented = 0;
-	}
-	return f;
-}
+#include "inbound_fixture.h"
 
 static struct ds_decision decide(const struct ds_facts *f, const char *domain,
     const char **log)
 {
 	struct ds_decision d;
 
+	/* One message: decided, then concluded (counted and logged). */
 	capture_begin();
 	assert_int_equal(ds_inbound_decide(in, f, domain, &d), 0);
+	ds_inbound_conclude(in, &d, f, NULL);
 	*log = capture_end();
 	return d;
 }
-
 /* ---- tests ---- */
 
 static void test_non_partner(void **state)
@@ -518,15 +332,19 @@ static void test_alignment(void **state)
 	(void)state;
 	d = decide(&f, "woodgrovebank.com", &log);
 	copy = d;
-	assert_int_equal(ds_inbound_align(in, &d, good, 2), DS_VERDICT_SECURED);
+	assert_int_equal(ds_inbound_align(in, &d, good, 2, NULL), DS_VERDICT_SECURED);
 
 	unsigned long secured = ds_counter_get(DS_COUNT_VERDICT_BASE + DS_VERDICT_SECURED);
 	unsigned long unaligned = ds_counter_get(DS_COUNT_VERDICT_BASE + DS_VERDICT_UNALIGNED);
 	unsigned long rec = ds_counter_get(DS_COUNT_SECURED_RECEIVED);
 	d = copy;
 	capture_begin();
-	assert_int_equal(ds_inbound_align(in, &d, bad, 2), DS_VERDICT_UNALIGNED);
+	assert_int_equal(ds_inbound_align(in, &d, bad, 2, NULL), DS_VERDICT_UNALIGNED);
+	ds_inbound_conclude(in, &d, &f, "4XyZ12");
 	log = capture_end();
+	/* one verdict line for the message: the final one */
+	assert_int_equal(count_lines_with(log, "verdict="), 1);
+	assert_non_null(strstr(log, "4XyZ12: verdict=unaligned"));
 	assert_int_equal(d.verdict, DS_VERDICT_UNALIGNED);
 	assert_int_equal(d.refuse, 0);
 	assert_non_null(strstr(d.reason, "evil.example"));
@@ -535,61 +353,37 @@ static void test_alignment(void **state)
 	    "helo=\"mail.woodgrovebank.com\" tls=TLSv1.3"));
 	assert_int_equal(ds_inbound_headers(in, &d, &f, h, DS_HEADERS_MAX), 0);
 	assert_int_equal(ds_counter_get(DS_COUNT_VERDICT_BASE + DS_VERDICT_SECURED),
-	    secured - 1);
+	    secured);
 	assert_int_equal(ds_counter_get(DS_COUNT_VERDICT_BASE + DS_VERDICT_UNALIGNED),
 	    unaligned + 1);
-	assert_int_equal(ds_counter_get(DS_COUNT_SECURED_RECEIVED), rec - 1);
+	assert_int_equal(ds_counter_get(DS_COUNT_SECURED_RECEIVED), rec);
+	/* a From header that did not parse: the reason says so */
+	const char *unreadable[] = { "" };
+	d = copy;
+	assert_int_equal(ds_inbound_align(in, &d, unreadable, 1, "text after an "
+	    "address"), DS_VERDICT_UNALIGNED);
+	assert_non_null(strstr(d.reason, "not a clean RFC 5322 address list "
+	    "(text after an address)"));
 	/* An exact entry does not cover subdomains; no From at all is not
 	 * aligned either. */
 	d = copy;
 	capture_begin();
-	assert_int_equal(ds_inbound_align(in, &d, sub, 1), DS_VERDICT_UNALIGNED);
+	assert_int_equal(ds_inbound_align(in, &d, sub, 1, NULL), DS_VERDICT_UNALIGNED);
 	capture_end();
 	d = copy;
 	capture_begin();
-	assert_int_equal(ds_inbound_align(in, &d, NULL, 0), DS_VERDICT_UNALIGNED);
+	assert_int_equal(ds_inbound_align(in, &d, NULL, 0, NULL), DS_VERDICT_UNALIGNED);
 	capture_end();
 	/* Refusing verdicts stay what they are. */
 	d = copy;
 	d.verdict = DS_VERDICT_REVOKED;
-	assert_int_equal(ds_inbound_align(in, &d, bad, 2), DS_VERDICT_REVOKED);
+	assert_int_equal(ds_inbound_align(in, &d, bad, 2, NULL), DS_VERDICT_REVOKED);
 
 	/* Dot entry: any From under the same entry is aligned. */
 	f = tls_facts("tailspin", "c@sales.tailspin.com");
 	d = decide(&f, "sales.tailspin.com", &log);
 	const char *other_sub[] = { "other.tailspin.com" };
-	assert_int_equal(ds_inbound_align(in, &d, other_sub, 1), DS_VERDICT_SECURED);
-}
-
-static void test_handoff(void **state)
-{
-	struct ds_facts f = tls_facts("exact", "a@woodgrovebank.com");
-	const char *log;
-	struct ds_decision d, out;
-
-	(void)state;
-	d = decide(&f, "woodgrovebank.com", &log);
-	ds_inbound_remember(in, "127.0.0.1", 41234, &d);
-	memset(&out, 0, sizeof out);
-	assert_int_equal(ds_inbound_recall(in, "127.0.0.1", 41234,
-	    "WOODGROVEBANK.COM", &out), 1);
-	assert_int_equal(out.verdict, DS_VERDICT_SECURED);
-	assert_string_equal(out.leaf.fingerprint, d.leaf.fingerprint);
-	assert_int_equal(ds_inbound_recall(in, "127.0.0.1", 41234, NULL, &out), 1);
-	/* Another sender domain in the same session decides afresh. */
-	assert_int_equal(ds_inbound_recall(in, "127.0.0.1", 41234,
-	    "fabrikam.com", &out), 0);
-	assert_int_equal(ds_inbound_recall(in, "127.0.0.1", 41235, NULL, &out), 0);
-	/* Headers from a recalled decision, without facts. */
-	struct ds_header h[DS_HEADERS_MAX];
-	assert_int_equal(ds_inbound_headers(in, &out, NULL, h, DS_HEADERS_MAX), 2);
-	assert_non_null(strstr(h[1].value, "; tls=TLSv1.3"));
-	ds_inbound_forget(in, "127.0.0.1", 41234);
-	assert_int_equal(ds_inbound_recall(in, "127.0.0.1", 41234, NULL, &out), 0);
-	/* Unknown addresses are ignored. */
-	ds_inbound_remember(in, "", 1, &d);
-	ds_inbound_remember(in, "127.0.0.1", -1, &d);
-	assert_int_equal(ds_inbound_recall(in, "", 1, NULL, &out), 0);
+	assert_int_equal(ds_inbound_align(in, &d, other_sub, 1, NULL), DS_VERDICT_SECURED);
 }
 
 static void test_exchange_headers_and_null_sender(void **state)
@@ -778,7 +572,6 @@ int main(void)
 		cmocka_unit_test(test_monitor_mode),
 		cmocka_unit_test(test_trusted_relay),
 		cmocka_unit_test(test_alignment),
-		cmocka_unit_test(test_handoff),
 		cmocka_unit_test(test_exchange_headers_and_null_sender),
 		cmocka_unit_test(test_crl_server_down_then_back),
 		cmocka_unit_test(test_counters_file),

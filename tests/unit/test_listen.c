@@ -15,7 +15,9 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
+#include "domsec/config.h"
 #include "domsec/listen.h"
+#include "domsec/peer.h"
 
 static void test_valid_specs(void **state)
 {
@@ -117,7 +119,8 @@ static void test_listen_unix_replaces_stale(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
-	assert_int_equal(st.st_mode & 0777, 0666);
+	/* owner only until the daemon applies SocketMode */
+	assert_int_equal(st.st_mode & 0777, 0600);
 	close(fd);
 	unlink(path);
 	/* A regular file is never replaced. */
@@ -130,6 +133,90 @@ static void test_listen_unix_replaces_stale(void **state)
 	rmdir(dir);
 }
 
+/* SocketOwner/SocketGroup/SocketMode on a unix socket. */
+static void test_socket_access(void **state)
+{
+	char dir[] = "/tmp/test_listen.XXXXXX";
+	char path[128], spec[160], err[256], got[128];
+	struct ds_config cfg;
+	struct stat st;
+	int fd;
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.sock", dir);
+	snprintf(spec, sizeof spec, "unix:%s", path);
+	assert_int_equal(ds_listen_unix_path(spec, got, sizeof got), 1);
+	assert_string_equal(got, path);
+	assert_int_equal(ds_listen_unix_path("inet:25@127.0.0.1", got, sizeof got), 0);
+	fd = ds_listen(spec, err, sizeof err);
+	assert_true(fd >= 0);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.socket_mode = 0640;
+	cfg.socket_owner = "nobody";
+	cfg.socket_group = "root";
+	assert_int_equal(ds_socket_set_access(path, &cfg, err, sizeof err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(st.st_gid, 0);
+	assert_true(st.st_uid != 0);
+	cfg.socket_owner = "no-such-user-here";
+	assert_int_equal(ds_socket_set_access(path, &cfg, err, sizeof err), -1);
+	assert_non_null(strstr(err, "no-such-user-here"));
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* PeerUsers (SO_PEERCRED) and PeerAddresses. */
+static void test_peer_checks(void **state)
+{
+	struct ds_config cfg;
+	struct ds_peer_policy p;
+	char err[256], who[128];
+	int sv[2];
+	(void)state;
+
+	memset(&cfg, 0, sizeof cfg);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	/* defaults: root (this test) is allowed */
+	assert_int_equal(ds_peer_policy_build(&p, &cfg, err, sizeof err), 0);
+	assert_int_equal(ds_peer_allowed(&p, sv[0], who, sizeof who), getuid() == 0);
+	ds_peer_policy_free(&p);
+	/* only "nobody": a root peer is refused and named */
+	assert_int_equal(ds_strlist_add(&cfg.peer_users, "nobody"), 0);
+	assert_int_equal(ds_peer_policy_build(&p, &cfg, err, sizeof err), 0);
+	assert_int_equal(ds_peer_allowed(&p, sv[0], who, sizeof who), 0);
+	assert_non_null(strstr(who, "uid "));
+	ds_peer_policy_free(&p);
+	ds_strlist_free(&cfg.peer_users);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* inet: loopback by default, refused outside PeerAddresses */
+	int lfd = ds_listen("inet:0@127.0.0.1", err, sizeof err), cfd, afd;
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+	assert_true(lfd >= 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&sa, len), 0);
+	afd = accept(lfd, NULL, NULL);
+	assert_true(afd >= 0);
+	assert_int_equal(ds_peer_policy_build(&p, &cfg, err, sizeof err), 0);
+	assert_int_equal(ds_peer_allowed(&p, afd, who, sizeof who), 1);
+	ds_peer_policy_free(&p);
+	assert_int_equal(ds_strlist_add(&cfg.peer_addresses, "192.0.2.0/24"), 0);
+	assert_int_equal(ds_peer_policy_build(&p, &cfg, err, sizeof err), 0);
+	assert_int_equal(ds_peer_allowed(&p, afd, who, sizeof who), 0);
+	assert_string_equal(who, "127.0.0.1");
+	assert_int_equal(ds_peer_admit(&p, afd, "test"), 0);
+	ds_peer_policy_free(&p);
+	ds_strlist_free(&cfg.peer_addresses);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +225,8 @@ int main(void)
 		cmocka_unit_test(test_listen_inet),
 		cmocka_unit_test(test_listen_inet6),
 		cmocka_unit_test(test_listen_unix_replaces_stale),
+		cmocka_unit_test(test_socket_access),
+		cmocka_unit_test(test_peer_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,391 @@
+/*
+ * test_session.c - the core session API (lib/session.c) over the real
+ * engine and test PKI: the policy -> milter hand-off and its binding to the
+ * session's own facts (planted verdicts through the policy socket or
+ * another milter connection never tag a clear-text session), STARTTLS
+ * starting the facts afresh, one verdict line per message, local
+ * submission stripped only, the forged-header cap and summary line, and a
+ * seeded random walk over front-end events that must never end in a tag
+ * without TLS and a verified fingerprint.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include "domsec/session.h"
+#include "inbound_fixture.h"
+#include "../../lib/session_internal.h"   /* the random walk reads the decision */
+
+#define ADDR "192.0.2.25"
+
+/* The TLS facts a Postfix milter sees (no fingerprint, no CN for an
+ * unverified chain); tls 0 for a clear-text session. */
+static struct ds_facts milter_facts(int tls)
+{
+	struct ds_facts f;
+
+	ds_facts_init(&f);
+	snprintf(f.helo, sizeof f.helo, "mail.woodgrovebank.com");
+	f.tls = tls;
+	if (tls) {
+		snprintf(f.tls_version, sizeof f.tls_version, "TLSv1.3");
+		snprintf(f.cipher, sizeof f.cipher, "TLS_AES_256_GCM_SHA384");
+		f.cipher_bits = 256;
+	}
+	f.cert_presented = tls ? -1 : 0;
+	f.mta_verified = tls ? -1 : 0;
+	return f;
+}
+
+/* A policy request's facts: TLS with leaf's fingerprint (NULL: clear). */
+static struct ds_facts policy_facts(const char *leaf, int port,
+    const char *sender)
+{
+	struct ds_facts f = tls_facts(leaf, sender);
+
+	snprintf(f.client_addr, sizeof f.client_addr, ADDR);
+	f.client_port = port;
+	if (leaf == NULL) {
+		f.tls = 0;
+		f.tls_version[0] = f.cipher[0] = '\0';
+		f.cipher_bits = 0;
+	}
+	return f;
+}
+
+static enum ds_step policy(const char *leaf, int port, const char *sender)
+{
+	struct ds_facts f = policy_facts(leaf, port, sender);
+	struct ds_answer a;
+
+	ds_core_policy(core, &f, "RCPT", "", &a);
+	return a.step;
+}
+
+/* One message through a milter session; returns the step of the first
+ * refusal (or CONTINUE) and the number of headers added at the end. */
+static enum ds_step message(struct ds_session *s, const char *sender,
+    const char *from, size_t *added)
+{
+	struct ds_answer a;
+	struct ds_edits e;
+
+	*added = 0;
+	ds_session_mail(s, sender, &a);
+	if (a.step != DS_STEP_CONTINUE)
+		return a.step;
+	ds_session_rcpt(s, &a);
+	if (a.step != DS_STEP_CONTINUE)
+		return a.step;
+	ds_session_header(s, "From", from, &a);
+	ds_session_header(s, "Subject", "hello", &a);
+	ds_session_eom(s, "QID1", &a, &e);
+	*added = e.n_add;
+	return a.step;
+}
+
+static struct ds_session *open_session(int port, int tls)
+{
+	struct ds_facts f = milter_facts(tls);
+	struct ds_session *s = ds_session_open(core, ADDR, port);
+
+	assert_non_null(s);
+	ds_session_facts(s, &f);
+	return s;
+}
+
+static void test_policy_then_milter_secured(void **state)
+{
+	struct ds_session *s;
+	size_t added;
+
+	(void)state;
+	assert_int_equal(policy("exact", 50001, "a@woodgrovebank.com"),
+	    DS_STEP_CONTINUE);
+	s = open_session(50001, 1);
+	capture_begin();
+	assert_int_equal(message(s, "a@woodgrovebank.com", "a@woodgrovebank.com",
+	    &added), DS_STEP_CONTINUE);
+	const char *log = capture_end();
+	assert_int_equal(added, 2);   /* X-Domain-Secured, Authentication-Results */
+	assert_int_equal(count_lines_with(log, "verdict="), 1);
+	assert_non_null(strstr(log, "QID1: verdict=secured"));
+	ds_session_close(s);
+	/* the connection's close drops its hand-off entry: without the
+	 * fingerprint Postfix's milter facts cannot show a certificate */
+	struct ds_session *again = open_session(50001, 1);
+	assert_int_equal(message(again, "a@woodgrovebank.com",
+	    "a@woodgrovebank.com", &added), DS_STEP_REJECT);
+	assert_int_equal(added, 0);
+	ds_session_close(again);
+}
+
+/* A local process plants facts for a future session's address and port
+ * through the policy socket: a clear-text session is never tagged. */
+static void test_planted_policy_verdict(void **state)
+{
+	struct ds_session *s;
+	size_t added;
+
+	(void)state;
+	assert_int_equal(policy("exact", 50002, "a@woodgrovebank.com"),
+	    DS_STEP_CONTINUE);
+	s = open_session(50002, 0);
+	assert_int_equal(message(s, "a@woodgrovebank.com", "a@woodgrovebank.com",
+	    &added), DS_STEP_REJECT);
+	assert_int_equal(added, 0);
+	ds_session_close(s);
+
+	/* TLS, but another cipher than the planted facts: the fingerprint is
+	 * not taken, no certificate is known, no tag */
+	assert_int_equal(policy("exact", 50003, "a@woodgrovebank.com"),
+	    DS_STEP_CONTINUE);
+	s = ds_session_open(core, ADDR, 50003);
+	struct ds_facts f = milter_facts(1);
+	snprintf(f.cipher, sizeof f.cipher, "TLS_CHACHA20_POLY1305_SHA256");
+	ds_session_facts(s, &f);
+	assert_int_equal(message(s, "a@woodgrovebank.com", "a@woodgrovebank.com",
+	    &added), DS_STEP_REJECT);
+	assert_int_equal(added, 0);
+	ds_session_close(s);
+}
+
+/* A milter connection with Sendmail's {cert_fp} decides for itself only:
+ * neither the policy service nor another connection reuses it. */
+static void test_milter_decision_not_handed_over(void **state)
+{
+	struct ds_session *a, *b;
+	struct ds_facts f = milter_facts(1);
+	size_t added;
+
+	(void)state;
+	f.cert_presented = 1;
+	f.have_fp = 1;
+	leaf_fp("exact", f.fp);
+	a = ds_session_open(core, ADDR, 50004);
+	ds_session_facts(a, &f);
+	assert_int_equal(message(a, "a@woodgrovebank.com", "a@woodgrovebank.com",
+	    &added), DS_STEP_CONTINUE);
+	assert_int_equal(added, 2);
+	b = open_session(50004, 0);
+	assert_int_equal(message(b, "a@woodgrovebank.com", "a@woodgrovebank.com",
+	    &added), DS_STEP_REJECT);
+	assert_int_equal(policy(NULL, 50004, "a@woodgrovebank.com"), DS_STEP_REJECT);
+	ds_session_close(a);
+	ds_session_close(b);
+}
+
+/* Refused as no-tls, then STARTTLS with a valid certificate. */
+static void test_starttls_after_refusal(void **state)
+{
+	struct ds_session *s;
+	struct ds_facts f;
+	size_t added;
+
+	(void)state;
+	assert_int_equal(policy(NULL, 50005, "a@woodgrovebank.com"), DS_STEP_REJECT);
+	assert_int_equal(policy("exact", 50005, "a@woodgrovebank.com"),
+	    DS_STEP_CONTINUE);
+	s = open_session(50005, 0);
+	assert_int_equal(message(s, "a@woodgrovebank.com", "a@woodgrovebank.com",
+	    &added), DS_STEP_REJECT);
+	ds_session_abort(s);
+	f = milter_facts(1);          /* EHLO after STARTTLS */
+	ds_session_facts(s, &f);
+	assert_int_equal(message(s, "a@woodgrovebank.com", "a@woodgrovebank.com",
+	    &added), DS_STEP_CONTINUE);
+	assert_int_equal(added, 2);
+	ds_session_close(s);
+}
+
+/* An unaligned message logs one verdict line, the final one. */
+static void test_one_verdict_line(void **state)
+{
+	struct ds_session *s;
+	size_t added;
+
+	(void)state;
+	assert_int_equal(policy("exact", 50006, "a@woodgrovebank.com"),
+	    DS_STEP_CONTINUE);
+	s = open_session(50006, 1);
+	capture_begin();
+	assert_int_equal(message(s, "a@woodgrovebank.com",
+	    "x@evil.example <a@woodgrovebank.com>", &added), DS_STEP_CONTINUE);
+	const char *log = capture_end();
+	assert_int_equal(added, 0);
+	assert_int_equal(count_lines_with(log, "verdict="), 1);
+	assert_non_null(strstr(log, "verdict=unaligned"));
+	assert_non_null(strstr(log, "display name"));
+	ds_session_close(s);
+}
+
+static void test_null_sender_uses_from(void **state)
+{
+	struct ds_session *s;
+	size_t added;
+
+	(void)state;
+	assert_int_equal(policy("exact", 50007, ""), DS_STEP_CONTINUE);
+	s = open_session(50007, 1);
+	assert_int_equal(message(s, "", "a@woodgrovebank.com", &added),
+	    DS_STEP_CONTINUE);
+	assert_int_equal(added, 2);
+	ds_session_close(s);
+}
+
+/* Local submission (Postfix non_smtpd_milters, client port 0): forged
+ * trust headers go, nothing is judged or added. */
+static void test_local_submission_strip_only(void **state)
+{
+	struct ds_session *s = ds_session_open(core, "127.0.0.1", 0);
+	struct ds_facts f = milter_facts(0);
+	struct ds_answer a;
+	struct ds_edits e;
+
+	(void)state;
+	ds_session_facts(s, &f);
+	ds_session_mail(s, "a@woodgrovebank.com", &a);
+	assert_int_equal(a.step, DS_STEP_CONTINUE);
+	ds_session_rcpt(s, &a);
+	assert_int_equal(a.step, DS_STEP_CONTINUE);
+	ds_session_header(s, "X-Domain-Secured", "mx.contoso.com; result=secured", &a);
+	ds_session_header(s, "From", "a@woodgrovebank.com", &a);
+	ds_session_header(s, "x-domain-secured", "forged", &a);
+	ds_session_eom(s, "QID2", &a, &e);
+	assert_int_equal(a.step, DS_STEP_CONTINUE);
+	assert_int_equal(e.n_add, 0);
+	assert_int_equal(e.n_remove, 2);
+	assert_int_equal(e.remove[0].index, 2);   /* last first */
+	assert_int_equal(e.remove[1].index, 1);
+	ds_session_close(s);
+}
+
+/* One summary line per message; above MaxForgedHeaders the message is
+ * refused (Postfix's cleanup panics past ~10,000 removals). */
+static void test_forged_header_cap(void **state)
+{
+	struct ds_session *s = open_session(50008, 0);
+	struct ds_answer a;
+	struct ds_edits e;
+	int refused_at = 0;
+
+	(void)state;
+	ds_session_mail(s, "someone@example.org", &a);
+	capture_begin();
+	for (int i = 1; i <= 3; i++)
+		ds_session_header(s, "X-Domain-Secured", "forged", &a);
+	ds_session_header(s, "Authentication-Results", "mx.contoso.com; x=pass", &a);
+	ds_session_header(s, "Authentication-Results", "other.example; spf=pass", &a);
+	ds_session_eom(s, "QID3", &a, &e);
+	const char *log = capture_end();
+	assert_int_equal(e.n_remove, 4);
+	assert_int_equal(count_lines_with(log, "forged"), 1);
+	assert_non_null(strstr(log, "QID3: client " ADDR "[50008]: removing 4 "
+	    "forged trust header(s): 3 X-Domain-Secured, 1 Authentication-Results"));
+
+	ds_session_mail(s, "someone@example.org", &a);
+	for (int i = 1; i <= 1500 && refused_at == 0; i++) {
+		ds_session_header(s, "X-Domain-Secured", "forged", &a);
+		if (a.step != DS_STEP_CONTINUE)
+			refused_at = i;
+	}
+	assert_int_equal(refused_at, 1001);
+	assert_int_equal(a.step, DS_STEP_REJECT);
+	assert_string_equal(a.reply.rcode, "550");
+	ds_session_close(s);
+}
+
+/*
+ * A seeded random walk over both front ends' events for a handful of
+ * address/port pairs.  Invariant: a header is only ever added in a session
+ * whose own facts say TLS and whose decision rests on the fingerprint of
+ * the pinned partner certificate the policy service or the MTA reported
+ * for this very TLS state.
+ */
+static void test_random_walk_never_tags_without_tls(void **state)
+{
+	struct ds_session *open[4] = { 0 };
+	int own_tls[4] = { 0 };
+	unsigned seed = 20261129;
+	static const char *senders[] = { "a@woodgrovebank.com", "",
+	    "b@example.org", "c@sales.tailspin.com" };
+	static const char *froms[] = { "a@woodgrovebank.com",
+	    "x@evil.example <a@woodgrovebank.com>", "a@woodgrovebank.com, x@evil.example" };
+	size_t tagged = 0;
+
+	(void)state;
+	capture_begin();
+	for (int step = 0; step < 3000; step++) {
+		int k = rand_r(&seed) % 4, port = 51000 + k;
+		int ev = rand_r(&seed) % 7;
+		const char *sender = senders[rand_r(&seed) % 4];
+		struct ds_answer a;
+		struct ds_edits e;
+		struct ds_facts f;
+
+		if (open[k] == NULL) {
+			open[k] = ds_session_open(core, ADDR, port);
+			own_tls[k] = 0;
+			f = milter_facts(0);
+			ds_session_facts(open[k], &f);
+		}
+		switch (ev) {
+		case 0:   /* a planted or real policy request */
+			policy(rand_r(&seed) % 2 ? "exact" : NULL, port, sender);
+			break;
+		case 1:   /* HELO: TLS or not */
+			own_tls[k] = rand_r(&seed) % 2;
+			f = milter_facts(own_tls[k]);
+			ds_session_facts(open[k], &f);
+			break;
+		case 2:
+			ds_session_mail(open[k], sender, &a);
+			break;
+		case 3:
+			ds_session_rcpt(open[k], &a);
+			break;
+		case 4:
+			ds_session_header(open[k], "From",
+			    froms[rand_r(&seed) % 3], &a);
+			break;
+		case 5:
+			ds_session_eom(open[k], "Q", &a, &e);
+			if (e.n_add > 0) {
+				tagged++;
+				if (!own_tls[k])
+					fail_msg("tag added in a clear-text session");
+				if (open[k]->decision.verdict != DS_VERDICT_SECURED ||
+				    strcmp(open[k]->decision.leaf.subject, "") == 0)
+					fail_msg("tag without a verified certificate");
+			}
+			break;
+		default:
+			ds_session_close(open[k]);
+			open[k] = NULL;
+			break;
+		}
+	}
+	capture_end();
+	for (int k = 0; k < 4; k++)
+		ds_session_close(open[k]);
+	/* the walk did reach tagged messages, so the invariant was tested */
+	assert_true(tagged > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy_then_milter_secured),
+		cmocka_unit_test(test_planted_policy_verdict),
+		cmocka_unit_test(test_milter_decision_not_handed_over),
+		cmocka_unit_test(test_starttls_after_refusal),
+		cmocka_unit_test(test_one_verdict_line),
+		cmocka_unit_test(test_null_sender_uses_from),
+		cmocka_unit_test(test_local_submission_strip_only),
+		cmocka_unit_test(test_forged_header_cap),
+		cmocka_unit_test(test_random_walk_never_tags_without_tls),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
