@@ -149,8 +149,10 @@ int ds_peer_admit(const struct ds_peer_policy *p, int fd, const char *service)
 	return 0;
 }
 
-int ds_socket_set_access(const char *path, const struct ds_config *cfg,
-    char *err, size_t errlen)
+/* The uid and gid SocketOwner/UserID and SocketGroup/postfix name
+ * ((uid_t)-1 and (gid_t)-1 for "leave as is"). */
+static int socket_ids(const char *path, const struct ds_config *cfg,
+    uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
 	const char *owner = cfg->socket_owner != NULL ? cfg->socket_owner :
 	    cfg->user;
@@ -158,9 +160,9 @@ int ds_socket_set_access(const char *path, const struct ds_config *cfg,
 	    "postfix";
 	const struct passwd *pw = owner != NULL ? getpwnam(owner) : NULL;
 	const struct group *gr = getgrnam(group);
-	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1;
 
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
 	if (owner != NULL && pw == NULL) {
 		snprintf(err, errlen, "%s: no such user \"%s\" for the socket",
 		    path, owner);
@@ -172,9 +174,50 @@ int ds_socket_set_access(const char *path, const struct ds_config *cfg,
 		return -1;
 	}
 	if (pw != NULL)
-		uid = pw->pw_uid;
+		*uid = pw->pw_uid;
 	if (gr != NULL)
-		gid = gr->gr_gid;
+		*gid = gr->gr_gid;
+	return 0;
+}
+
+int ds_socket_prepare_dir(const char *path, const struct ds_config *cfg,
+    char *err, size_t errlen)
+{
+	char dir[256];
+	char *slash;
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &st) == 0)
+		return 0;            /* an existing directory is the admin's */
+	if (socket_ids(path, cfg, &uid, &gid, err, errlen) < 0)
+		return -1;
+	if (mkdir(dir, 0750) != 0) {
+		snprintf(err, errlen, "%s: cannot create the socket directory: %s",
+		    dir, strerror(errno));
+		return -1;
+	}
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(dir, uid, gid) != 0) {
+		snprintf(err, errlen, "%s: chown: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int ds_socket_set_access(const char *path, const struct ds_config *cfg,
+    char *err, size_t errlen)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (socket_ids(path, cfg, &uid, &gid, err, errlen) < 0)
+		return -1;
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) != 0) {
 		snprintf(err, errlen, "%s: chown: %s", path, strerror(errno));
 		return -1;

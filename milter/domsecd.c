@@ -111,6 +111,21 @@ static int check_sockets(const struct ds_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* The directories of the unix sockets, created when missing. */
+static int prepare_socket_dirs(const struct ds_config *cfg, char *err,
+    size_t errlen)
+{
+	const char *specs[3] = { cfg->milter_socket, cfg->policy_socket,
+	    cfg->socketmap_socket };
+	char path[256];
+
+	for (int i = 0; i < 3; i++)
+		if (specs[i] != NULL && ds_listen_unix_path(specs[i], path,
+		    sizeof path) && ds_socket_prepare_dir(path, cfg, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
 static void counters_path(const struct ds_config *cfg, char *out, size_t outlen)
 {
 	out[0] = '\0';
@@ -292,6 +307,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	peers_built = 1;
+	if (prepare_socket_dirs(&cfg, err, sizeof err) < 0) {
+		ds_log(LOG_ERR, "%s", err);
+		status = DS_EXIT_CONFIG;
+		goto out;
+	}
 	/* Listening sockets first, so that a busy port is reported here. */
 	if (cfg.policy_socket != NULL && cfg.policy_socket[0] != '\0') {
 		policy_fd = ds_listen(cfg.policy_socket, err, sizeof err);

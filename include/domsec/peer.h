@@ -44,4 +44,10 @@ int ds_peer_admit(const struct ds_peer_policy *p, int fd, const char *service);
 int ds_socket_set_access(const char *path, const struct ds_config *cfg,
     char *err, size_t errlen);
 
+/* Creates the directory of the unix socket at path when it is missing
+ * (mode 0750, SocketOwner/UserID, SocketGroup/postfix); an existing one is
+ * left as it is.  Returns 0, or -1 with err. */
+int ds_socket_prepare_dir(const char *path, const struct ds_config *cfg,
+    char *err, size_t errlen);
+
 #endif

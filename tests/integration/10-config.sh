@@ -181,7 +181,8 @@ sed -nE 's/^# ([A-Z][A-Za-z]+ .*)/\1/p' "$DOMSEC_TOP/conf/domsec.conf" |
             s#^(CAPath|PinnedCertDir) .*#\1 $work/pins#;
             s#^PartnerTable .*#PartnerTable $work/partners#;
             s#^CRLFile .*#CRLFile $work/garbage.pem#;
-            s#^UserID .*#UserID root#" > "$work/uncommented.conf"
+            s#^UserID .*#UserID root#;
+            s#^SocketOwner .*#SocketOwner root#" > "$work/uncommented.conf"
 run uncommented 0 '^configuration OK'
 
 # The sample partner table's examples, uncommented, are accepted.
