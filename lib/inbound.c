@@ -119,13 +119,13 @@ static void pin_advice(const struct ds_inbound *in, const struct ds_decision *d,
 		ds_log(LOG_WARNING, "to accept mail from %s, save the partner's "
 		    "certificate (leaf first, then its chain) as PEM in "
 		    "PinnedCertDir %s (fingerprint %s), or name it with pin= on "
-		    "the partner's line, then restart domsecd", d->domain, dir,
+		    "the partner's line, then reload domsecd", d->domain, dir,
 		    fptext);
 	else
 		ds_log(LOG_WARNING, "to accept mail from %s, save the partner's "
 		    "certificate (leaf first, then its chain) as PEM in a "
 		    "PinnedCertDir (fingerprint %s) or name it with pin= on the "
-		    "partner's line, then restart domsecd", d->domain, fptext);
+		    "partner's line, then reload domsecd", d->domain, fptext);
 }
 
 /* The partner verdict proper, once TLS and a fingerprint are known. */

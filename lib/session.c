@@ -28,8 +28,21 @@ struct handoff {
 	struct ds_decision decision;
 };
 
+struct ds_sessions *ds_core_handoff_new(void)
+{
+	return ds_sessions_new(sizeof(struct handoff), HANDOFF_TTL_S,
+	    HANDOFF_MAX);
+}
+
 struct ds_core *ds_core_new(const struct ds_config *cfg,
     struct ds_engine *engine, char *err, size_t errlen)
+{
+	return ds_core_new_shared(cfg, engine, NULL, err, errlen);
+}
+
+struct ds_core *ds_core_new_shared(const struct ds_config *cfg,
+    struct ds_engine *engine, struct ds_sessions *handoff, char *err,
+    size_t errlen)
 {
 	struct ds_core *c = calloc(1, sizeof *c);
 
@@ -39,8 +52,8 @@ struct ds_core *ds_core_new(const struct ds_config *cfg,
 	}
 	c->cfg = cfg;
 	c->in = ds_inbound_new(cfg, engine, err, errlen);
-	c->handoff = ds_sessions_new(sizeof(struct handoff), HANDOFF_TTL_S,
-	    HANDOFF_MAX);
+	c->owns_handoff = handoff == NULL;
+	c->handoff = handoff != NULL ? handoff : ds_core_handoff_new();
 	if (c->in == NULL || c->handoff == NULL) {
 		if (c->handoff == NULL)
 			snprintf(err, errlen, "session: out of memory");
@@ -56,7 +69,8 @@ void ds_core_free(struct ds_core *c)
 	if (c == NULL)
 		return;
 	ds_inbound_free(c->in);
-	ds_sessions_free(c->handoff);
+	if (c->owns_handoff)
+		ds_sessions_free(c->handoff);
 	free(c);
 }
 

@@ -14,6 +14,7 @@ struct ds_core {
 	const struct ds_config *cfg;
 	struct ds_inbound *in;
 	struct ds_sessions *handoff;   /* "addr port" -> struct handoff */
+	int owns_handoff;              /* 0: shared across reloads */
 	int milter_enabled;            /* accepted verdicts are logged at
 	                                  end of message by the milter */
 };

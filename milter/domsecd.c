@@ -2,14 +2,17 @@
  * domsecd.c - the Domain Security daemon: reads the configuration (and
  * refuses to start on any error, exit 78), opens the configured front ends
  * (milter, Postfix policy service, Postfix socketmap), detaches, writes its
- * pid file and serves until SIGTERM or SIGINT.
+ * pid file and serves until SIGTERM or SIGINT; SIGHUP reloads the
+ * configuration (domsec/generation.h).
  *
- *   domsecd [-f] [-n] [-d] [-c FILE] [-p PIDFILE]
+ *   domsecd [-f] [-n] [-d] [-c FILE] [-p PIDFILE] [--version] [--help]
  *
- * All front ends share one engine (trust anchors, CRL cache) and one inbound
- * core (partner table, certificate acquisition, hand-off table).
+ * main() is a list of named steps: parse, check, open sockets, detach,
+ * load, start, serve, stop.  All front ends share the current generation
+ * (engine, session core, outbound policy) and one hand-off table.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include "domsec/config.h"
 #include "domsec/crl.h"
 #include "domsec/engine.h"
+#include "domsec/generation.h"
 #include "domsec/inbound.h"
 #include "domsec/peer.h"
 #include "domsec/session.h"
@@ -47,37 +51,54 @@ struct options {
 
 static volatile sig_atomic_t housekeeping_stop;
 
-static void usage(void)
+#ifndef DOMSEC_VERSION
+#define DOMSEC_VERSION "1.0"
+#endif
+
+static void usage(FILE *to)
 {
-	fprintf(stderr,
-	    "usage: domsecd [-f] [-n] [-d] [-c FILE] [-p PIDFILE]\n"
+	fprintf(to,
+	    "usage: domsecd [-f] [-n] [-d] [-c FILE] [-p PIDFILE] [--version] [--help]\n"
 	    "  -c FILE     configuration file (default " DEFAULT_CONFIG ")\n"
 	    "  -f          stay in the foreground and log to stderr too\n"
 	    "  -n          check the configuration and exit (0 good, 78 bad)\n"
 	    "  -d          log debug messages\n"
-	    "  -p PIDFILE  write the process id there (overrides PidFile)\n");
+	    "  -p PIDFILE  write the process id there (overrides PidFile)\n"
+	    "SIGHUP reloads the configuration; SIGTERM stops.\n");
 }
 
+/* 0 to go on, 1 when answered (--help, --version), -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int c;
 
 	memset(o, 0, sizeof *o);
 	o->config_path = DEFAULT_CONFIG;
-	while ((c = getopt(argc, argv, "c:fndp:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fndp:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config_path = optarg; break;
 		case 'f': o->foreground = 1; break;
 		case 'n': o->check_only = 1; break;
 		case 'd': o->debug = 1; break;
 		case 'p': o->pid_file = optarg; break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf("domsecd %s\n", DOMSEC_VERSION);
+			return 1;
 		default:
-			usage();
+			usage(stderr);
 			return -1;
 		}
 	}
 	if (optind != argc) {
-		usage();
+		usage(stderr);
 		return -1;
 	}
 	return 0;
@@ -148,321 +169,380 @@ static void *housekeeping(void *arg)
 }
 
 /*
- * Signals.  libmilter's own signal thread stops the milter on SIGHUP as on
- * SIGTERM; domsecd must not stop when logrotate or an admin sends SIGHUP.
- * So SIGHUP is never blocked in the main thread and has a handler: the
- * kernel delivers it there (a process-directed signal goes to the main
- * thread when it accepts it), libmilter's sigwait() never sees it, and the
- * main loop logs it.  SIGTERM and SIGINT stay blocked everywhere and are
- * taken by sigtimedwait() in the main loop, or by libmilter's thread, which
- * then ends smfi_main(): either way everything stops.
+ * Signals.  libmilter's own signal thread sigwait()s for SIGHUP, SIGTERM
+ * and SIGINT and stops the milter on any of them, noticing only every few
+ * seconds.  domsecd must reload on SIGHUP and stop at once on SIGTERM, so
+ * none of the three is blocked in the main thread and each has a handler:
+ * the kernel delivers a process-directed signal to the main thread when it
+ * accepts it, so libmilter's thread never sees them, and the main loop
+ * acts on the flags.
  */
-static volatile sig_atomic_t hup_received;
+static volatile sig_atomic_t hup_received, term_received;
 
-static void on_sighup(int sig)
+static void on_signal(int sig)
 {
-	(void)sig;
-	hup_received = 1;
+	if (sig == SIGHUP)
+		hup_received = 1;
+	else
+		term_received = sig;
 }
 
-struct milter_run {
-	struct ds_core *core;
-	const struct ds_peer_policy *peers;
-	atomic_int done;
-	int status;
+/* ---- the running daemon ---- */
+
+struct daemon {
+	struct options o;
+	struct ds_config boot;        /* as read at start: sockets, user, ... */
+	int boot_loaded;
+	struct ds_sessions *handoff;  /* shared by every generation */
+	const char *pid_file;
+	char counters_file[4096];
+	int policy_fd, ready_fd;
+	int pid_written, policy_started, socketmap_started, keeper_started;
+	int milter_started;
+	pthread_t keeper, milter_tid;
+	atomic_int milter_done;
+	int milter_status;
 };
 
 static void *milter_thread(void *arg)
 {
-	struct milter_run *run = arg;
+	struct daemon *d = arg;
 
-	run->status = ds_milter_run(run->core, run->peers);
-	atomic_store(&run->done, 1);
+	d->milter_status = ds_milter_run(1);
+	atomic_store(&d->milter_done, 1);
 	return NULL;
 }
 
-/* Serves until SIGTERM or SIGINT (or until the milter stops by itself);
- * logs SIGHUP. */
-static void main_loop(const sigset_t *term_signals, struct milter_run *run)
+/* Step "check": the configuration, with everything -n also loads. */
+static int step_check(struct daemon *d)
+{
+	char err[1024];
+	struct ds_generation *g;
+
+	if (ds_config_load(d->o.config_path, &d->boot, err, sizeof err) < 0) {
+		ds_log(LOG_ERR, "%s", err);
+		return -1;
+	}
+	d->boot_loaded = 1;
+	if (check_sockets(&d->boot, err, sizeof err) < 0) {
+		ds_log(LOG_ERR, "%s", err);
+		return -1;
+	}
+	if (!d->o.check_only)
+		return 0;
+	/* -n also loads the trust anchors, pins and partners; it creates
+	 * nothing. */
+	g = ds_generation_load(d->o.config_path, NULL, 0, err, sizeof err);
+	if (g == NULL) {
+		ds_log(LOG_ERR, "%s", err);
+		return -1;
+	}
+	ds_generation_release(g);
+	return 0;
+}
+
+/* Step "signals": SIGHUP, SIGTERM and SIGINT set flags for the main loop
+ * (see above). */
+static void step_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Step "open sockets": before detaching, so that a busy port or a bad
+ * path is reported on the terminal. */
+static int step_open_sockets(struct daemon *d)
+{
+	const struct ds_config *cfg = &d->boot;
+	char err[1024], path[256];
+
+	if (prepare_socket_dirs(cfg, err, sizeof err) < 0) {
+		ds_log(LOG_ERR, "%s", err);
+		return -1;
+	}
+	if (cfg->policy_socket != NULL && cfg->policy_socket[0] != '\0') {
+		d->policy_fd = ds_listen(cfg->policy_socket, err, sizeof err);
+		if (d->policy_fd >= 0 && ds_listen_unix_path(cfg->policy_socket,
+		    path, sizeof path) &&
+		    ds_socket_set_access(path, cfg, err, sizeof err) < 0) {
+			close(d->policy_fd);
+			d->policy_fd = -1;
+		}
+		if (d->policy_fd < 0) {
+			ds_log(LOG_ERR, "PolicySocket %s", err);
+			return -1;
+		}
+	}
+	if (cfg->milter_socket != NULL && cfg->milter_socket[0] != '\0'
+	    && ds_milter_open(cfg->milter_socket, cfg, err, sizeof err) < 0) {
+		ds_log(LOG_ERR, "MilterSocket %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Step "detach": background (unless -f), pid file, state directories,
+ * then the user. */
+static int step_detach(struct daemon *d)
+{
+	const struct ds_config *cfg = &d->boot;
+
+	if (!d->o.foreground) {
+		if (ds_daemonize(&d->ready_fd) < 0) {
+			ds_log(LOG_ERR, "cannot detach from the terminal: %s",
+			    strerror(errno));
+			return -1;
+		}
+		ds_log_open("domsecd", cfg->syslog, 0, cfg->syslog_facility,
+		    d->o.debug ? LOG_DEBUG : cfg->log_level);
+	}
+	if (d->pid_file != NULL && d->pid_file[0] != '\0') {
+		if (ds_write_pid_file(d->pid_file) < 0)
+			ds_log(LOG_WARNING, "PidFile %s: cannot write it: %s",
+			    d->pid_file, strerror(errno));
+		else
+			d->pid_written = 1;
+	}
+	/* Created while still root; a failure only costs saved counters or
+	 * the on-disk CRL copies, and is logged. */
+	ds_prepare_state_dir(cfg->state_dir, cfg->user);
+	ds_prepare_state_dir(cfg->crl_cache_dir, cfg->user);
+	if (cfg->user != NULL && cfg->user[0] != '\0' &&
+	    ds_drop_privileges(cfg->user) < 0)
+		return -1;
+	return 0;
+}
+
+/* Step "load": the first generation (threads only after the fork). */
+static int step_load(struct daemon *d)
+{
+	char err[1024];
+	struct ds_generation *g;
+
+	d->handoff = ds_core_handoff_new();
+	if (d->handoff == NULL) {
+		ds_log(LOG_ERR, "out of memory");
+		return -1;
+	}
+	g = ds_generation_load(d->o.config_path, d->handoff, 1, err, sizeof err);
+	if (g == NULL) {
+		ds_log(LOG_ERR, "%s", err);
+		return -1;
+	}
+	ds_generation_publish(g);
+	return 0;
+}
+
+/* Step "start": counters, front ends, then tell the parent we serve. */
+static int step_start(struct daemon *d)
+{
+	const struct ds_config *cfg = &d->boot;
+	char err[1024], path[256];
+
+	counters_path(cfg, d->counters_file, sizeof d->counters_file);
+	if (d->counters_file[0] != '\0' && ds_counters_load(d->counters_file) < 0)
+		ds_log(LOG_WARNING, "%s: cannot read the saved counters; starting "
+		    "from zero", d->counters_file);
+	if (pthread_create(&d->keeper, NULL, housekeeping, d->counters_file) == 0)
+		d->keeper_started = 1;
+	if (d->policy_fd >= 0) {
+		if (ds_policy_start(d->policy_fd, err, sizeof err) < 0) {
+			ds_log(LOG_ERR, "%s", err);
+			return -1;
+		}
+		d->policy_fd = -1;   /* owned by the policy service now */
+		d->policy_started = 1;
+	}
+	if (cfg->socketmap_socket != NULL && cfg->socketmap_socket[0] != '\0') {
+		if (ds_socketmap_start(cfg->socketmap_socket, err, sizeof err) < 0 ||
+		    (ds_listen_unix_path(cfg->socketmap_socket, path, sizeof path) &&
+		    ds_socket_set_access(path, cfg, err, sizeof err) < 0)) {
+			ds_log(LOG_ERR, "SocketmapSocket %s", err);
+			return -1;
+		}
+		d->socketmap_started = 1;
+	}
+	if (cfg->milter_socket != NULL && cfg->milter_socket[0] != '\0') {
+		if (pthread_create(&d->milter_tid, NULL, milter_thread, d) != 0) {
+			ds_log(LOG_ERR, "milter: cannot start its thread");
+			return -1;
+		}
+		d->milter_started = 1;
+	}
+	ds_log(LOG_NOTICE, "started (configuration %s; milter %s, policy %s, "
+	    "socketmap %s; %zu partners)", d->o.config_path,
+	    cfg->milter_socket ? cfg->milter_socket : "off",
+	    cfg->policy_socket ? cfg->policy_socket : "off",
+	    cfg->socketmap_socket ? cfg->socketmap_socket : "off",
+	    cfg->partners.n);
+	if (d->ready_fd >= 0) {
+		if (write(d->ready_fd, "1", 1) < 0)
+			ds_log(LOG_WARNING, "cannot tell the parent process we started");
+		close(d->ready_fd);
+		d->ready_fd = -1;
+	}
+	return 0;
+}
+
+/*
+ * Reload: a complete new generation or nothing.  Sessions in progress
+ * finish on the generation they started with; settings that cannot change
+ * while running are named.
+ */
+static void reload(struct daemon *d)
+{
+	char err[1024], fixed[512];
+	struct ds_generation *g, *old;
+
+	g = ds_generation_load(d->o.config_path, d->handoff, 1, err, sizeof err);
+	if (g == NULL) {
+		ds_log(LOG_ERR, "reload refused, the running configuration stays: "
+		    "%s", err);
+		return;
+	}
+	ds_generation_fixed_changes(&d->boot, &g->cfg, fixed, sizeof fixed);
+	if (fixed[0] != '\0')
+		ds_log(LOG_WARNING, "reload: %s changed in %s; that takes effect "
+		    "only when domsecd is restarted", fixed, d->o.config_path);
+	old = ds_generation_acquire();
+	if (old != NULL && !d->o.debug && old->cfg.log_level != g->cfg.log_level)
+		ds_log_open("domsecd", d->boot.syslog, d->o.foreground &&
+		    !(d->boot.syslog && getenv("JOURNAL_STREAM") != NULL),
+		    d->boot.syslog_facility, g->cfg.log_level);
+	ds_generation_release(old);
+	ds_generation_publish(g);
+	ds_log(LOG_NOTICE, "reloaded %s (configuration %lu, %zu partners)",
+	    d->o.config_path, g->number, g->cfg.partners.n);
+}
+
+/* Step "serve": until SIGTERM or SIGINT (or the milter stops by itself);
+ * SIGHUP reloads. */
+static void step_serve(struct daemon *d)
 {
 	for (;;) {
-		struct timespec tick = { 0, 200 * 1000 * 1000 };
-		int sig = sigtimedwait(term_signals, NULL, &tick);
-		if (sig == SIGTERM || sig == SIGINT) {
+		struct timespec tick = { 0, 100 * 1000 * 1000 };
+		if (term_received) {
 			ds_log(LOG_NOTICE, "%s: shutting down",
-			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
-			if (run != NULL)
-				ds_milter_stop();
+			    term_received == SIGTERM ? "SIGTERM" : "SIGINT");
 			return;
 		}
 		if (hup_received) {
 			hup_received = 0;
-			ds_log(LOG_NOTICE, "SIGHUP: nothing to reopen (logs go to "
-			    "syslog); configuration changes take effect when "
-			    "domsecd is restarted");
+			ds_log(LOG_NOTICE, "SIGHUP: reloading %s", d->o.config_path);
+			reload(d);
 		}
-		if (run != NULL && atomic_load(&run->done)) {
+		if (d->milter_started && atomic_load(&d->milter_done)) {
 			ds_log(LOG_NOTICE, "milter stopped: shutting down");
 			return;
 		}
+		nanosleep(&tick, NULL);   /* a signal cuts it short */
 	}
 }
 
-static int check_config(const struct options *o, struct ds_config *cfg)
-{
-	char err[1024];
-	struct ds_engine *engine;
-	struct ds_core *core;
-	struct ds_peer_policy peers;
+#define STOP_DEADLINE_S 2   /* in-flight work gets this long, then we exit */
 
-	if (ds_config_load(o->config_path, cfg, err, sizeof err) < 0) {
-		ds_log(LOG_ERR, "%s", err);
-		return -1;
+/* Step "stop": listeners first, a short deadline for work in flight (the
+ * MTA's milter_default_action and the policy service's default_action
+ * tempfail whatever is cut off), counters saved, pid file removed.
+ * Returns how many sessions were still busy. */
+static int step_stop(struct daemon *d)
+{
+	int busy = 0;
+
+	/* libmilter notices smfi_stop only every few seconds: its thread is
+	 * not waited for, the open sessions are (bounded), then we exit. */
+	if (d->milter_started)
+		ds_milter_stop();
+	if (d->policy_started)
+		busy += ds_policy_stop(STOP_DEADLINE_S);
+	if (d->socketmap_started)
+		ds_socketmap_stop();
+	busy += ds_milter_drain(STOP_DEADLINE_S);
+	if (d->milter_started && atomic_load(&d->milter_done)) {
+		pthread_join(d->milter_tid, NULL);
+		if (d->milter_status < 0)
+			ds_log(LOG_ERR, "milter: libmilter stopped with an error");
+	} else if (d->milter_started) {
+		pthread_detach(d->milter_tid);
+		busy++;   /* its listener may still hold the generation */
 	}
-	if (check_sockets(cfg, err, sizeof err) < 0) {
-		ds_log(LOG_ERR, "%s", err);
-		ds_config_free(cfg);
-		return -1;
+	if (d->keeper_started) {
+		housekeeping_stop = 1;
+		pthread_join(d->keeper, NULL);
+		if (d->counters_file[0] != '\0')
+			ds_counters_save(d->counters_file);
 	}
-	if (!o->check_only)
-		return 0;
-	/* -n also loads the trust anchors, pins and partners. */
-	engine = ds_engine_new(cfg, err, sizeof err);
-	if (engine == NULL) {
-		ds_log(LOG_ERR, "%s", err);
-		ds_config_free(cfg);
-		return -1;
+	if (d->policy_fd >= 0)
+		close(d->policy_fd);
+	/* The pid file's directory stays writable for UserID (it is where the
+	 * unit or the admin put it); say so when it is not. */
+	if (d->pid_written && unlink(d->pid_file) != 0 && errno != ENOENT)
+		ds_log(LOG_WARNING, "PidFile %s: cannot remove it: %s", d->pid_file,
+		    strerror(errno));
+	if (busy == 0) {
+		/* A session thread may still use the core otherwise: leave it
+		 * to exit(). */
+		ds_generation_retire();
+		ds_sessions_free(d->handoff);
+	} else {
+		ds_log(LOG_WARNING, "exiting with %d sessions still open (the MTA "
+		    "tempfails them)", busy);
 	}
-	core = ds_core_new(cfg, engine, err, sizeof err);
-	if (core == NULL || ds_peer_policy_build(&peers, cfg, err, sizeof err) < 0) {
-		ds_log(LOG_ERR, "%s", err);
-		ds_core_free(core);
-		ds_engine_free(engine);
-		ds_config_free(cfg);
-		return -1;
-	}
-	ds_peer_policy_free(&peers);
-	ds_core_free(core);
-	ds_engine_free(engine);
-	return 0;
+	return busy;
 }
 
 int main(int argc, char **argv)
 {
-	struct options o;
-	struct ds_config cfg;
-	char err[1024], counters_file[4096];
-	struct ds_engine *engine = NULL;
-	struct ds_core *core = NULL;
-	struct ds_outbound *ob = NULL;
-	struct ds_peer_policy peers;
-	int peers_built = 0;
-	char sock_path[256];
-	const char *pid_file;
-	int policy_fd = -1, ready_fd = -1, status = DS_EXIT_OK;
-	int policy_started = 0, socketmap_started = 0, busy = 0;
-	pthread_t keeper;
-	int keeper_started = 0, pid_written = 0;
-	sigset_t signals;
-	struct milter_run milter = { 0 };
-	pthread_t milter_tid;
+	struct daemon d;
+	int status = DS_EXIT_OK, rc;
 
-	if (parse_options(argc, argv, &o) < 0)
-		return DS_EXIT_USAGE;
-	ds_log_open("domsecd", 0, 1, LOG_MAIL, o.debug ? LOG_DEBUG : LOG_INFO);
-	if (check_config(&o, &cfg) < 0) {
+	memset(&d, 0, sizeof d);
+	d.policy_fd = d.ready_fd = -1;
+	rc = parse_options(argc, argv, &d.o);
+	if (rc != 0)
+		return rc > 0 ? DS_EXIT_OK : DS_EXIT_USAGE;
+	/* Start-up errors go to syslog and to the terminal. */
+	ds_log_open("domsecd", 1, 1, LOG_MAIL, d.o.debug ? LOG_DEBUG : LOG_INFO);
+	if (step_check(&d) < 0) {
 		ds_log(LOG_ERR, "refusing to start: fix the configuration in %s",
-		    o.config_path);
+		    d.o.config_path);
+		if (d.boot_loaded)
+			ds_config_free(&d.boot);
 		return DS_EXIT_CONFIG;
 	}
-	if (o.check_only) {
+	if (d.o.check_only) {
 		printf("domsecd: configuration %s is valid (%zu partners)\n",
-		    o.config_path, cfg.partners.n);
-		ds_config_free(&cfg);
+		    d.o.config_path, d.boot.partners.n);
+		ds_config_free(&d.boot);
 		return DS_EXIT_OK;
 	}
-	/* stderr too until we detach, so start-up errors reach the terminal */
-	ds_log_open("domsecd", cfg.syslog, 1, cfg.syslog_facility,
-	    o.debug ? LOG_DEBUG : cfg.log_level);
-	pid_file = o.pid_file != NULL ? o.pid_file : cfg.pid_file;
-
-	/* Every thread inherits this mask (see main_loop). */
-	sigemptyset(&signals);
-	sigaddset(&signals, SIGTERM);
-	sigaddset(&signals, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &signals, NULL);
-	{
-		struct sigaction sa;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_sighup;
-		sa.sa_flags = SA_RESTART;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGHUP, &sa, NULL);
-	}
-	signal(SIGPIPE, SIG_IGN);
-
-	if (ds_peer_policy_build(&peers, &cfg, err, sizeof err) < 0) {
-		ds_log(LOG_ERR, "%s", err);
+	/* Under systemd stderr goes to the journal too: log to one of them
+	 * once started. */
+	ds_log_open("domsecd", d.boot.syslog, !(d.boot.syslog &&
+	    getenv("JOURNAL_STREAM") != NULL), d.boot.syslog_facility,
+	    d.o.debug ? LOG_DEBUG : d.boot.log_level);
+	d.pid_file = d.o.pid_file != NULL ? d.o.pid_file : d.boot.pid_file;
+	step_signals();
+	if (step_open_sockets(&d) < 0)
 		status = DS_EXIT_CONFIG;
-		goto out;
-	}
-	peers_built = 1;
-	if (prepare_socket_dirs(&cfg, err, sizeof err) < 0) {
-		ds_log(LOG_ERR, "%s", err);
+	else if (step_detach(&d) < 0)
 		status = DS_EXIT_CONFIG;
-		goto out;
-	}
-	/* Listening sockets first, so that a busy port is reported here. */
-	if (cfg.policy_socket != NULL && cfg.policy_socket[0] != '\0') {
-		policy_fd = ds_listen(cfg.policy_socket, err, sizeof err);
-		if (policy_fd >= 0 && ds_listen_unix_path(cfg.policy_socket,
-		    sock_path, sizeof sock_path) &&
-		    ds_socket_set_access(sock_path, &cfg, err, sizeof err) < 0) {
-			close(policy_fd);
-			policy_fd = -1;
-		}
-		if (policy_fd < 0) {
-			ds_log(LOG_ERR, "PolicySocket %s", err);
-			status = DS_EXIT_CONFIG;
-			goto out;
-		}
-	}
-	if (cfg.milter_socket != NULL && cfg.milter_socket[0] != '\0'
-	    && ds_milter_open(cfg.milter_socket, &cfg, err, sizeof err) < 0) {
-		ds_log(LOG_ERR, "MilterSocket %s", err);
+	else if (step_load(&d) < 0)
 		status = DS_EXIT_CONFIG;
-		goto out;
-	}
-	if (!o.foreground) {
-		if (ds_daemonize(&ready_fd) < 0) {
-			ds_log(LOG_ERR, "cannot detach from the terminal: %s", strerror(errno));
-			status = 1;
-			goto out;
-		}
-		ds_log_open("domsecd", cfg.syslog, 0, cfg.syslog_facility,
-		    o.debug ? LOG_DEBUG : cfg.log_level);
-	}
-	if (pid_file != NULL && pid_file[0] != '\0') {
-		if (ds_write_pid_file(pid_file) < 0)
-			ds_log(LOG_WARNING, "PidFile %s: cannot write it: %s", pid_file,
-			    strerror(errno));
-		else
-			pid_written = 1;
-	}
-	/* Created while still root; a failure only costs saved counters or the
-	 * on-disk CRL copies, and is logged. */
-	ds_prepare_state_dir(cfg.state_dir, cfg.user);
-	ds_prepare_state_dir(cfg.crl_cache_dir, cfg.user);
-	if (cfg.user != NULL && cfg.user[0] != '\0' && ds_drop_privileges(cfg.user) < 0) {
-		status = DS_EXIT_CONFIG;
-		goto out;
-	}
-
-	/* Threads only after the fork. */
-	engine = ds_engine_new(&cfg, err, sizeof err);
-	if (engine == NULL) {
-		ds_log(LOG_ERR, "%s", err);
-		status = DS_EXIT_CONFIG;
-		goto out;
-	}
-	/* CRLs are refreshed in the background before they expire, so that
-	 * mail almost never waits for a download (a thread: after the fork). */
-	if (engine->crls != NULL && ds_crl_store_start_refresher(engine->crls, 0) < 0)
-		ds_log(LOG_WARNING, "cannot start the background CRL refresher; "
-		    "CRLs are fetched when a message needs them");
-	core = ds_core_new(&cfg, engine, err, sizeof err);
-	if (core == NULL) {
-		ds_log(LOG_ERR, "%s", err);
-		status = DS_EXIT_CONFIG;
-		goto out;
-	}
-	counters_path(&cfg, counters_file, sizeof counters_file);
-	if (counters_file[0] != '\0' && ds_counters_load(counters_file) < 0)
-		ds_log(LOG_WARNING, "%s: cannot read the saved counters; starting "
-		    "from zero", counters_file);
-	if (pthread_create(&keeper, NULL, housekeeping, counters_file) == 0)
-		keeper_started = 1;
-	if (policy_fd >= 0) {
-		if (ds_policy_start(policy_fd, core, &peers, err, sizeof err) < 0) {
-			ds_log(LOG_ERR, "%s", err);
-			status = 1;
-			goto out;
-		}
-		policy_fd = -1;   /* owned by the policy service now */
-		policy_started = 1;
-	}
-	if (cfg.socketmap_socket != NULL && cfg.socketmap_socket[0] != '\0') {
-		ob = ds_outbound_new(&cfg, engine, err, sizeof err);
-		if (ob == NULL || ds_socketmap_start(cfg.socketmap_socket, ob,
-		    &peers, err, sizeof err) < 0 ||
-		    (ds_listen_unix_path(cfg.socketmap_socket, sock_path,
-		    sizeof sock_path) && ds_socket_set_access(sock_path, &cfg, err,
-		    sizeof err) < 0)) {
-			ds_log(LOG_ERR, "SocketmapSocket %s", err);
-			status = DS_EXIT_CONFIG;
-			goto out;
-		}
-		socketmap_started = 1;
-	}
-	ds_log(LOG_NOTICE, "started (configuration %s; milter %s, policy %s, "
-	    "socketmap %s; %zu partners)", o.config_path,
-	    cfg.milter_socket ? cfg.milter_socket : "off",
-	    cfg.policy_socket ? cfg.policy_socket : "off",
-	    cfg.socketmap_socket ? cfg.socketmap_socket : "off", cfg.partners.n);
-	if (ready_fd >= 0) {
-		if (write(ready_fd, "1", 1) < 0)
-			ds_log(LOG_WARNING, "cannot tell the parent process we started");
-		close(ready_fd);
-		ready_fd = -1;
-	}
-	if (cfg.milter_socket != NULL && cfg.milter_socket[0] != '\0') {
-		milter.core = core;
-		milter.peers = &peers;
-		if (pthread_create(&milter_tid, NULL, milter_thread, &milter) != 0) {
-			ds_log(LOG_ERR, "milter: cannot start its thread");
-			status = 1;
-			goto out;
-		}
-		main_loop(&signals, &milter);
-		pthread_join(milter_tid, NULL);
-		if (milter.status < 0) {
-			ds_log(LOG_ERR, "milter: libmilter stopped with an error");
-			status = 1;
-		}
-	} else {
-		main_loop(&signals, NULL);
-	}
-
-out:
-	if (policy_started)
-		busy += ds_policy_stop();
-	if (socketmap_started)
-		ds_socketmap_stop();
-	busy += ds_milter_drain(30);
-	if (keeper_started) {
-		housekeeping_stop = 1;
-		pthread_join(keeper, NULL);
-		if (counters_file[0] != '\0')
-			ds_counters_save(counters_file);
-	}
-	if (policy_fd >= 0)
-		close(policy_fd);
-	if (busy > 0) {
-		/* A session thread may still use the core: leave it to exit(). */
-		ds_log(LOG_WARNING, "exiting with %d sessions still open", busy);
-	} else {
-		if (ob != NULL)
-			ds_outbound_free(ob);
-		ds_core_free(core);
-		if (peers_built)
-			ds_peer_policy_free(&peers);
-		if (engine != NULL)
-			ds_engine_free(engine);
-	}
-	if (pid_written)
-		unlink(pid_file);
-	if (busy == 0)
-		ds_config_free(&cfg);
+	else if (step_start(&d) < 0)
+		status = 1;
+	else
+		step_serve(&d);
+	if (step_stop(&d) == 0)
+		ds_config_free(&d.boot);
 	if (status == DS_EXIT_OK)
 		ds_log(LOG_NOTICE, "stopped");
 	return status;

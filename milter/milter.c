@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <libmilter/mfapi.h>
+#include "domsec/generation.h"
 #include "domsec/listen.h"
 #include "domsec/log.h"
 #include "domsec/peer.h"
@@ -31,8 +32,7 @@
 #include "milter.h"
 #include "mtafacts.h"
 
-static struct ds_core *milter_core;
-static const struct ds_peer_policy *milter_peers;
+static int milter_check_peers;
 static struct sockaddr_storage milter_addr;     /* our listening socket */
 static socklen_t milter_addrlen;
 static pthread_mutex_t active_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -123,6 +123,19 @@ static int peer_fd(SMFICTX *ctx)
 	return -1;
 }
 
+/* A milter connection: the configuration generation it started with (kept
+ * until it closes, across reloads) and its core session. */
+struct conn {
+	struct ds_generation *g;
+	struct ds_session *s;
+};
+
+static struct ds_session *session_of(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	return c != NULL ? c->s : NULL;
+}
+
 /* The SMTP client's address and port: macros first, then hostaddr. */
 static void client_of(SMFICTX *ctx, _SOCK_ADDR *hostaddr, char *addr,
     size_t addrlen, int *port)
@@ -159,32 +172,42 @@ static void client_of(SMFICTX *ctx, _SOCK_ADDR *hostaddr, char *addr,
 
 static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
-	struct ds_session *s;
+	struct conn *c;
 	char addr[64];
 	int port, fd;
 
 	(void)hostname;
-	if (milter_peers != NULL) {
+	c = calloc(1, sizeof *c);
+	if (c == NULL || (c->g = ds_generation_acquire()) == NULL) {
+		free(c);
+		ds_log(LOG_ERR, "milter: no configuration loaded (or out of "
+		    "memory) at connect");
+		return SMFIS_TEMPFAIL;
+	}
+	if (milter_check_peers) {
 		fd = peer_fd(ctx);
 		if (fd < 0) {
 			ds_log(LOG_ERR, "milter: cannot find this connection's socket "
 			    "in libmilter's context, so its peer cannot be checked; "
 			    "refusing it");
+			ds_generation_release(c->g);
+			free(c);
 			return SMFIS_TEMPFAIL;
 		}
-		if (!ds_peer_admit(milter_peers, fd, "milter")) {
+		if (!ds_peer_admit(&c->g->peers, fd, "milter")) {
+			ds_generation_release(c->g);
+			free(c);
 			shutdown(fd, SHUT_RDWR);
 			return SMFIS_TEMPFAIL;
 		}
 	}
 	client_of(ctx, hostaddr, addr, sizeof addr, &port);
-	s = ds_session_open(milter_core, addr, port);
-	if (s == NULL) {
+	c->s = ds_session_open(c->g->core, addr, port);
+	if (c->s == NULL || smfi_setpriv(ctx, c) != MI_SUCCESS) {
 		ds_log(LOG_ERR, "milter: out of memory at connect");
-		return SMFIS_TEMPFAIL;
-	}
-	if (smfi_setpriv(ctx, s) != MI_SUCCESS) {
-		ds_session_close(s);
+		ds_session_close(c->s);
+		ds_generation_release(c->g);
+		free(c);
 		return SMFIS_TEMPFAIL;
 	}
 	pthread_mutex_lock(&active_lock);
@@ -208,7 +231,7 @@ static void macro_facts(SMFICTX *ctx, struct ds_session *s, const char *helo)
 
 static sfsistat cb_helo(SMFICTX *ctx, char *helo)
 {
-	struct ds_session *s = smfi_getpriv(ctx);
+	struct ds_session *s = session_of(ctx);
 
 	if (s != NULL)
 		macro_facts(ctx, s, helo != NULL ? helo : "");
@@ -230,7 +253,7 @@ static void bare_sender(const char *arg, char *out, size_t outlen)
 
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct ds_session *s = smfi_getpriv(ctx);
+	struct ds_session *s = session_of(ctx);
 	struct ds_answer a;
 	char sender[512];
 
@@ -248,7 +271,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct ds_session *s = smfi_getpriv(ctx);
+	struct ds_session *s = session_of(ctx);
 	struct ds_answer a;
 
 	(void)argv;
@@ -260,7 +283,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct ds_session *s = smfi_getpriv(ctx);
+	struct ds_session *s = session_of(ctx);
 	struct ds_answer a;
 
 	if (s == NULL)
@@ -271,7 +294,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 
 static sfsistat cb_eom(SMFICTX *ctx)
 {
-	struct ds_session *s = smfi_getpriv(ctx);
+	struct ds_session *s = session_of(ctx);
 	const char *qid = queue_id(ctx);
 	struct ds_answer a;
 	struct ds_edits e;
@@ -303,7 +326,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 
 static sfsistat cb_abort(SMFICTX *ctx)
 {
-	struct ds_session *s = smfi_getpriv(ctx);
+	struct ds_session *s = session_of(ctx);
 
 	if (s != NULL)
 		ds_session_abort(s);
@@ -312,12 +335,14 @@ static sfsistat cb_abort(SMFICTX *ctx)
 
 static sfsistat cb_close(SMFICTX *ctx)
 {
-	struct ds_session *s = smfi_getpriv(ctx);
+	struct conn *c = smfi_getpriv(ctx);
 
-	if (s == NULL)
+	if (c == NULL)
 		return SMFIS_CONTINUE;
 	smfi_setpriv(ctx, NULL);
-	ds_session_close(s);
+	ds_session_close(c->s);
+	ds_generation_release(c->g);
+	free(c);
 	pthread_mutex_lock(&active_lock);
 	if (--active_sessions == 0)
 		pthread_cond_broadcast(&active_zero);
@@ -426,16 +451,30 @@ int ds_milter_open(const char *spec, const struct ds_config *cfg, char *err,
 	return 0;
 }
 
-int ds_milter_run(struct ds_core *core, const struct ds_peer_policy *peers)
+int ds_milter_run(int check_peers)
 {
-	milter_core = core;
-	milter_peers = peers;
+	milter_check_peers = check_peers;
 	return smfi_main() == MI_SUCCESS ? 0 : -1;
 }
 
+static void *stop_thread(void *unused)
+{
+	(void)unused;
+	smfi_stop();
+	return NULL;
+}
+
+/* smfi_stop() waits for libmilter's listener, which holds its lock while
+ * it polls the socket for up to 5 s: ask from a thread of its own so that
+ * the caller goes on stopping at once. */
 void ds_milter_stop(void)
 {
-	smfi_stop();
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, stop_thread, NULL) == 0)
+		pthread_detach(t);
+	else
+		smfi_stop();
 }
 
 int ds_milter_drain(int timeout_s)

@@ -23,11 +23,14 @@ int ds_milter_open(const char *spec, const struct ds_config *cfg, char *err,
 
 /* Runs libmilter until ds_milter_stop(), SIGTERM or SIGINT (libmilter's
  * signal thread also takes SIGHUP as "stop": domsecd keeps SIGHUP from it,
- * see milter/domsecd.c).  Connections from peers that peers does not
- * allow (NULL: no check) are refused.  Returns 0, or -1 on failure. */
-int ds_milter_run(struct ds_core *core, const struct ds_peer_policy *peers);
+ * see milter/domsecd.c).  Each connection uses the current configuration
+ * generation (domsec/generation.h) until it closes; with check_peers,
+ * peers its PeerUsers/PeerAddresses do not allow are refused.  Returns 0,
+ * or -1 on failure. */
+int ds_milter_run(int check_peers);
 
-/* Asks libmilter to stop (ds_milter_run then returns); any thread. */
+/* Asks libmilter to stop (ds_milter_run then returns, within about 5 s);
+ * any thread; returns at once. */
 void ds_milter_stop(void);
 
 /* Waits (at most timeout_s) until no milter session is active; returns how

@@ -20,14 +20,13 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include "domsec/generation.h"
 #include "domsec/log.h"
 #include "policy.h"
 
 struct policy_server {
 	int listen_fd;
 	int stop_pipe[2];
-	struct ds_core *core;
-	const struct ds_peer_policy *peers;
 	pthread_t acceptor;
 	int running;
 	pthread_mutex_t lock;
@@ -157,8 +156,14 @@ static void *serve_connection(void *arg)
 				discarding = 0;   /* tail of the long line */
 			} else if (ds_policy_request_line(&req, buf)) {
 				size_t rlen;
-				ds_policy_answer(server.core, &req, reply,
-				    sizeof reply - 2);
+				struct ds_generation *g = ds_generation_acquire();
+				if (g != NULL)
+					ds_policy_answer(g->core, &req, reply,
+					    sizeof reply - 2);
+				else
+					ds_policy_format_action(reply, sizeof reply - 2,
+					    "451", "4.3.0", "domsecd is starting");
+				ds_generation_release(g);
 				/* one write: a second small one would wait for the
 				 * peer's delayed ACK (Nagle), 40 ms per request */
 				rlen = strlen(reply);
@@ -206,7 +211,11 @@ static void *accept_loop(void *unused)
 				usleep(100000);
 			continue;
 		}
-		if (!ds_peer_admit(server.peers, fd, "policy service")) {
+		struct ds_generation *g = ds_generation_acquire();
+		int admitted = g != NULL && ds_peer_admit(&g->peers, fd,
+		    "policy service");
+		ds_generation_release(g);
+		if (!admitted) {
 			close(fd);
 			continue;
 		}
@@ -243,16 +252,13 @@ static void *accept_loop(void *unused)
 	return NULL;
 }
 
-int ds_policy_start(int listen_fd, struct ds_core *core,
-    const struct ds_peer_policy *peers, char *err, size_t errlen)
+int ds_policy_start(int listen_fd, char *err, size_t errlen)
 {
 	if (pipe2(server.stop_pipe, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "policy service: pipe: %s", strerror(errno));
 		return -1;
 	}
 	server.listen_fd = listen_fd;
-	server.core = core;
-	server.peers = peers;
 	if (pthread_create(&server.acceptor, NULL, accept_loop, NULL) != 0) {
 		snprintf(err, errlen, "policy service: cannot start its thread");
 		return -1;
@@ -261,7 +267,7 @@ int ds_policy_start(int listen_fd, struct ds_core *core,
 	return 0;
 }
 
-int ds_policy_stop(void)
+int ds_policy_stop(int deadline_s)
 {
 	struct timespec deadline;
 	int left;
@@ -276,10 +282,11 @@ int ds_policy_stop(void)
 	close(server.stop_pipe[1]);
 	server.running = 0;
 
-	/* Wake every connection thread and wait for them (at most 30 s: one may
-	 * be in the middle of a bounded certificate check). */
+	/* Wake every connection thread and wait for them, at most deadline_s
+	 * (one may be in the middle of a bounded certificate check; Postfix's
+	 * default_action then defers that request). */
 	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += 30;
+	deadline.tv_sec += deadline_s;
 	pthread_mutex_lock(&server.lock);
 	for (int i = 0; i < server.n_conns; i++)
 		shutdown(server.conn_fds[i], SHUT_RDWR);

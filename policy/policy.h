@@ -20,16 +20,16 @@
 
 /*
  * Serves listen_fd (from ds_listen) in a thread, one thread per connection
- * from a peer that peers allows (others are logged and disconnected).
- * Returns 0, or -1 with err.
+ * from a peer that the current generation's peer policy allows (others are
+ * logged and disconnected); each request is answered by the current
+ * generation's core (domsec/generation.h).  Returns 0, or -1 with err.
  */
-int ds_policy_start(int listen_fd, struct ds_core *core,
-    const struct ds_peer_policy *peers, char *err, size_t errlen);
+int ds_policy_start(int listen_fd, char *err, size_t errlen);
 
-/* Stops accepting, closes every connection and waits (bounded) for the
- * connection threads to finish; returns how many are still busy (0 when
- * all finished). */
-int ds_policy_stop(void);
+/* Stops accepting, closes every connection and waits at most deadline_s
+ * for the connection threads to finish; returns how many are still busy
+ * (0 when all finished). */
+int ds_policy_stop(int deadline_s);
 
 /*
  * Answers one complete request (exposed for tests): writes the reply line

@@ -1,7 +1,8 @@
 /*
  * socketmap.c - the Postfix socketmap server of domsecd: an accept thread,
  * one thread per connection, netstring framing with a size cap, requests
- * answered in order.  Holds no policy: every answer comes from outbound.c.
+ * answered in order.  Holds no policy: every answer comes from outbound.c,
+ * through the current configuration generation.
  */
 #include <errno.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include "domsec/generation.h"
 #include "domsec/listen.h"
 #include "domsec/log.h"
 #include "domsec/netstring.h"
@@ -27,8 +29,6 @@ static struct {
 	int started;
 	int stopping;
 	pthread_t accept_thread;
-	struct ds_outbound *ob;
-	const struct ds_peer_policy *peers;
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	int n_conns;
@@ -141,7 +141,13 @@ static long serve_buffer(int fd, const char *buf, size_t len, char *reply)
 			send_reply(fd, reply);
 			return -1;
 		}
-		ds_socketmap_answer(server.ob, payload, plen, reply, REPLY_MAX);
+		struct ds_generation *g = ds_generation_acquire();
+		if (g != NULL && g->ob != NULL)
+			ds_socketmap_answer(g->ob, payload, plen, reply, REPLY_MAX);
+		else
+			snprintf(reply, REPLY_MAX, "TEMP domsecd has no outbound "
+			    "configuration loaded");
+		ds_generation_release(g);
 		if (send_reply(fd, reply) != 0)
 			return -1;
 		done += used;
@@ -209,8 +215,11 @@ static void *accept_main(void *arg)
 		fd = accept(server.listen_fd, NULL, NULL);
 		if (fd < 0)
 			continue;
-		if (server.peers != NULL &&
-		    !ds_peer_admit(server.peers, fd, "socketmap")) {
+		struct ds_generation *g = ds_generation_acquire();
+		int admitted = g != NULL && ds_peer_admit(&g->peers, fd,
+		    "socketmap");
+		ds_generation_release(g);
+		if (!admitted) {
 			close(fd);
 			continue;
 		}
@@ -240,8 +249,7 @@ static void *accept_main(void *arg)
 	return NULL;
 }
 
-int ds_socketmap_start(const char *spec, struct ds_outbound *ob,
-    const struct ds_peer_policy *peers, char *err, size_t errlen)
+int ds_socketmap_start(const char *spec, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
@@ -249,10 +257,6 @@ int ds_socketmap_start(const char *spec, struct ds_outbound *ob,
 
 	if (server.started) {
 		snprintf(err, errlen, "socketmap: already started");
-		return -1;
-	}
-	if (ob == NULL) {
-		snprintf(err, errlen, "socketmap %s: no outbound policy", spec);
 		return -1;
 	}
 	fd = ds_listen(spec, err, errlen);
@@ -266,8 +270,6 @@ int ds_socketmap_start(const char *spec, struct ds_outbound *ob,
 			server.port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
 	server.listen_fd = fd;
-	server.ob = ob;
-	server.peers = peers;
 	server.stopping = 0;
 	server.n_conns = 0;
 	if (pthread_create(&server.accept_thread, NULL, accept_main, NULL) != 0) {
@@ -302,5 +304,4 @@ void ds_socketmap_stop(void)
 		pthread_cond_wait(&server.idle, &server.lock);
 	pthread_mutex_unlock(&server.lock);
 	server.started = 0;
-	server.ob = NULL;
 }

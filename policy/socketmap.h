@@ -27,12 +27,11 @@
 
 /*
  * Listens on spec (listen.h syntax, e.g. "inet:12345@127.0.0.1") and serves
- * lookups from ob in background threads.  ob must outlive
- * ds_socketmap_stop().  Returns 0, or -1 with err.  One server per process.
+ * lookups in background threads, each from the outbound policy of the
+ * current configuration generation (TEMP while none is loaded).  Returns 0,
+ * or -1 with err.  One server per process.
  */
-int ds_socketmap_start(const char *spec, struct ds_outbound *ob,
-    const struct ds_peer_policy *peers, char *err,
-    size_t errlen);
+int ds_socketmap_start(const char *spec, char *err, size_t errlen);
 
 /* The bound TCP port (useful with port 0), or 0 for unix sockets / not
  * started. */

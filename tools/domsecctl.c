@@ -22,6 +22,7 @@ static const struct {
 	{ "cert", cmd_cert,
 	  "cert csr|selfsigned --name FQDN [--domain DOMAIN]... --key FILE --out FILE" },
 	{ "sendmail-access", cmd_sendmail_access, "sendmail-access [--config FILE]" },
+	{ "reload", cmd_reload, "reload [--config FILE]" },
 };
 
 static void usage(FILE *f)

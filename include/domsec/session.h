@@ -33,6 +33,7 @@
 #include "domsec/engine.h"
 #include "domsec/facts.h"
 #include "domsec/inbound.h"
+#include "domsec/sessions.h"
 
 struct ds_core;
 struct ds_session;
@@ -66,6 +67,13 @@ struct ds_edits {
 
 struct ds_core *ds_core_new(const struct ds_config *cfg,
     struct ds_engine *engine, char *err, size_t errlen);
+/* The same over a hand-off table made by ds_core_handoff_new() and shared
+ * by the cores of every configuration a daemon loads (a session that spans
+ * a reload keeps its hand-off); the caller frees it after the cores. */
+struct ds_core *ds_core_new_shared(const struct ds_config *cfg,
+    struct ds_engine *engine, struct ds_sessions *handoff, char *err,
+    size_t errlen);
+struct ds_sessions *ds_core_handoff_new(void);
 void ds_core_free(struct ds_core *c);
 /* The decision engine behind the core (for tools and tests). */
 struct ds_inbound *ds_core_inbound(struct ds_core *c);
