@@ -13,5 +13,6 @@ int cmd_counters(int argc, char **argv);        /* cmd_counters.c */
 int cmd_check_config(int argc, char **argv);    /* cmd_config.c */
 int cmd_cert(int argc, char **argv);            /* cmd_cert.c: csr, selfsigned */
 int cmd_sendmail_access(int argc, char **argv); /* cmd_sendmail_access.c */
+int cmd_postfix_config(int argc, char **argv);  /* cmd_postfix_config.c */
 
 #endif
