@@ -151,5 +151,7 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz $(O)
 
-# Header dependencies recorded by -MMD (absent on a clean tree).
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# Header dependencies recorded by -MMD (absent on a clean tree); not from
+# the trees the package and Sendmail tests unpack under the build directory.
+-include $(shell find $(O) \( -path '$(O)/deb' -o -path '$(O)/sendmail-*' \) -prune \
+    -o -type f -name '*.d' -print 2>/dev/null)
