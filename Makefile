@@ -7,7 +7,16 @@
 #   make bench      print benchmark figures
 #   make fuzz       libFuzzer over every parser, FUZZ_SECONDS (60) each
 #   make install    honours PREFIX and DESTDIR; installs conf/ samples as
-#                   *.sample, and as the live files only where none exist
+#                   *.sample, and as the live files only where none exist,
+#                   and the systemd unit with PREFIX's sbin directory
+#   make uninstall  removes what make install put there, except the live
+#                   configuration files (an administrator's edits)
+#
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment or the command line
+# (e.g. dpkg-buildflags) are honoured and come last, so they win.  The
+# upstream defaults harden the binaries: stack protector, _FORTIFY_SOURCE=2
+# (when optimising, and unless CPPFLAGS/CFLAGS already choose a level), PIE
+# and full RELRO (-z relro -z now).
 #
 # O selects the build directory (default: build), so that several builds
 # (normal, sanitizer) can live side by side.
@@ -19,18 +28,28 @@ SBINDIR  ?= $(PREFIX)/sbin
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc/domsec
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
 CC       ?= cc
 OPTFLAGS ?= -O2 -g
 SANFLAGS ?=
+CPPFLAGS ?=
+# Hardening (upstream defaults; the caller's flags come after these).
+HARDEN_CFLAGS  ?= -fstack-protector-strong -fPIE
+HARDEN_LDFLAGS ?= -pie -Wl,-z,relro,-z,now
+# _FORTIFY_SOURCE needs optimisation, and defining it twice is an error
+# under -Werror: added only with -O1 or more and when no one chose a level.
+FORTIFY = $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,$(if \
+          $(filter -O1 -O2 -O3 -Os -Og -Ofast,$(OPTFLAGS) $(CFLAGS)),-D_FORTIFY_SOURCE=2))
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread \
-             -Iinclude $(OPTFLAGS) $(SANFLAGS) $(CFLAGS)
+             -Iinclude $(FORTIFY) $(HARDEN_CFLAGS) $(OPTFLAGS) $(SANFLAGS) \
+             $(CPPFLAGS) $(CFLAGS)
 # Every object and test binary records the headers it really includes
 # (-MMD) with an empty rule per header (-MP, so a deleted header does not
 # break the build); the .d files are read back at the end of this file.
 DEPFLAGS   = -MMD -MP
 LDLIBS_CORE = -lssl -lcrypto -lcurl -lresolv -pthread
-LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+LDFLAGS_ALL = $(HARDEN_LDFLAGS) $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
@@ -45,7 +64,7 @@ BENCH_BIN  := $(BENCH_SRC:tests/bench/%.c=$(O)/bench/%)
 
 PROGRAMS := $(O)/domsecctl $(O)/domsecd
 
-.PHONY: all check unit integration sanitize demo bench fuzz install clean deps
+.PHONY: all check unit integration sanitize demo bench fuzz install uninstall clean deps
 all: $(O)/libdomsec.a $(PROGRAMS)
 
 $(O)/%.o: %.c
@@ -105,9 +124,9 @@ deps:
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(O)/domsecctl $(DESTDIR)$(BINDIR)/domsecctl
-	if [ -f $(O)/domsecd ]; then install -m 0755 $(O)/domsecd $(DESTDIR)$(SBINDIR)/domsecd; fi
+	install -m 0755 $(O)/domsecd $(DESTDIR)$(SBINDIR)/domsecd
 	for m in man/*.8; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done; true
 	for m in man/*.5; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done; true
 	for c in conf/*; do [ -f "$$c" ] || continue; \
@@ -115,9 +134,24 @@ install: all
 	    [ -e $(DESTDIR)$(SYSCONFDIR)/$$(basename $$c) ] || \
 	        install -m 0644 $$c $(DESTDIR)$(SYSCONFDIR)/$$(basename $$c); \
 	done
+	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/etc/domsec/|$(SYSCONFDIR)/|g' \
+	    contrib/domsecd.service >$(DESTDIR)$(SYSTEMDUNITDIR)/domsecd.service.tmp
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/domsecd.service.tmp
+	mv -f $(DESTDIR)$(SYSTEMDUNITDIR)/domsecd.service.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/domsecd.service
+
+# The live configuration files stay (they may hold the administrator's
+# edits); the samples, binaries, man pages and unit go.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/domsecctl $(DESTDIR)$(SBINDIR)/domsecd
+	for m in man/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done
+	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$m); done
+	for c in conf/*; do rm -f $(DESTDIR)$(SYSCONFDIR)/$$(basename $$c).sample; done
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/domsecd.service
 
 clean:
 	rm -rf build build-san build-fuzz $(O)
 
-# Header dependencies recorded by -MMD (absent on a clean tree).
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# Header dependencies recorded by -MMD (absent on a clean tree); not from
+# the trees the package and Sendmail tests unpack under the build directory.
+-include $(shell find $(O) \( -path '$(O)/deb' -o -path '$(O)/sendmail-*' \) -prune \
+    -o -type f -name '*.d' -print 2>/dev/null)

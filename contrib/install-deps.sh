@@ -1,12 +1,16 @@
 #!/bin/sh
 # Installs the Debian packages domsec needs to build, test and run its demo.
+# Sendmail is not installed: tests/integration/48-sendmail-real.sh fetches
+# sendmail-bin, sendmail-cf and libwrap0 with `apt-get download` into
+# build/sendmail-debs and extracts them (Postfix stays the system's MTA).
 # Non-interactive and idempotent: packages already present are left alone.
 set -eu
 
 PACKAGES="build-essential pkg-config libssl-dev libcurl4-openssl-dev
 libmilter-dev libcmocka-dev openssl ca-certificates postfix swaks miltertest
 python3 iproute2 procps libnet-ssleay-perl libio-socket-ssl-perl
-clang libclang-rt-14-dev libpsl-dev publicsuffix psl debhelper lintian fakeroot dpkg-dev"
+clang libclang-rt-14-dev libpsl-dev publicsuffix psl debhelper lintian fakeroot dpkg-dev
+m4 util-linux"
 
 missing=""
 for p in $PACKAGES; do

@@ -78,6 +78,11 @@ int ds_drop_privileges(const char *user)
 		ds_log(LOG_ERR, "UserID %s: no such user", user);
 		return -1;
 	}
+	/* Already that user (systemd's User=, with UserID set as well): an
+	 * unprivileged process cannot call initgroups, and need not. */
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid &&
+	    getgid() == pw->pw_gid && getegid() == pw->pw_gid)
+		return 0;
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
 	    || setuid(pw->pw_uid) < 0) {
 		ds_log(LOG_ERR, "UserID %s: cannot switch to it: %s", user, strerror(errno));
@@ -101,6 +106,8 @@ int ds_prepare_state_dir(const char *dir, const char *user)
 	if (user == NULL || user[0] == '\0')
 		return 0;
 	pw = getpwnam(user);
+	if (pw != NULL && geteuid() == pw->pw_uid)
+		return 0;  /* created by that user already */
 	if (pw == NULL || chown(dir, pw->pw_uid, pw->pw_gid) != 0) {
 		ds_log(LOG_ERR, "%s: cannot give the directory to user %s: %s", dir,
 		    user, pw == NULL ? "no such user" : strerror(errno));

@@ -4,7 +4,7 @@
  * equivalent to the partner table, for sites whose MTA is Sendmail.
  *
  *   domsecctl sendmail-access [--config FILE | --partners FILE] [--bits N]
- *                             [--perm]
+ *                             [--perm] [--client-cert FILE --client-key FILE]
  *
  * Per enforce-mode partner:
  *   send direction     TLS_Rcpt:DOMAIN  VERIFY:N   (mail to any recipient
@@ -14,6 +14,11 @@
  *                      receive it in the clear)
  *                      TLS_Srv:DOMAIN   VERIFY:N   (servers named under
  *                      DOMAIN must present a verified certificate)
+ *                      TLS_Clt_Features:DOMAIN  CertFile=F; KeyFile=K;
+ *                      (our client certificate, presented to servers named
+ *                      under DOMAIN only: Sendmail 8.16.1 and later,
+ *                      FEATURE(`tls_session_features'); commented out
+ *                      without --client-cert and --client-key)
  *   receive direction  TLS_Clt:DOMAIN   VERIFY:N   (clients whose host name
  *                      is under DOMAIN must present a verified certificate)
  * VERIFY:N means "${verify} is OK and ${cipher_bits} >= N".  Failures are
@@ -36,7 +41,8 @@
 
 static const char usage_text[] =
     "usage: domsecctl sendmail-access [--config FILE | --partners FILE] "
-    "[--bits N] [--perm]\n";
+    "[--bits N] [--perm]\n"
+    "                                 [--client-cert FILE --client-key FILE]\n";
 
 static void print_header(const char *source, int bits, int perm)
 {
@@ -81,7 +87,27 @@ static void print_header(const char *source, int bits, int perm)
 	printf("# (ca=) must also be added to Sendmail's CACertFile.\n");
 }
 
-static void print_partner(const struct ds_partner *p, int bits, int perm)
+/* Our client certificate for the partner's servers only (cf/README:
+ * FEATURE(`tls_session_features'); the tls_clt_features ruleset looks up
+ * the server's host name, walking up its domains, then its address). */
+static void print_client_features(const struct ds_partner *p,
+    const char *cert, const char *key)
+{
+	if (cert == NULL)
+		printf("# TLS_Clt_Features:%s\tCertFile=/etc/mail/certs/client.pem; "
+		    "KeyFile=/etc/mail/certs/client.key;\n"
+		    "#   (give --client-cert and --client-key to print it live)\n",
+		    p->domain);
+	else
+		printf("TLS_Clt_Features:%s\tCertFile=%s; KeyFile=%s;\n",
+		    p->domain, cert, key);
+	printf("#   presented to servers whose name is under %s; a partner MX "
+	    "named elsewhere\n#   needs its own TLS_Clt_Features:HOST line\n",
+	    p->domain);
+}
+
+static void print_partner(const struct ds_partner *p, int bits, int perm,
+    const char *cert, const char *key)
 {
 	const char *comment = p->mode == DS_MODE_MONITOR ? "# " : "";
 	const char *prefix = perm ? "PERM+" : "";
@@ -103,6 +129,7 @@ static void print_partner(const struct ds_partner *p, int bits, int perm)
 		    bits);
 		printf("%sTLS_Srv:%s\t%sVERIFY:%d\n", comment, p->domain, prefix,
 		    bits);
+		print_client_features(p, cert, key);
 	}
 	if (p->direction & DS_DIR_RECEIVE)
 		printf("%sTLS_Clt:%s\t%sVERIFY:%d\n", comment, p->domain, prefix,
@@ -116,10 +143,12 @@ int cmd_sendmail_access(int argc, char **argv)
 		{ "partners", required_argument, NULL, 'p' },
 		{ "bits", required_argument, NULL, 'b' },
 		{ "perm", no_argument, NULL, 'P' },
+		{ "client-cert", required_argument, NULL, 'C' },
+		{ "client-key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *config = NULL, *partners = NULL;
+	const char *config = NULL, *partners = NULL, *cert = NULL, *key = NULL;
 	struct ds_config cfg;
 	struct ds_partner_table table;
 	const struct ds_partner_table *t;
@@ -142,6 +171,8 @@ int cmd_sendmail_access(int argc, char **argv)
 			}
 			break;
 		case 'P': perm = 1; break;
+		case 'C': cert = optarg; break;
+		case 'K': key = optarg; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return DS_EXIT_OK;
@@ -156,6 +187,18 @@ int cmd_sendmail_access(int argc, char **argv)
 			fputs(usage_text, stderr);
 			return DS_EXIT_USAGE;
 		}
+	}
+	if ((cert == NULL) != (key == NULL)) {
+		fprintf(stderr, "domsecctl sendmail-access: give --client-cert "
+		    "and --client-key together\n");
+		return DS_EXIT_USAGE;
+	}
+	if ((cert != NULL && strpbrk(cert, "; \t\n") != NULL) ||
+	    (key != NULL && strpbrk(key, "; \t\n") != NULL)) {
+		fprintf(stderr, "domsecctl sendmail-access: a client certificate "
+		    "or key file name with ';' or white space cannot go into the "
+		    "access map\n");
+		return DS_EXIT_USAGE;
 	}
 	if (optind != argc || (config != NULL && partners != NULL)) {
 		fprintf(stderr, "domsecctl sendmail-access: %s\n", optind != argc ?
@@ -185,7 +228,7 @@ int cmd_sendmail_access(int argc, char **argv)
 	if (t->n == 0)
 		printf("\n# (the partner table lists no partner)\n");
 	for (size_t i = 0; i < t->n; i++)
-		print_partner(&t->v[i], bits, perm);
+		print_partner(&t->v[i], bits, perm, cert, key);
 	ds_partners_free(&table);
 	ds_config_free(&cfg);
 	return fflush(stdout) == 0 ? DS_EXIT_OK : DS_EXIT_FAIL;

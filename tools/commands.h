@@ -14,5 +14,6 @@ int cmd_check_config(int argc, char **argv);    /* cmd_config.c */
 int cmd_cert(int argc, char **argv);            /* cmd_cert.c: csr, selfsigned */
 int cmd_sendmail_access(int argc, char **argv); /* cmd_sendmail_access.c */
 int cmd_reload(int argc, char **argv);          /* cmd_reload.c */
+int cmd_postfix_config(int argc, char **argv);  /* cmd_postfix_config.c */
 
 #endif

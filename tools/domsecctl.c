@@ -23,6 +23,9 @@ static const struct {
 	  "cert csr|selfsigned --name FQDN [--domain DOMAIN]... --key FILE --out FILE" },
 	{ "sendmail-access", cmd_sendmail_access, "sendmail-access [--config FILE]" },
 	{ "reload", cmd_reload, "reload [--config FILE]" },
+	{ "postfix-config", cmd_postfix_config,
+	  "postfix-config [--config FILE] [-c POSTFIX_DIR] [--apply | --dry-run]\n"
+	  "         [--client-chain FILE] [--postconf PROGRAM]" },
 };
 
 static void usage(FILE *f)

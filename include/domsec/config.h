@@ -48,7 +48,7 @@ struct ds_config {
 	                                default 30s (doubles per failure) */
 
 	/* Daemon. */
-	char *milter_socket;         /* MilterSocket, e.g. inet:8891@127.0.0.1,
+	char *milter_socket;         /* MilterSocket, e.g. inet:8895@127.0.0.1,
 	                                unix:/run/domsec/milter.sock; NULL = off */
 	char *policy_socket;         /* PolicySocket; NULL = off */
 	char *socketmap_socket;      /* SocketmapSocket; NULL = off */

@@ -24,7 +24,7 @@
 
 OB_FAILURES=0
 OB_PIDS=""
-OB_SOCKETMAP_PORT=8893
+OB_SOCKETMAP_PORT=8896
 OB_SENDER_PORT=2525
 
 ob_ok() { echo "ok - $*"; }
@@ -395,7 +395,7 @@ ob_sender_start() {
 		    "smtp_helo_name = mx.contoso.com"
 		echo "# --- contrib/postfix-outbound.cf ---"
 		grep -Ev '^[[:space:]]*(#|$)' "$DOMSEC_TOP/contrib/postfix-outbound.cf" |
-		    sed "s/:8893:/:$OB_SOCKETMAP_PORT:/"
+		    sed "s/:8896:/:$OB_SOCKETMAP_PORT:/"
 	} >"$ps/etc/main.cf"
 	{
 		echo "127.0.0.1:$OB_SENDER_PORT inet n - n - - smtpd"

@@ -354,7 +354,8 @@ it_domsecd_clean() {
 }
 
 # it_postfix_start: the private instance.  main.cf is contrib/postfix-main.cf
-# (the administrator's snippet, used as it is) plus the settings that place
+# (the administrator's snippet, used as it is; or $IT_POSTFIX_BASE and no
+# domsec settings) plus the settings that place
 # this instance under $IT_DIR/postfix and on loopback ports, plus
 # $IT_POSTFIX_EXTRA (lines "name = value") for a test's own variations.
 it_postfix_start() {
@@ -365,11 +366,27 @@ it_postfix_start() {
 	cat "$IT_PKI/contoso-chain.pem" >"$pf/etc/server-chain.pem"
 	cp "$IT_PKI/contoso.key" "$pf/etc/server.key"
 	chmod 600 "$pf/etc/server.key"
-	{
-		echo "# --- contrib/postfix-main.cf ---"
-		cat "$DOMSEC_TOP/contrib/postfix-main.cf"
-		echo "# --- private test instance ---"
-	} >"$pf/etc/main.cf"
+	# IT_POSTFIX_BASE: a main.cf to start from instead of the snippet,
+	# without domsec's settings (a host before domsec is wired in).
+	local domsec_settings="
+smtpd_tls_CAfile = $pf/etc/clientca.pem
+smtpd_milters = inet:127.0.0.1:$IT_MILTER_PORT
+smtpd_recipient_restrictions = check_policy_service { inet:127.0.0.1:$IT_POLICY_PORT, timeout=30s, default_action=DEFER_IF_PERMIT } reject_unauth_destination
+smtpd_relay_restrictions = reject_unauth_destination"
+	if [ -n "${IT_POSTFIX_BASE:-}" ]; then
+		domsec_settings=
+		{
+			echo "# --- $IT_POSTFIX_BASE ---"
+			cat "$IT_POSTFIX_BASE"
+			echo "# --- private test instance ---"
+		} >"$pf/etc/main.cf"
+	else
+		{
+			echo "# --- contrib/postfix-main.cf ---"
+			cat "$DOMSEC_TOP/contrib/postfix-main.cf"
+			echo "# --- private test instance ---"
+		} >"$pf/etc/main.cf"
+	fi
 	local settings="
 compatibility_level = 3.7
 queue_directory = $pf/queue
@@ -391,10 +408,7 @@ alias_maps =
 alias_database =
 smtpd_tls_cert_file = $pf/etc/server-chain.pem
 smtpd_tls_key_file = $pf/etc/server.key
-smtpd_tls_CAfile = $pf/etc/clientca.pem
-smtpd_milters = inet:127.0.0.1:$IT_MILTER_PORT
-smtpd_recipient_restrictions = check_policy_service { inet:127.0.0.1:$IT_POLICY_PORT, timeout=30s, default_action=DEFER_IF_PERMIT } reject_unauth_destination
-smtpd_relay_restrictions = reject_unauth_destination
+$domsec_settings
 milter_command_timeout = 60s
 milter_content_timeout = 60s
 smtpd_policy_service_timeout = 60s

@@ -1,0 +1,25 @@
+/*
+ * postconf_run.h - runs Postfix's postconf(1) for `domsecctl
+ * postfix-config`: reads parameter and master.cf values, applies changes.
+ * Always argv-style (fork and exec, no shell); -c DIR when set.
+ */
+#ifndef DOMSECCTL_POSTCONF_RUN_H
+#define DOMSECCTL_POSTCONF_RUN_H
+
+struct pc_target {
+	const char *postconf;   /* program, "postconf" unless told */
+	const char *config_dir; /* -c DIR, or NULL for the default instance */
+};
+
+/* Runs "postconf [-c DIR] FLAGS NAME" and returns its output without the
+ * trailing newline (malloc'd; "" when it printed nothing), or NULL when
+ * postconf could not run or failed.  quiet: its stderr goes to /dev/null
+ * (an "unmatched request" warning for a master.cf entry that is absent). */
+char *pc_query(const struct pc_target *t, const char *flags, const char *name,
+    int quiet);
+
+/* Runs "postconf [-c DIR] FLAG ARG" (FLAG -e, -M or -P); its exit status,
+ * or -1 when it could not run. */
+int pc_apply(const struct pc_target *t, const char *flag, const char *arg);
+
+#endif
