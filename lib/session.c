@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "domsec/cidr.h"
 #include "domsec/fromhdr.h"
 #include "domsec/log.h"
 #include "domsec/partners.h"
@@ -191,8 +192,10 @@ struct ds_session *ds_session_open(struct ds_core *c, const char *client_addr,
 		return NULL;
 	s->core = c;
 	ds_facts_init(&s->facts);
-	snprintf(s->facts.client_addr, sizeof s->facts.client_addr, "%s",
-	    client_addr != NULL ? client_addr : "");
+	/* One spelling in every log line: Sendmail's "IPv6:0:0:0:0:0:0:0:1"
+	 * becomes "::1". */
+	ds_addr_canonical(client_addr != NULL ? client_addr : "",
+	    s->facts.client_addr, sizeof s->facts.client_addr);
 	s->facts.client_port = client_port;
 	s->local = client_port == 0;
 	s->trusted_relay = ds_inbound_relay_trusted(c->in, s->facts.client_addr);

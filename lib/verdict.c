@@ -46,19 +46,41 @@ int ds_verdict_accepts(enum ds_verdict v)
 	return v == DS_VERDICT_SECURED || v == DS_VERDICT_UNALIGNED;
 }
 
+/* Cuts text to at most max bytes at a word boundary, ending in "...". */
+static void cut_at_word(char *text, size_t max)
+{
+	size_t n = strlen(text), end;
+
+	if (n <= max || max < 8)
+		return;
+	end = max - 3;
+	while (end > max / 2 && text[end] != ' ')
+		end--;
+	if (text[end] != ' ')
+		end = max - 3;          /* one long word: cut inside it */
+	while (end > 0 && (text[end - 1] == ' ' || text[end - 1] == ',' ||
+	    text[end - 1] == ';' || text[end - 1] == ':'))
+		end--;
+	memcpy(text + end, "...", 4);
+}
+
 int ds_verdict_reply(enum ds_verdict v, const char *domain, const char *reason,
     struct ds_reply *out)
 {
 	const char *rcode, *xcode, *what;
+	char text[1024];
+	int detail = 1;   /* the reason adds to what the verdict says */
 
 	switch (v) {
 	case DS_VERDICT_NO_TLS:
 		rcode = "530"; xcode = "5.7.0";
 		what = "requires TLS: the session was not encrypted";
+		detail = 0;
 		break;
 	case DS_VERDICT_NO_CERTIFICATE:
 		rcode = "550"; xcode = "5.7.1";
 		what = "requires a TLS client certificate: none was presented";
+		detail = 0;
 		break;
 	case DS_VERDICT_UNTRUSTED:
 		rcode = "550"; xcode = "5.7.1";
@@ -85,12 +107,16 @@ int ds_verdict_reply(enum ds_verdict v, const char *domain, const char *reason,
 	}
 	memcpy(out->rcode, rcode, 4);
 	snprintf(out->xcode, sizeof out->xcode, "%s", xcode);
-	if (reason != NULL && reason[0] != '\0')
-		snprintf(out->text, sizeof out->text, "Domain Security for %s: %s (%s)",
+	if (detail && reason != NULL && reason[0] != '\0')
+		snprintf(text, sizeof text, "Domain Security for %s: %s (%s)",
 		    domain ? domain : "?", what, reason);
 	else
-		snprintf(out->text, sizeof out->text, "Domain Security for %s: %s",
+		snprintf(text, sizeof text, "Domain Security for %s: %s",
 		    domain ? domain : "?", what);
+	/* Front ends send at most DS_REPLY_TEXT_MAX bytes: cut here, between
+	 * words, rather than mid-word there. */
+	cut_at_word(text, DS_REPLY_TEXT_MAX);
+	snprintf(out->text, sizeof out->text, "%s", text);
 	/* SMTP replies must not carry CR/LF or non-printable bytes. */
 	for (char *p = out->text; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)

@@ -221,6 +221,16 @@ static void test_one_verdict_line(void **state)
 	ds_session_close(s);
 }
 
+/* Sendmail writes IPv6 clients as "IPv6:0:0:0:0:0:0:0:1": logged as ::1. */
+static void test_ipv6_client_canonical(void **state)
+{
+	struct ds_session *s = ds_session_open(core, "IPv6:0:0:0:0:0:0:0:1", 50009);
+
+	(void)state;
+	assert_string_equal(ds_session_own_facts(s)->client_addr, "::1");
+	ds_session_close(s);
+}
+
 static void test_null_sender_uses_from(void **state)
 {
 	struct ds_session *s;
@@ -383,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_starttls_after_refusal),
 		cmocka_unit_test(test_one_verdict_line),
 		cmocka_unit_test(test_null_sender_uses_from),
+		cmocka_unit_test(test_ipv6_client_canonical),
 		cmocka_unit_test(test_local_submission_strip_only),
 		cmocka_unit_test(test_forged_header_cap),
 		cmocka_unit_test(test_random_walk_never_tags_without_tls),
