@@ -54,8 +54,8 @@ it_check "verdict secured logged for {cert_fp}" it_domsecd_logged "verdict=secur
 it_check "verdict untrusted logged for {verify}=FAIL" it_domsecd_logged "verdict=untrusted .*client=192.0.2.11:40002"
 it_check "verdict no-certificate logged for {verify}=NO" it_domsecd_logged "verdict=no-certificate .*client=192.0.2.12:40003"
 it_check "verdict no-tls logged without TLS macros" it_domsecd_logged "verdict=no-tls .*client=192.0.2.20:40010"
-it_check "verdict secured logged for the IPv6 client (IPv6:0:0:0:0:0:0:0:1)" \
-    it_domsecd_logged "verdict=secured .*client=[^ ]*(::1|0:0:0:0:0:0:0:1)[^ ]*40061"
+it_check "verdict secured logged for the IPv6 client (IPv6:0:0:0:0:0:0:0:1) as [::1]" \
+    it_domsecd_logged "verdict=secured .*client=\\[::1\\]:40061"
 it_check "verdict unknown-certificate logged without {cert_fp}" it_domsecd_logged "verdict=unknown-certificate .*client=192.0.2.30:40020"
 it_check "the refusals carry the verdict's reply codes" \
     it_domsecd_logged "rejected at MAIL for woodgrovebank.com: 550 5.7.1"
