@@ -33,6 +33,7 @@
 #include "domsec/log.h"
 #include "domsec/outbound.h"
 #include "domsec/verdict.h"
+#include "domsec/version.h"
 #include "../policy/policy.h"
 #include "../policy/socketmap.h"
 #include "daemon.h"
@@ -51,9 +52,6 @@ struct options {
 
 static volatile sig_atomic_t housekeeping_stop;
 
-#ifndef DOMSEC_VERSION
-#define DOMSEC_VERSION "1.0"
-#endif
 
 static void usage(FILE *to)
 {

@@ -8,6 +8,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${DOMSEC_BUILD:?set DOMSEC_BUILD}"
 export DOMSEC_BUILD DOMSEC_TOP=$(cd "$here/.." && pwd)
+# domsecctl reads /etc/domsec/domsec.conf by default: not in tests.
+export DOMSEC_CONFIG=
 passed=0; failed=0; failures=""
 for t in "$here"/integration/[0-9]*.sh; do
 	[ -e "$t" ] || continue

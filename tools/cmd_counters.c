@@ -48,6 +48,10 @@ int cmd_counters(int argc, char **argv)
 			file = argv[++i];
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fprintf(stdout, "usage: domsecctl counters [--config FILE] "
+			    "[--file FILE] [--json]\n");
+			return DS_EXIT_OK;
 		} else {
 			usage();
 			return DS_EXIT_USAGE;

@@ -193,6 +193,38 @@ printf 'PartnerTable sample.partners\n' > "$work/sample-partners.conf"
 run sample-partners 0 '^configuration OK' 'partners: 4 from' \
     'woodgrovebank\.com +direction=both' 'fabrikam\.com +direction=send'
 
+# The tools read the daemon's configuration by default (DOMSEC_CONFIG
+# stands in for /etc/domsec/domsec.conf); --no-config gives the defaults.
+printf 'CRLTimeout never\n' >"$work/default-broken.conf"
+set +e
+out=$(DOMSEC_CONFIG="$work/default-broken.conf" "$CTL" crl list 2>&1); st=$?
+out2=$(DOMSEC_CONFIG="$work/default-broken.conf" "$CTL" crl list --no-config \
+    --cache-dir "$work" 2>&1); st2=$?
+set -e
+if [ "$st" = 78 ] && grep -q "default-broken.conf:1: CRLTimeout" <<<"$out"; then
+	ok "crl list reads the default configuration without --config"
+else
+	not_ok "crl list without --config: exit $st: $out"
+fi
+if [ "$st2" != 78 ]; then
+	ok "crl list --no-config ignores it (exit $st2)"
+else
+	not_ok "crl list --no-config still read the default configuration: $out2"
+fi
+for c in verify probe crl counters check-config cert sendmail-access reload \
+    postfix-config; do
+	set +e
+	"$CTL" $c --help >/dev/null 2>&1; st=$?
+	set -e
+	if [ "$st" = 0 ]; then ok "domsecctl $c --help exits 0"; else not_ok "domsecctl $c --help exits $st"; fi
+done
+v1=$("$CTL" --version); v2=$("$DOMSEC_BUILD/domsecd" --version)
+if [ "${v1#domsecctl }" = "${v2#domsecd }" ] && grep -q "^domsec (${v1#domsecctl })" "$DOMSEC_TOP/debian/changelog"; then
+	ok "--version: both programs say ${v1#domsecctl }, as debian/changelog"
+else
+	not_ok "--version: '$v1', '$v2'"
+fi
+
 if [ "$failures" -ne 0 ]; then
 	echo "$failures check(s) failed"
 	exit 1
