@@ -13,6 +13,7 @@
  * does not match its .crl is ignored except for its URL.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "domsec/crl_store_internal.h"
 #include "domsec/fileio.h"
 #include "domsec/hex.h"
+#include "domsec/log.h"
 
 void ds_crl_disk_path(const struct ds_crl_store *s, const char *stem,
     const char *ext, char *out, size_t outlen)
@@ -59,7 +61,7 @@ int ds_crl_disk_write_meta(struct ds_crl_store *s, const char *url,
 	}
 	fclose(m);
 	ds_crl_disk_path(s, stem, ".meta", path, sizeof path);
-	rc = ds_file_write_atomic(path, text, len, 0600);
+	rc = ds_file_write_atomic_dir_owner(path, text, len, 0600);
 	free(text);
 	return rc;
 }
@@ -72,7 +74,7 @@ int ds_crl_disk_save(struct ds_crl_store *s, const char *url,
 	char path[4096];
 
 	ds_crl_disk_path(s, stem, ".crl", path, sizeof path);
-	if (ds_file_write_atomic(path, der, der_len, 0600) != 0)
+	if (ds_file_write_atomic_dir_owner(path, der, der_len, 0600) != 0)
 		return -1;
 	return ds_crl_disk_write_meta(s, url, stem, etag, last_modified,
 	    fetched, checked, sha, issuer);
@@ -159,11 +161,24 @@ static struct ds_crl_data *load_from_disk(struct ds_crl_store *s,
 	struct ds_crl_data *d;
 
 	ds_crl_disk_path(s, e->stem, ".meta", path, sizeof path);
-	if (read_meta(path, m) != 0 || strcmp(m->url, e->url) != 0)
+	if (read_meta(path, m) != 0) {
+		if (errno == EACCES)
+			ds_log(LOG_WARNING, "CRL cache: cannot read %s: %s (written "
+			    "by another user? files in CRLCacheDir must belong to "
+			    "domsecd's user); fetching %s again", path,
+			    strerror(errno), e->url);
+		return NULL;
+	}
+	if (strcmp(m->url, e->url) != 0)
 		return NULL;
 	ds_crl_disk_path(s, e->stem, ".crl", path, sizeof path);
-	if (ds_file_read(path, &buf, &len, s->o.max_size) != 0)
+	if (ds_file_read(path, &buf, &len, s->o.max_size) != 0) {
+		if (errno == EACCES)
+			ds_log(LOG_WARNING, "CRL cache: cannot read %s: %s (files in "
+			    "CRLCacheDir must belong to domsecd's user); fetching "
+			    "%s again", path, strerror(errno), e->url);
 		return NULL;
+	}
 	d = ds_crl_data_parse_der(buf, len, err, sizeof err);
 	free(buf);
 	if (d == NULL) {

@@ -36,8 +36,42 @@ int ds_file_read(const char *path, unsigned char **buf, size_t *len, long max)
 	return 0;
 }
 
+static int write_atomic(const char *path, const void *buf, size_t len,
+    mode_t mode, int adopt_dir_owner);
+
 int ds_file_write_atomic(const char *path, const void *buf, size_t len,
     mode_t mode)
+{
+	return write_atomic(path, buf, len, mode, 0);
+}
+
+int ds_file_write_atomic_dir_owner(const char *path, const void *buf,
+    size_t len, mode_t mode)
+{
+	return write_atomic(path, buf, len, mode, 1);
+}
+
+/* As root, gives the open file the owner and group of the directory it is
+ * written to. */
+static void adopt_owner(int fd, const char *tmp)
+{
+	char dir[4096];
+	const char *slash = strrchr(tmp, '/');
+	struct stat st;
+
+	if (geteuid() != 0)
+		return;
+	snprintf(dir, sizeof dir, "%.*s", slash != NULL ? (int)(slash - tmp) : 1,
+	    slash != NULL ? tmp : ".");
+	if (stat(dir[0] != '\0' ? dir : "/", &st) == 0 &&
+	    (st.st_uid != 0 || st.st_gid != 0) &&
+	    fchown(fd, st.st_uid, st.st_gid) != 0) {
+		/* the file stays root's; the daemon then says it cannot read it */
+	}
+}
+
+static int write_atomic(const char *path, const void *buf, size_t len,
+    mode_t mode, int adopt_dir_owner)
 {
 	const char *slash = strrchr(path, '/');
 	const unsigned char *p = buf;
@@ -57,6 +91,8 @@ int ds_file_write_atomic(const char *path, const void *buf, size_t len,
 	if (fd < 0)
 		return -1;
 	fchmod(fd, mode);
+	if (adopt_dir_owner)
+		adopt_owner(fd, tmp);
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0) {

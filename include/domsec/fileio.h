@@ -19,6 +19,11 @@ int ds_file_read(const char *path, unsigned char **buf, size_t *len, long max);
  * with errno set (the temporary file is removed). */
 int ds_file_write_atomic(const char *path, const void *buf, size_t len,
     mode_t mode);
+/* The same, but when run as root the file gets the owner and group of its
+ * directory (domsecctl as root writing domsecd's cache keeps it readable
+ * for the daemon's UserID). */
+int ds_file_write_atomic_dir_owner(const char *path, const void *buf,
+    size_t len, mode_t mode);
 
 /* mkdir -p: missing parents are created 0755, dir itself 0700.  Returns 0
  * (also when it exists), or -1 with errno set. */

@@ -99,6 +99,32 @@ check "list shows thisUpdate and nextUpdate" \
 check "list shows the entries" grep -q "entries:    1" "$work/out"
 check "list made no request" test "$(requests /)" = "$before"
 
+# --- domsecctl as root keeps the daemon's cache readable for the daemon ---
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	owned=$work/owned-cache
+	mkdir -p "$owned"
+	chown nobody "$owned"
+	chmod 755 "$work" "$work/pki"
+	sed "s|^CRLCacheDir .*|CRLCacheDir $owned|" "$conf" >"$work/owned.conf"
+	chmod 644 "$work/owned.conf"
+	run 0 "$work/out" refresh --config "$work/owned.conf" "$base/inter.crl" || true
+	check "files root writes into nobody's cache belong to nobody" \
+	    test "$(find "$owned" -type f ! -user nobody | wc -l)" = 0 -a \
+	    "$(find "$owned" -type f | wc -l)" = 2
+	set +e
+	runuser -u nobody -- "$CTL" crl list --config "$work/owned.conf" >"$work/out" 2>&1
+	set -e
+	check "nobody (the daemon's user) reads them from disk" \
+	    grep -q '^  origin:     disk' "$work/out"
+	# A file it cannot read is said, not silently refetched.
+	chown root "$owned"/*.crl
+	set +e
+	runuser -u nobody -- "$CTL" crl list --config "$work/owned.conf" >"$work/out" 2>&1
+	set -e
+	check "an unreadable cache file is logged with its path" \
+	    grep -q "CRL cache: cannot read $owned/.*Permission denied" "$work/out"
+fi
+
 # --- conditional GET ---
 run 0 "$work/out" refresh --config "$conf" --force &&
     check "forced refresh of an unchanged CRL says not modified" \
