@@ -80,7 +80,7 @@ $(O)/domsecctl: $(CTL_OBJ) $(O)/libdomsec.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CTL_OBJ) $(O)/libdomsec.a $(LDLIBS_CORE)
 
 $(O)/domsecd: $(DAEMON_OBJ) $(O)/libdomsec.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $(DAEMON_OBJ) $(O)/libdomsec.a -lmilter $(LDLIBS_CORE)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(DAEMON_OBJ) $(O)/libdomsec.a -lmilter -lmicrohttpd $(LDLIBS_CORE)
 
 $(O)/tests/%: tests/unit/%.c $(O)/libdomsec.a
 	@mkdir -p $(dir $@)

@@ -9,7 +9,7 @@ set -eu
 PACKAGES="build-essential pkg-config libssl-dev libcurl4-openssl-dev
 libmilter-dev libcmocka-dev openssl ca-certificates postfix swaks miltertest
 python3 iproute2 procps libnet-ssleay-perl libio-socket-ssl-perl
-clang libclang-rt-14-dev libpsl-dev publicsuffix psl debhelper lintian fakeroot dpkg-dev
+clang libclang-rt-14-dev libpsl-dev publicsuffix psl libmicrohttpd-dev python3-prometheus-client curl debhelper lintian fakeroot dpkg-dev
 m4 util-linux"
 
 missing=""

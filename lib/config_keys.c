@@ -79,6 +79,7 @@ void ds_config_free(struct ds_config *cfg)
 	free(cfg->milter_socket);
 	free(cfg->policy_socket);
 	free(cfg->socketmap_socket);
+	free(cfg->metrics_socket);
 	free(cfg->pid_file);
 	free(cfg->state_dir);
 	free(cfg->user);
@@ -155,6 +156,7 @@ static const struct ds_config_key keys[] = {
 	{ "MilterSocket", K_SOCKET, F(milter_socket), 0, 0, 0 },
 	{ "PolicySocket", K_SOCKET, F(policy_socket), 0, 0, 0 },
 	{ "SocketmapSocket", K_SOCKET, F(socketmap_socket), 0, 0, 0 },
+	{ "MetricsSocket", K_SOCKET, F(metrics_socket), 0, 0, 0 },
 	{ "PidFile", K_PATH, F(pid_file), 0, 0, 0 },
 	{ "StateDir", K_PATH, F(state_dir), 0, 0, 0 },
 	{ "Syslog", K_BOOL, F(syslog), 0, 0, 0 },

@@ -18,6 +18,7 @@
 #include "domsec/fmt.h"
 #include "domsec/inbound.h"
 #include "domsec/log.h"
+#include "domsec/metrics.h"
 #include "domsec/trust_headers.h"
 #include "domsec/verdict_log.h"
 
@@ -83,11 +84,21 @@ static void lower_domain(const char *in, char *out, size_t outlen)
 		out[n - 1] = '\0';
 }
 
-static void count_verdict(const struct ds_decision *d)
+static void count_verdict(const struct ds_inbound *in,
+    const struct ds_decision *d)
 {
+	const struct ds_partner *p = ds_partners_lookup(&in->cfg->partners,
+	    d->domain, DS_DIR_RECEIVE);
+
 	ds_counter_add((enum ds_counter)(DS_COUNT_VERDICT_BASE + d->verdict), 1);
 	if (d->verdict == DS_VERDICT_SECURED && d->mode == DS_MODE_ENFORCE)
 		ds_counter_add(DS_COUNT_SECURED_RECEIVED, 1);
+	if (p != NULL) {
+		ds_counter_partner_verdict(p->domain, d->verdict);
+		if (d->have_leaf)
+			ds_metrics_note_certificate(p->domain, d->leaf.fingerprint,
+			    d->leaf.not_after);
+	}
 }
 
 /* Sets refuse, reply and action from verdict and mode. */
@@ -261,12 +272,11 @@ int ds_inbound_decide(struct ds_inbound *in, const struct ds_facts *facts,
 void ds_inbound_conclude(struct ds_inbound *in, struct ds_decision *d,
     const struct ds_facts *facts, const char *queue_id)
 {
-	(void)in;
 	if (!d->is_partner)
 		return;
 	snprintf(d->queue_id, sizeof d->queue_id, "%s", queue_id != NULL ?
 	    queue_id : "");
-	count_verdict(d);
+	count_verdict(in, d);
 	ds_verdict_log(d, facts);
 }
 

@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include "domsec/config.h"
 #include "domsec/crl.h"
@@ -31,12 +32,14 @@
 #include "domsec/session.h"
 #include "domsec/listen.h"
 #include "domsec/log.h"
+#include "domsec/metrics.h"
 #include "domsec/outbound.h"
 #include "domsec/verdict.h"
 #include "domsec/version.h"
 #include "../policy/policy.h"
 #include "../policy/socketmap.h"
 #include "daemon.h"
+#include "metrics_http.h"
 #include "milter.h"
 
 #define DEFAULT_CONFIG "/etc/domsec/domsec.conf"
@@ -152,7 +155,28 @@ static void counters_path(const struct ds_config *cfg, char *out, size_t outlen)
 		snprintf(out, outlen, "%s/counters", cfg->state_dir);
 }
 
-/* Saves the counters every few seconds for `domsecctl counters`. */
+/* StateDir/metrics.prom (Prometheus text, for node_exporter's textfile
+ * collector and `domsecctl counters --format prometheus`) next to
+ * StateDir/counters. */
+static void save_metrics(const char *counters_file)
+{
+	char path[4200];
+	const char *slash = strrchr(counters_file, '/');
+	struct ds_generation *g;
+
+	if (slash == NULL)
+		return;
+	snprintf(path, sizeof path, "%.*s/metrics.prom",
+	    (int)(slash - counters_file), counters_file);
+	g = ds_generation_acquire();
+	if (ds_metrics_save(path, g != NULL ? g->engine->crls : NULL) != 0)
+		ds_log(LOG_WARNING, "%s: cannot write the metrics: %s", path,
+		    strerror(errno));
+	ds_generation_release(g);
+}
+
+/* Saves the counters and metrics every few seconds for `domsecctl
+ * counters`. */
 static void *housekeeping(void *arg)
 {
 	const char *path = arg;
@@ -160,8 +184,10 @@ static void *housekeeping(void *arg)
 	while (!housekeeping_stop) {
 		for (int i = 0; i < COUNTERS_SAVE_INTERVAL_S * 10 && !housekeeping_stop; i++)
 			usleep(100000);
-		if (path[0] != '\0')
+		if (path[0] != '\0') {
 			ds_counters_save(path);
+			save_metrics(path);
+		}
 	}
 	return NULL;
 }
@@ -194,7 +220,8 @@ struct daemon {
 	struct ds_sessions *handoff;  /* shared by every generation */
 	const char *pid_file;
 	char counters_file[4096];
-	int policy_fd, ready_fd;
+	int policy_fd, ready_fd, metrics_fd;
+	int metrics_started;
 	int pid_written, policy_started, socketmap_started, keeper_started;
 	int milter_started;
 	pthread_t keeper, milter_tid;
@@ -284,6 +311,18 @@ static int step_open_sockets(struct daemon *d)
 		ds_log(LOG_ERR, "MilterSocket %s", err);
 		return -1;
 	}
+	if (cfg->metrics_socket != NULL && cfg->metrics_socket[0] != '\0') {
+		if (ds_listen_unix_path(cfg->metrics_socket, path, sizeof path)) {
+			ds_log(LOG_ERR, "MetricsSocket %s: must be an inet socket "
+			    "(Prometheus scrapes over TCP)", cfg->metrics_socket);
+			return -1;
+		}
+		d->metrics_fd = ds_listen(cfg->metrics_socket, err, sizeof err);
+		if (d->metrics_fd < 0) {
+			ds_log(LOG_ERR, "MetricsSocket %s", err);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -311,7 +350,12 @@ static int step_detach(struct daemon *d)
 	}
 	/* Created while still root; a failure only costs saved counters or
 	 * the on-disk CRL copies, and is logged. */
-	ds_prepare_state_dir(cfg->state_dir, cfg->user);
+	/* StateDir (counters, metrics) is readable by the user's group, so
+	 * that administrators in it can run `domsecctl counters`. */
+	if (ds_prepare_state_dir(cfg->state_dir, cfg->user) == 0 &&
+	    chmod(cfg->state_dir, 0750) != 0)
+		ds_log(LOG_WARNING, "%s: chmod 0750: %s", cfg->state_dir,
+		    strerror(errno));
 	ds_prepare_state_dir(cfg->crl_cache_dir, cfg->user);
 	if (cfg->user != NULL && cfg->user[0] != '\0' &&
 	    ds_drop_privileges(cfg->user) < 0)
@@ -367,6 +411,14 @@ static int step_start(struct daemon *d)
 			return -1;
 		}
 		d->socketmap_started = 1;
+	}
+	if (d->metrics_fd >= 0) {
+		if (ds_metrics_http_start(d->metrics_fd, err, sizeof err) < 0) {
+			ds_log(LOG_ERR, "MetricsSocket %s", err);
+			return -1;
+		}
+		d->metrics_fd = -1;   /* owned by libmicrohttpd now */
+		d->metrics_started = 1;
 	}
 	if (cfg->milter_socket != NULL && cfg->milter_socket[0] != '\0') {
 		if (pthread_create(&d->milter_tid, NULL, milter_thread, d) != 0) {
@@ -463,6 +515,8 @@ static int step_stop(struct daemon *d)
 		busy += ds_policy_stop(STOP_DEADLINE_S);
 	if (d->socketmap_started)
 		ds_socketmap_stop();
+	if (d->metrics_started)
+		ds_metrics_http_stop();
 	busy += ds_milter_drain(STOP_DEADLINE_S);
 	if (d->milter_started && atomic_load(&d->milter_done)) {
 		pthread_join(d->milter_tid, NULL);
@@ -475,11 +529,15 @@ static int step_stop(struct daemon *d)
 	if (d->keeper_started) {
 		housekeeping_stop = 1;
 		pthread_join(d->keeper, NULL);
-		if (d->counters_file[0] != '\0')
+		if (d->counters_file[0] != '\0') {
 			ds_counters_save(d->counters_file);
+			save_metrics(d->counters_file);
+		}
 	}
 	if (d->policy_fd >= 0)
 		close(d->policy_fd);
+	if (d->metrics_fd >= 0)
+		close(d->metrics_fd);
 	/* The pid file's directory stays writable for UserID (it is where the
 	 * unit or the admin put it); say so when it is not. */
 	if (d->pid_written && unlink(d->pid_file) != 0 && errno != ENOENT)
@@ -503,7 +561,7 @@ int main(int argc, char **argv)
 	int status = DS_EXIT_OK, rc;
 
 	memset(&d, 0, sizeof d);
-	d.policy_fd = d.ready_fd = -1;
+	d.policy_fd = d.ready_fd = d.metrics_fd = -1;
 	rc = parse_options(argc, argv, &d.o);
 	if (rc != 0)
 		return rc > 0 ? DS_EXIT_OK : DS_EXIT_USAGE;

@@ -78,10 +78,13 @@ void ds_socketmap_answer(struct ds_outbound *ob, const char *request,
 		ds_outbound_policy(ob, key, reply, replylen);
 	} else if (strcmp(copy, "transport") == 0) {
 		ds_outbound_transport(ob, key, reply, replylen);
+	} else if (strcmp(copy, "delivery") == 0) {
+		ds_outbound_delivery_status(key, reply, replylen);
 	} else {
 		ds_log(LOG_WARNING, "socketmap: unknown map name \"%.64s\"", copy);
 		snprintf(reply, replylen,
-		    "PERM unknown map name \"%.64s\" (use tlspolicy or transport)",
+		    "PERM unknown map name \"%.64s\" (use tlspolicy, transport "
+		    "or delivery)",
 		    copy);
 		return;
 	}

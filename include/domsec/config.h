@@ -52,6 +52,8 @@ struct ds_config {
 	                                unix:/run/domsec/milter.sock; NULL = off */
 	char *policy_socket;         /* PolicySocket; NULL = off */
 	char *socketmap_socket;      /* SocketmapSocket; NULL = off */
+	char *metrics_socket;        /* MetricsSocket (inet): Prometheus
+	                                /metrics over HTTP; NULL = off */
 	char *pid_file;              /* PidFile; NULL = none */
 	char *state_dir;             /* StateDir (counters), default /var/lib/domsec */
 	int syslog;                  /* Syslog yes/no, default yes */

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include "domsec/config.h"
+#include "domsec/counters.h"
 #include "domsec/engine.h"
 #include "domsec/facts.h"
 #include "domsec/partners.h"
@@ -105,27 +106,5 @@ struct ds_header {
 #define DS_HEADERS_MAX 5
 size_t ds_inbound_headers(const struct ds_inbound *in, const struct ds_decision *d,
     const struct ds_facts *facts, struct ds_header *out, size_t max);
-
-/* Counters (DESIGN.md section 6): per verdict, plus Domain-Secured Messages
- * Received / Sent and Domain-Secured Outbound Session Failures. */
-enum ds_counter {
-	DS_COUNT_SECURED_RECEIVED = 0,
-	DS_COUNT_SECURED_SENT,
-	DS_COUNT_OUTBOUND_FAILURES,
-	DS_COUNT_FORGED_REMOVED,
-	DS_COUNT_VERDICT_BASE     /* + enum ds_verdict */
-};
-#define DS_COUNTERS (DS_COUNT_VERDICT_BASE + DS_VERDICT_COUNT)
-void ds_counter_add(enum ds_counter c, unsigned long n);
-void ds_counter_sub(enum ds_counter c, unsigned long n);   /* never below 0 */
-void ds_counter_set(enum ds_counter c, unsigned long v);
-unsigned long ds_counter_get(enum ds_counter c);
-const char *ds_counter_name(enum ds_counter c);  /* "Domain-Secured Messages Received", "verdict secured", ... */
-/* Writes all counters as "name: value" lines to path atomically. */
-int ds_counters_save(const char *path);
-/* Reads a file written by ds_counters_save back into the counters
- * (domsecd at start, so counts survive restarts).  A missing file is not an
- * error.  Returns 0, -1 when the file exists but cannot be read. */
-int ds_counters_load(const char *path);
 
 #endif

@@ -135,4 +135,12 @@ void ds_outbound_assessment_free(struct ds_outbound_assessment *a);
 int ds_outbound_reply_for(const struct ds_outbound_assessment *a, char *reply,
     size_t replylen);
 
+/*
+ * The socketmap "delivery" table, for Postfix's smtp_delivery_status_filter
+ * on the partner transport: counts a 2.x.x status as a Domain-Secured
+ * message sent, 4.x.x or 5.x.x as an outbound session failure; always
+ * answers NOTFOUND (nothing changes).
+ */
+void ds_outbound_delivery_status(const char *key, char *reply, size_t replylen);
+
 #endif

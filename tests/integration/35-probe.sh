@@ -105,6 +105,8 @@ Domain-Secured Messages Received: 12
 Domain-Secured Messages Sent: 3
 Domain-Secured Outbound Session Failures: 1
 verdict revoked: 2
+partner woodgrovebank.com verdict secured: 7
+partner woodgrovebank.com verdict revoked: 2
 EOF
 out=$("$ctl" counters --file "$work/counters")
 if echo "$out" | grep -Eq '^Domain-Secured Messages Received +12$' &&
@@ -114,10 +116,28 @@ else
 	not_ok "counters output: $out"
 fi
 json=$("$ctl" counters --file "$work/counters" --json)
-if echo "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["Domain-Secured Messages Sent"]==3 and d["verdict revoked"]==2'; then
-	ok "counters --json is valid JSON with the values"
+if echo "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["domain_secured_messages_sent"]==3 and d["verdict_revoked"]==2 and d["partners"]["woodgrovebank.com"]["secured"]==7 and all(" " not in k for k in d)'; then
+	ok "counters --json is valid JSON with machine keys (no spaces) and per-partner counts"
 else
 	not_ok "counters --json: $json"
+fi
+# Prometheus text, parsed by the Prometheus project's own Python parser
+# (Debian's python3-prometheus-client, for /usr/bin/python3).
+prom=$("$ctl" counters --file "$work/counters" --format prometheus)
+if echo "$prom" | /usr/bin/python3 -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+v = {}
+for fam in text_string_to_metric_families(sys.stdin.read()):
+    for s in fam.samples:
+        v[(s.name, tuple(sorted(s.labels.items())))] = s.value
+assert v[("domsec_domain_secured_messages_received_total", ())] == 12
+assert v[("domsec_verdicts_total", (("verdict", "revoked"),))] == 2
+assert v[("domsec_partner_verdicts_total", (("partner", "woodgrovebank.com"), ("verdict", "secured")))] == 7
+'; then
+	ok "counters --format prometheus parses (prometheus_client) with the values"
+else
+	not_ok "counters --format prometheus: $prom"
 fi
 printf 'StateDir %s\n' "$work" >"$work/domsec.conf"
 out=$("$ctl" counters --config "$work/domsec.conf")

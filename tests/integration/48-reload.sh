@@ -20,6 +20,8 @@ it_ports
 it_domsecd_config "woodgrovebank.com mode=monitor"
 it_pin exact
 it_pin revoked
+metrics_port=$(it_free_port)
+echo "MetricsSocket inet:$metrics_port@127.0.0.1" >>"$IT_DIR/domsec.conf"
 it_domsecd_start
 it_postfix_start
 conf=$IT_DIR/domsec.conf
@@ -73,6 +75,31 @@ it_send_partner after-fabrikam a@fabrikam.com fabrikam
 f=$(it_delivered "$IT_ID" || true)
 it_check "new partner with a new pin after reload: tagged" \
     test "$(it_count_headers "$f" X-Domain-Secured 'domain=fabrikam.com')" = 1
+
+# --- /metrics: Prometheus text, parsed by the Prometheus project's parser ----
+metrics=$(curl -s --noproxy '*' "http://127.0.0.1:$metrics_port/metrics")
+if /usr/bin/python3 -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+v = {}
+for fam in text_string_to_metric_families(sys.stdin.read()):
+    for s in fam.samples:
+        v.setdefault(s.name, []).append((s.labels, s.value))
+def one(name, **labels):
+    return [x for l, x in v[name] if all(l.get(k) == w for k, w in labels.items())]
+assert one("domsec_verdicts_total", verdict="secured")[0] >= 30
+assert one("domsec_partner_verdicts_total", partner="woodgrovebank.com", verdict="secured")[0] >= 30
+assert one("domsec_partner_verdicts_total", partner="fabrikam.com", verdict="secured")[0] == 1
+assert 0 < one("domsec_partner_certificate_expiry_days", partner="woodgrovebank.com")[0] < 800
+assert all(x > 0 for l, x in v["domsec_crl_next_update_seconds"]) and v["domsec_crl_next_update_seconds"]
+assert v["domsec_crl_last_download_timestamp_seconds"]
+' <<<"$metrics"; then
+	it_ok "/metrics parses, with per-verdict, per-partner, certificate and CRL figures"
+else
+	it_not_ok "/metrics: $metrics"
+fi
+it_expect_eq "/metrics: another path is 404" 404 \
+    "$(curl -s -o /dev/null -w '%{http_code}' --noproxy '*' "http://127.0.0.1:$metrics_port/other")"
 
 # --- a broken configuration keeps the running one ---------------------------
 cp "$conf" "$IT_DIR/domsec.conf.good"

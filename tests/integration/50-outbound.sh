@@ -141,6 +141,12 @@ ob_check "non-partner: domsecd did not probe it" bash -c "! grep -q 'outbound no
 
 # ---- domsecd down: mail to the partner is deferred, never sent unverified -------
 ob_stop_pid "$OB_DOMSECD_PID"
+# Counted through smtp_delivery_status_filter on the partner transport: the
+# three partner deliveries above (after the CRL came back, good, two MX).
+ob_check "Domain-Secured Messages Sent counts the 3 partner deliveries" \
+    grep -qx 'Domain-Secured Messages Sent: 3' "$OB_DIR/state/counters"
+ob_check "the sent count is in the Prometheus text too" \
+    grep -qx 'domsec_domain_secured_messages_sent_total 3' "$OB_DIR/state/metrics.prom"
 ob_send domsecd-down user@woodgrovebank.com
 QID_DOWN=$OB_QID; ID_DOWN=$OB_ID
 if [ -n "$QID_DOWN" ]; then

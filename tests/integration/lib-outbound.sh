@@ -401,7 +401,8 @@ ob_sender_start() {
 		echo "127.0.0.1:$OB_SENDER_PORT inet n - n - - smtpd"
 		ob_master_common
 		sed -n 's/^#master\.cf //p' "$DOMSEC_TOP/contrib/postfix-outbound.cf" |
-		    sed "s|/etc/postfix/domsec-client.pem|$ps/etc/domsec-client.pem|"
+		    sed -e "s|/etc/postfix/domsec-client.pem|$ps/etc/domsec-client.pem|" \
+		        -e "s/:8896:/:$OB_SOCKETMAP_PORT:/"
 	} >"$ps/etc/master.cf"
 	ob_postfix_up "$ps" && ob_wait_port 127.0.0.1 "$OB_SENDER_PORT" 15
 }
