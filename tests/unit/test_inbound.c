@@ -509,7 +509,10 @@ static void test_counters_file(void **state)
 	snprintf(want, sizeof want, "verdict revoked: %lu\n", revoked);
 	assert_non_null(strstr(text, want));
 	assert_non_null(strstr(text, "Domain-Secured Messages Received: "));
-	assert_int_equal(count_lines_with(text, "\n"), DS_COUNTERS);
+	/* one line per counter, then one per partner and verdict seen */
+	assert_int_equal(count_lines_with(text, "\n") -
+	    count_lines_with(text, "\npartner "), DS_COUNTERS);
+	assert_non_null(strstr(text, "\npartner woodgrovebank.com verdict revoked: "));
 
 	/* Load restores the values (domsecd restart). */
 	ds_counter_set(DS_COUNT_VERDICT_BASE + DS_VERDICT_REVOKED, 0);
