@@ -26,7 +26,7 @@ static void generation_free(struct ds_generation *g)
 }
 
 struct ds_generation *ds_generation_load(const char *path,
-    struct ds_sessions *handoff, int refresher, char *err, size_t errlen)
+    struct ds_sessions *handoff, int flags, char *err, size_t errlen)
 {
 	struct ds_generation *g = calloc(1, sizeof *g);
 	int peers_built = 0;
@@ -38,6 +38,10 @@ struct ds_generation *ds_generation_load(const char *path,
 	if (ds_config_load(path, &g->cfg, err, errlen) < 0) {
 		free(g);
 		return NULL;
+	}
+	if (flags & DS_GEN_CHECK_ONLY) {
+		free(g->cfg.crl_cache_dir);   /* memory only: nothing on disk */
+		g->cfg.crl_cache_dir = NULL;
 	}
 	g->engine = ds_engine_new(&g->cfg, err, errlen);
 	if (g->engine != NULL)
@@ -58,7 +62,7 @@ struct ds_generation *ds_generation_load(const char *path,
 	}
 	/* CRLs are refreshed in the background before they expire, so that
 	 * mail almost never waits for a download. */
-	if (refresher && g->engine->crls != NULL &&
+	if ((flags & DS_GEN_REFRESHER) && g->engine->crls != NULL &&
 	    ds_crl_store_start_refresher(g->engine->crls, 0) < 0)
 		ds_log(LOG_WARNING, "cannot start the background CRL refresher; "
 		    "CRLs are fetched when a message needs them");

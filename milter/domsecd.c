@@ -257,7 +257,8 @@ static int step_check(struct daemon *d)
 		return 0;
 	/* -n also loads the trust anchors, pins and partners; it creates
 	 * nothing. */
-	g = ds_generation_load(d->o.config_path, NULL, 0, err, sizeof err);
+	g = ds_generation_load(d->o.config_path, NULL, DS_GEN_CHECK_ONLY, err,
+	    sizeof err);
 	if (g == NULL) {
 		ds_log(LOG_ERR, "%s", err);
 		return -1;
@@ -374,7 +375,8 @@ static int step_load(struct daemon *d)
 		ds_log(LOG_ERR, "out of memory");
 		return -1;
 	}
-	g = ds_generation_load(d->o.config_path, d->handoff, 1, err, sizeof err);
+	g = ds_generation_load(d->o.config_path, d->handoff, DS_GEN_REFRESHER,
+	    err, sizeof err);
 	if (g == NULL) {
 		ds_log(LOG_ERR, "%s", err);
 		return -1;
@@ -452,7 +454,8 @@ static void reload(struct daemon *d)
 	char err[1024], fixed[512];
 	struct ds_generation *g, *old;
 
-	g = ds_generation_load(d->o.config_path, d->handoff, 1, err, sizeof err);
+	g = ds_generation_load(d->o.config_path, d->handoff, DS_GEN_REFRESHER,
+	    err, sizeof err);
 	if (g == NULL) {
 		ds_log(LOG_ERR, "reload refused, the running configuration stays: "
 		    "%s", err);

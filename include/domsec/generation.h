@@ -29,14 +29,19 @@ struct ds_generation {
 	int refs;                      /* users; the current one holds one */
 };
 
+/* Flags of ds_generation_load. */
+#define DS_GEN_REFRESHER   1   /* start the CRL store's background refresher
+                                  (after any fork) */
+#define DS_GEN_CHECK_ONLY  2   /* domsecd -n: create nothing on disk (no CRL
+                                  cache directory) */
+
 /*
  * Loads path and builds a generation over the shared hand-off table
- * (NULL: the core makes its own).  refresher: start the CRL store's
- * background refresher (after any fork).  Returns NULL with err (FILE:LINE
- * for configuration errors).
+ * (NULL: the core makes its own).  Returns NULL with err (FILE:LINE for
+ * configuration errors).
  */
 struct ds_generation *ds_generation_load(const char *path,
-    struct ds_sessions *handoff, int refresher, char *err, size_t errlen);
+    struct ds_sessions *handoff, int flags, char *err, size_t errlen);
 
 /* Makes g the current generation (the previous one is released). */
 void ds_generation_publish(struct ds_generation *g);

@@ -18,6 +18,12 @@ conf=$IT_DIR/domsec.conf
 out=$("$d" -n -c "$conf" 2>&1) && rc=0 || rc=$?
 it_expect_eq "-n on a good configuration exits 0" 0 "$rc"
 it_check "-n says the configuration is valid ($out)" grep -q 'valid' <<<"$out"
+# -n creates nothing: no CRL cache, state or socket directory.
+printf 'CRLCacheDir %s\nStateDir %s\nMilterSocket unix:%s\n' "$IT_DIR/n/cache" \
+    "$IT_DIR/n/state" "$IT_DIR/n/sock/milter" >"$IT_DIR/n.conf"
+"$d" -n -c "$IT_DIR/n.conf" >/dev/null 2>&1 && rc=0 || rc=$?
+it_expect_eq "-n with directories that do not exist yet: exit 0" 0 "$rc"
+it_check "-n created nothing" test ! -e "$IT_DIR/n"
 
 cp "$conf" "$IT_DIR/bad.conf"
 echo "NoSuchKey yes" >>"$IT_DIR/bad.conf"
