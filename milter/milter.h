@@ -23,7 +23,7 @@ int ds_milter_open(const char *spec, const struct ds_config *cfg, char *err,
 
 /* Runs libmilter until ds_milter_stop(), SIGTERM or SIGINT (libmilter's
  * signal thread also takes SIGHUP as "stop": domsecd keeps SIGHUP from it,
- * see milter/domsecd.c).  Each connection uses the current configuration
+ * see daemon/domsecd.c).  Each connection uses the current configuration
  * generation (domsec/generation.h) until it closes; with check_peers,
  * peers its PeerUsers/PeerAddresses do not allow are refused.  Returns 0,
  * or -1 on failure. */

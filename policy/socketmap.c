@@ -1,12 +1,10 @@
 /*
- * socketmap.c - the Postfix socketmap server of domsecd: an accept thread,
- * one thread per connection, netstring framing with a size cap, requests
- * answered in order.  Holds no policy: every answer comes from outbound.c,
+ * socketmap.c - the Postfix socketmap protocol of domsecd, on the shared
+ * connection server (domsec/server.h): netstring framing with a size cap,
+ * requests answered in order.  Holds no policy: every answer comes from outbound.c,
  * through the current configuration generation.
  */
 #include <errno.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,37 +14,14 @@
 #include "domsec/generation.h"
 #include "domsec/listen.h"
 #include "domsec/log.h"
+#include "domsec/server.h"
 #include "domsec/netstring.h"
 #include "domsec/outbound.h"
 #include "socketmap.h"
 
 #define REPLY_MAX 32768          /* Postfix accepts up to 100000 */
-#define POLL_STEP_MS 500
 
-static struct {
-	int listen_fd;
-	int port;
-	int started;
-	int stopping;
-	pthread_t accept_thread;
-	pthread_mutex_t lock;
-	pthread_cond_t idle;
-	int n_conns;
-} server = {
-	.listen_fd = -1,
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.idle = PTHREAD_COND_INITIALIZER,
-};
-
-static int stopping(void)
-{
-	int s;
-
-	pthread_mutex_lock(&server.lock);
-	s = server.stopping;
-	pthread_mutex_unlock(&server.lock);
-	return s;
-}
+static struct ds_server *server;
 
 void ds_socketmap_answer(struct ds_outbound *ob, const char *request,
     size_t request_len, char *reply, size_t replylen)
@@ -157,36 +132,21 @@ static long serve_buffer(int fd, const char *buf, size_t len, char *reply)
 	}
 }
 
-static void *connection_main(void *arg)
+/* Serves one Postfix socketmap client until it closes the connection. */
+static void serve_connection(int fd)
 {
-	int fd = (int)(long)arg;
 	size_t cap = DS_SOCKETMAP_MAX_REQUEST + 32, len = 0;
 	char *buf = malloc(cap);
 	char *reply = malloc(REPLY_MAX);
-	int idle_ms = 0;
 
-	while (buf != NULL && reply != NULL && !stopping()) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int pr = poll(&p, 1, POLL_STEP_MS);
-		ssize_t n;
+	while (buf != NULL && reply != NULL) {
+		ssize_t n = recv(fd, buf + len, cap - len, 0);
 		long used;
 
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr < 0)
-			break;
-		if (pr == 0) {
-			idle_ms += POLL_STEP_MS;
-			if (idle_ms >= DS_SOCKETMAP_IDLE_TIMEOUT_S * 1000)
-				break;
-			continue;
-		}
-		idle_ms = 0;
-		n = recv(fd, buf + len, cap - len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break;
+			break;   /* closed, idle too long, or the server stops */
 		len += (size_t)n;
 		used = serve_buffer(fd, buf, len, reply);
 		if (used < 0)
@@ -196,115 +156,51 @@ static void *connection_main(void *arg)
 	}
 	free(buf);
 	free(reply);
-	close(fd);
-	pthread_mutex_lock(&server.lock);
-	server.n_conns--;
-	pthread_cond_broadcast(&server.idle);
-	pthread_mutex_unlock(&server.lock);
-	return NULL;
 }
 
-static void *accept_main(void *arg)
+static int admit(int fd, const char *name)
 {
-	(void)arg;
-	while (!stopping()) {
-		struct pollfd p = { .fd = server.listen_fd, .events = POLLIN };
-		pthread_attr_t attr;
-		pthread_t t;
-		int fd;
+	struct ds_generation *g = ds_generation_acquire();
+	int ok = g != NULL && ds_peer_admit(&g->peers, fd, name);
 
-		if (poll(&p, 1, POLL_STEP_MS) <= 0)
-			continue;
-		fd = accept(server.listen_fd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		struct ds_generation *g = ds_generation_acquire();
-		int admitted = g != NULL && ds_peer_admit(&g->peers, fd,
-		    "socketmap");
-		ds_generation_release(g);
-		if (!admitted) {
-			close(fd);
-			continue;
-		}
-		pthread_mutex_lock(&server.lock);
-		if (server.n_conns >= DS_SOCKETMAP_MAX_CONNECTIONS) {
-			pthread_mutex_unlock(&server.lock);
-			ds_log(LOG_WARNING, "socketmap: %d connections open already; "
-			    "closing a new one (Postfix will retry)",
-			    DS_SOCKETMAP_MAX_CONNECTIONS);
-			close(fd);
-			continue;
-		}
-		server.n_conns++;
-		pthread_mutex_unlock(&server.lock);
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&t, &attr, connection_main, (void *)(long)fd) != 0) {
-			ds_log(LOG_ERR, "socketmap: cannot start a connection thread");
-			close(fd);
-			pthread_mutex_lock(&server.lock);
-			server.n_conns--;
-			pthread_cond_broadcast(&server.idle);
-			pthread_mutex_unlock(&server.lock);
-		}
-		pthread_attr_destroy(&attr);
-	}
-	return NULL;
+	ds_generation_release(g);
+	return ok;
 }
 
 int ds_socketmap_start(const char *spec, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
+	static const struct ds_server_ops ops = {
+		.name = "socketmap",
+		.max_connections = DS_SOCKETMAP_MAX_CONNECTIONS,
+		.idle_timeout_s = DS_SOCKETMAP_IDLE_TIMEOUT_S,
+		.admit = admit,
+		.serve = serve_connection,
+	};
 	int fd;
 
-	if (server.started) {
+	if (server != NULL) {
 		snprintf(err, errlen, "socketmap: already started");
 		return -1;
 	}
 	fd = ds_listen(spec, err, errlen);
 	if (fd < 0)
 		return -1;
-	server.port = 0;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET)
-			server.port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-		else if (ss.ss_family == AF_INET6)
-			server.port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	}
-	server.listen_fd = fd;
-	server.stopping = 0;
-	server.n_conns = 0;
-	if (pthread_create(&server.accept_thread, NULL, accept_main, NULL) != 0) {
-		snprintf(err, errlen, "socketmap %s: cannot start the accept thread",
-		    spec);
+	server = ds_server_start(fd, &ops, err, errlen);
+	if (server == NULL) {
 		close(fd);
-		server.listen_fd = -1;
 		return -1;
 	}
-	server.started = 1;
 	ds_log(LOG_INFO, "socketmap: listening on %s", spec);
 	return 0;
 }
 
 int ds_socketmap_port(void)
 {
-	return server.started ? server.port : 0;
+	return ds_server_port(server);
 }
 
 void ds_socketmap_stop(void)
 {
-	if (!server.started)
-		return;
-	pthread_mutex_lock(&server.lock);
-	server.stopping = 1;
-	pthread_mutex_unlock(&server.lock);
-	pthread_join(server.accept_thread, NULL);
-	close(server.listen_fd);
-	server.listen_fd = -1;
-	pthread_mutex_lock(&server.lock);
-	while (server.n_conns > 0)
-		pthread_cond_wait(&server.idle, &server.lock);
-	pthread_mutex_unlock(&server.lock);
-	server.started = 0;
+	ds_server_stop(server, 2);
+	server = NULL;
 }

@@ -40,7 +40,7 @@
 #include "../policy/socketmap.h"
 #include "daemon.h"
 #include "metrics_http.h"
-#include "milter.h"
+#include "../milter/milter.h"
 
 #define DEFAULT_CONFIG "/etc/domsec/domsec.conf"
 #define COUNTERS_SAVE_INTERVAL_S 10

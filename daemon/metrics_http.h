@@ -3,8 +3,8 @@
  * Prometheus text over HTTP, served by libmicrohttpd, to clients in
  * PeerAddresses only.
  */
-#ifndef DOMSEC_MILTER_METRICS_HTTP_H
-#define DOMSEC_MILTER_METRICS_HTTP_H
+#ifndef DOMSEC_DAEMON_METRICS_HTTP_H
+#define DOMSEC_DAEMON_METRICS_HTTP_H
 
 #include <stddef.h>
 

@@ -2,8 +2,8 @@
  * daemon.h - the parts of being a Unix daemon that domsecd needs: detaching
  * with a start-up handshake, the pid file, dropping root.
  */
-#ifndef DOMSEC_MILTER_DAEMON_H
-#define DOMSEC_MILTER_DAEMON_H
+#ifndef DOMSEC_DAEMON_DAEMON_H
+#define DOMSEC_DAEMON_DAEMON_H
 
 /*
  * Detaches from the terminal (fork, setsid, chdir /, stdio to /dev/null).
