@@ -169,7 +169,7 @@ static void save_metrics(const char *counters_file)
 	snprintf(path, sizeof path, "%.*s/metrics.prom",
 	    (int)(slash - counters_file), counters_file);
 	g = ds_generation_acquire();
-	if (ds_metrics_save(path, g != NULL ? g->engine->crls : NULL) != 0)
+	if (ds_metrics_save(path, g != NULL ? ds_engine_crls(g->engine) : NULL) != 0)
 		ds_log(LOG_WARNING, "%s: cannot write the metrics: %s", path,
 		    strerror(errno));
 	ds_generation_release(g);

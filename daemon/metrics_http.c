@@ -85,7 +85,7 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c,
 	if (m == NULL)
 		return MHD_NO;
 	g = ds_generation_acquire();
-	ds_metrics_write(m, g != NULL ? g->engine->crls : NULL, time(NULL));
+	ds_metrics_write(m, g != NULL ? ds_engine_crls(g->engine) : NULL, time(NULL));
 	ds_generation_release(g);
 	if (fclose(m) != 0) {
 		free(text);

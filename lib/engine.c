@@ -58,6 +58,11 @@ fail:
 	return NULL;
 }
 
+struct ds_crl_store *ds_engine_crls(struct ds_engine *e)
+{
+	return e != NULL ? e->crls : NULL;
+}
+
 void ds_engine_free(struct ds_engine *e)
 {
 	if (e == NULL)

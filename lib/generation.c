@@ -62,8 +62,8 @@ struct ds_generation *ds_generation_load(const char *path,
 	}
 	/* CRLs are refreshed in the background before they expire, so that
 	 * mail almost never waits for a download. */
-	if ((flags & DS_GEN_REFRESHER) && g->engine->crls != NULL &&
-	    ds_crl_store_start_refresher(g->engine->crls, 0) < 0)
+	if ((flags & DS_GEN_REFRESHER) && ds_engine_crls(g->engine) != NULL &&
+	    ds_crl_store_start_refresher(ds_engine_crls(g->engine), 0) < 0)
 		ds_log(LOG_WARNING, "cannot start the background CRL refresher; "
 		    "CRLs are fetched when a message needs them");
 	g->refs = 1;

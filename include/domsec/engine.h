@@ -32,6 +32,8 @@ struct ds_engine *ds_engine_new(const struct ds_config *cfg, char *err,
 struct ds_engine *ds_engine_new_anchors(const struct ds_config *cfg,
     const struct ds_strlist *ca_files, char *err, size_t errlen);
 void ds_engine_free(struct ds_engine *e);
+/* The CRL store behind the engine (NULL when revocation is not checked). */
+struct ds_crl_store *ds_engine_crls(struct ds_engine *e);
 
 struct ds_verify_request {
 	STACK_OF(X509) *presented;   /* leaf first, then any chain */
