@@ -125,6 +125,22 @@ it_check "a changed PolicySocket is named as needing a restart" \
     it_log_since "reload: PolicySocket changed in .*restarted"
 cp "$IT_DIR/domsec.conf.good" "$conf"
 
+# --- restart under a steady stream: nothing lost, few deferred ---------------
+stream &
+stream_pid=$!
+sleep 2
+start=$(date +%s%N)
+it_domsecd_stop
+it_domsecd_start
+restart_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+wait "$stream_pid"
+accepted=$(grep -c '^250 ' "$IT_DIR/stream.txt" || true)
+deferred=$(grep -c '^4[0-9][0-9] ' "$IT_DIR/stream.txt" || true)
+echo "# restart took ${restart_ms} ms; of 30 messages $accepted accepted, $deferred deferred (4xx, retried by the sender)"
+it_expect_eq "restart under a stream: every message accepted or deferred, none lost" 30 \
+    $((accepted + deferred))
+it_check "restart under a stream: at most 3 deferred ($deferred)" test "$deferred" -le 3
+
 # --- stop with an SMTP session open ------------------------------------------
 python3 - "$IT_SMTPD_PORT" "$IT_DIR/held" <<'EOF' &
 import smtplib, sys, time
