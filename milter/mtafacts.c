@@ -22,6 +22,36 @@ static void copy_text(char *dst, size_t dstlen, const char *src)
 	dst[n] = '\0';
 }
 
+/*
+ * Sendmail writes DNs as OpenSSL's one-line form, "/C=US/O=Woodgrove/CN=mx"
+ * (most significant first); domsec logs RFC 4514 style everywhere,
+ * "CN=mx, O=Woodgrove, C=US".  Other forms are left as they are.
+ */
+static void dn_from_slash_form(char *dn, size_t dnlen)
+{
+	char copy[512], out[512];
+	size_t o = 0;
+	char *end;
+
+	if (dn[0] != '/' || strchr(dn, '=') == NULL)
+		return;
+	snprintf(copy, sizeof copy, "%s", dn + 1);
+	out[0] = '\0';
+	end = copy + strlen(copy);
+	while (end > copy) {
+		char *start = end;
+		while (start > copy && start[-1] != '/')
+			start--;
+		int w = snprintf(out + o, sizeof out - o, "%s%.*s", o ? ", " : "",
+		    (int)(end - start), start);
+		if (w < 0 || (size_t)w >= sizeof out - o)
+			return;   /* too long: keep the original */
+		o += (size_t)w;
+		end = start > copy ? start - 1 : copy;
+	}
+	snprintf(dn, dnlen, "%s", out);
+}
+
 /* Sendmail's {verify}: what it says about the client certificate. */
 static void apply_verify(struct ds_facts *f, const char *verify)
 {
@@ -74,6 +104,8 @@ void ds_facts_from_macros(struct ds_facts *f, ds_macro_getter get, void *arg)
 		ds_xtext_decode(subject, f->cert_subject, sizeof f->cert_subject);
 	if (issuer != NULL)
 		ds_xtext_decode(issuer, f->cert_issuer, sizeof f->cert_issuer);
+	dn_from_slash_form(f->cert_subject, sizeof f->cert_subject);
+	dn_from_slash_form(f->cert_issuer, sizeof f->cert_issuer);
 
 	if (f->tls == 0) {
 		f->cert_presented = 0;
