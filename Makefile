@@ -55,8 +55,13 @@ LIB_SRC    := $(sort $(wildcard lib/*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
 CTL_SRC    := $(sort $(wildcard tools/*.c))
 CTL_OBJ    := $(CTL_SRC:%.c=$(O)/%.o)
-DAEMON_SRC := $(sort $(wildcard daemon/*.c milter/*.c policy/*.c))
+# The MTA-vocabulary parsers (milter macros, policy requests): a small
+# library that the daemon, the unit tests and the fuzzers link.
+FRONT_SRC  := milter/mtafacts.c policy/request.c
+FRONT_OBJ  := $(FRONT_SRC:%.c=$(O)/%.o)
+DAEMON_SRC := $(filter-out $(FRONT_SRC),$(sort $(wildcard daemon/*.c milter/*.c policy/*.c)))
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(O)/%.o)
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 BENCH_SRC  := $(sort $(wildcard tests/bench/bench_*.c))
@@ -64,8 +69,8 @@ BENCH_BIN  := $(BENCH_SRC:tests/bench/%.c=$(O)/bench/%)
 
 PROGRAMS := $(O)/domsecctl $(O)/domsecd
 
-.PHONY: all check unit integration sanitize demo bench fuzz install uninstall clean deps
-all: $(O)/libdomsec.a $(PROGRAMS)
+.PHONY: all check unit integration sanitize demo bench fuzz fuzz-build lint install uninstall clean deps
+all: $(O)/libdomsec.a $(O)/libdomsec-frontend.a $(PROGRAMS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,15 +81,43 @@ $(O)/libdomsec.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+$(O)/libdomsec-frontend.a: $(FRONT_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
 $(O)/domsecctl: $(CTL_OBJ) $(O)/libdomsec.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CTL_OBJ) $(O)/libdomsec.a $(LDLIBS_CORE)
 
-$(O)/domsecd: $(DAEMON_OBJ) $(O)/libdomsec.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $(DAEMON_OBJ) $(O)/libdomsec.a -lmilter -lmicrohttpd $(LDLIBS_CORE)
+$(O)/domsecd: $(DAEMON_OBJ) $(O)/libdomsec-frontend.a $(O)/libdomsec.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(DAEMON_OBJ) $(O)/libdomsec-frontend.a \
+	    $(O)/libdomsec.a -lmilter -lmicrohttpd $(LDLIBS_CORE)
 
-$(O)/tests/%: tests/unit/%.c $(O)/libdomsec.a
+$(O)/tests/%: tests/unit/%.c $(O)/libdomsec-frontend.a $(O)/libdomsec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(DEPFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/libdomsec.a -lcmocka $(LDLIBS_CORE)
+	$(CC) $(CFLAGS_ALL) -I. $(DEPFLAGS) $(LDFLAGS_ALL) -o $@ $< \
+	    $(O)/libdomsec-frontend.a $(O)/libdomsec.a -lcmocka $(LDLIBS_CORE)
+
+# libFuzzer harnesses: the libraries built again with clang, ASan, UBSan and
+# fuzzer-no-link in build-fuzz (warnings are clang's, not fatal there), each
+# harness linked with -fsanitize=fuzzer.
+FUZZ_O    ?= build-fuzz
+FUZZ_SAN   = -fsanitize=address,undefined -fno-sanitize-recover=all
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_O)/libdomsec-frontend.a $(FUZZ_O)/libdomsec.a
+	clang -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Iinclude -I. $(FUZZ_SAN) \
+	    -fsanitize=fuzzer -MMD -MP -o $@ $< $(FUZZ_O)/libdomsec-frontend.a \
+	    $(FUZZ_O)/libdomsec.a $(LDLIBS_CORE)
+
+ifneq ($(abspath $(O)),$(abspath $(FUZZ_O)))
+$(FUZZ_O)/libdomsec.a $(FUZZ_O)/libdomsec-frontend.a: FORCE
+	$(MAKE) O=$(FUZZ_O) CC=clang OPTFLAGS="-g -O1 -fno-omit-frame-pointer" \
+	    SANFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" HARDEN_CFLAGS= \
+	    HARDEN_LDFLAGS= CFLAGS=-Wno-error $(FUZZ_O)/libdomsec.a \
+	    $(FUZZ_O)/libdomsec-frontend.a
+endif
+FORCE:
+
+fuzz-build: $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_O)/%)
 
 $(O)/bench/%: tests/bench/%.c $(O)/libdomsec.a
 	@mkdir -p $(dir $@)
@@ -115,9 +148,15 @@ bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 
 FUZZ_SECONDS ?= 60
-fuzz:
-	tests/fuzz/build.sh
-	tests/fuzz/run.sh $(FUZZ_SECONDS)
+fuzz: fuzz-build
+	FUZZ_BUILD=$(abspath $(FUZZ_O)) tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# House rules (scripts/checksrc.sh) and a static analyser; .ci/run runs this
+# before make check.
+lint:
+	scripts/checksrc.sh
+	cppcheck --quiet --enable=warning,portability --std=c11 --error-exitcode=1 \
+	    --inline-suppr -D_GNU_SOURCE -I include lib milter policy daemon tools
 
 deps:
 	contrib/install-deps.sh

@@ -1,5 +1,5 @@
 #!/bin/bash
-# run.sh - runs every fuzz harness built by tests/fuzz/build.sh for SECONDS
+# run.sh - runs every fuzz harness built by make fuzz-build for SECONDS
 # each (default 60), two at a time (the build machine has two cores),
 # starting from the seed corpus tests/fuzz/corpus/<name>/.  New inputs go to
 # build-fuzz/corpus/<name>/ (not committed); crashes to build-fuzz/crashes/.
@@ -47,7 +47,7 @@ run_one() {
 failed=0
 pids=()
 for n in "${names[@]}"; do
-	[ -x "$out/fuzz_$n" ] || { echo "FAIL - fuzz_$n not built (tests/fuzz/build.sh)"; failed=1; continue; }
+	[ -x "$out/fuzz_$n" ] || { echo "FAIL - fuzz_$n not built (make fuzz-build)"; failed=1; continue; }
 	run_one "$n" &
 	pids+=($!)
 	if [ ${#pids[@]} -ge "$jobs" ]; then

@@ -1,7 +1,7 @@
 #!/bin/bash
 # 60-fuzz-replay.sh - deterministic replay of the committed fuzz seed
-# corpora: builds every tests/fuzz/fuzz_<name>.c harness (clang, ASan, UBSan,
-# libFuzzer) and runs it once over each file of tests/fuzz/corpus/<name>/,
+# corpora: builds every tests/fuzz/fuzz_<name>.c harness (make fuzz-build:
+# clang, ASan, UBSan, libFuzzer) and runs it once over each file of tests/fuzz/corpus/<name>/,
 # without fuzzing.  Every seed must run clean (no crash, leak, UB or broken
 # invariant).  Skipped, with an ok line, when clang is not installed.
 # sanitize: yes
@@ -24,8 +24,8 @@ if ! clang -fsanitize=fuzzer,address,undefined -o "$out/probe" "$out/probe.c" >/
 	exit 0
 fi
 
-if ! FUZZ_BUILD="$out" "$DOMSEC_TOP/tests/fuzz/build.sh" >"$out/build.log" 2>&1; then
-	echo "not ok - tests/fuzz/build.sh failed:"
+if ! make -C "$DOMSEC_TOP" FUZZ_O="$out" fuzz-build >"$out/build.log" 2>&1; then
+	echo "not ok - make fuzz-build failed:"
 	tail -n 30 "$out/build.log"
 	exit 1
 fi

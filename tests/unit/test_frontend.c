@@ -1,8 +1,7 @@
 /*
  * test_frontend.c - unit tests for the pure parts of domsecd's front ends:
- * milter macros to facts
- * (milter/mtafacts.c) and Postfix policy requests (policy/request.c).  The
- * unit-test build links only libdomsec.a, so the sources are included.
+ * milter macros to facts (milter/mtafacts.c) and Postfix policy requests
+ * (policy/request.c), linked from libdomsec-frontend.a.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "../../milter/mtafacts.c"
-#include "../../policy/request.c"
+#include "milter/mtafacts.h"
+#include "policy/request.h"
 
 /* ---- milter macros ---- */
 

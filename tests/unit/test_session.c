@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include "domsec/session.h"
 #include "inbound_fixture.h"
-#include "../../lib/session_internal.h"   /* the random walk reads the decision */
+#include "lib/session_internal.h"   /* the random walk reads the decision */
 
 #define ADDR "192.0.2.25"
 
