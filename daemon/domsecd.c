@@ -508,7 +508,7 @@ static void step_serve(struct daemon *d)
  * Returns how many sessions were still busy. */
 static int step_stop(struct daemon *d)
 {
-	int busy = 0;
+	int busy = 0, keep = 0;
 
 	/* libmilter notices smfi_stop only every few seconds: its thread is
 	 * not waited for, the open sessions are (bounded), then we exit. */
@@ -527,7 +527,7 @@ static int step_stop(struct daemon *d)
 			ds_log(LOG_ERR, "milter: libmilter stopped with an error");
 	} else if (d->milter_started) {
 		pthread_detach(d->milter_tid);
-		busy++;   /* its listener may still hold the generation */
+		keep = 1;   /* its listener may still hold the generation */
 	}
 	if (d->keeper_started) {
 		housekeeping_stop = 1;
@@ -546,16 +546,16 @@ static int step_stop(struct daemon *d)
 	if (d->pid_written && unlink(d->pid_file) != 0 && errno != ENOENT)
 		ds_log(LOG_WARNING, "PidFile %s: cannot remove it: %s", d->pid_file,
 		    strerror(errno));
-	if (busy == 0) {
-		/* A session thread may still use the core otherwise: leave it
-		 * to exit(). */
-		ds_generation_retire();
-		ds_sessions_free(d->handoff);
-	} else {
+	if (busy > 0)
 		ds_log(LOG_WARNING, "exiting with %d sessions still open (the MTA "
 		    "tempfails them)", busy);
+	if (busy == 0 && !keep) {
+		/* A thread may still use the core otherwise: leave it to
+		 * exit(). */
+		ds_generation_retire();
+		ds_sessions_free(d->handoff);
 	}
-	return busy;
+	return busy + keep;
 }
 
 int main(int argc, char **argv)

@@ -112,6 +112,10 @@ check "the domsec system user was created" sh -c 'getent passwd domsec >/dev/nul
 uid=$(id -u domsec)
 check "domsec is a system user (uid $uid < 1000)" [ "$uid" -lt 1000 ]
 check "its home /var/lib/domsec belongs to it" [ "$(stat -c %U /var/lib/domsec)" = domsec ]
+check "postinst put domsec in group postfix (its sockets' group)" \
+    sh -c 'id -nG domsec | grep -qw postfix'
+check "postinst created the socket directory /var/spool/postfix/domsec (domsec:postfix 0750)" \
+    [ "$(stat -c '%U:%G %a' /var/spool/postfix/domsec)" = "domsec:postfix 750" ]
 check "domsecctl check-config accepts the installed configuration" \
     sh -c 'domsecctl check-config --config /etc/domsec/domsec.conf >/dev/null'
 # What systemd would do for the unit: its directories, its user, its
@@ -128,12 +132,14 @@ runuser -u "$user" -- $cmd >/domsecd.log 2>&1 &
 pid=$!
 up=0
 for i in $(seq 1 100); do
-	if ss -ltn | grep -q '127.0.0.1:8895 ' && ss -ltn | grep -q '127.0.0.1:8892 '; then
+	if [ -S /var/spool/postfix/domsec/milter ] && [ -S /var/spool/postfix/domsec/policy ]; then
 		up=1; break
 	fi
 	sleep 0.1
 done
-check "domsecd listens on the sample ports 8895 (milter) and 8892 (policy)" [ $up = 1 ]
+check "domsecd listens on the sample unix sockets under /var/spool/postfix/domsec" [ $up = 1 ]
+check "the sockets are domsec:postfix 0660 (SocketGroup, SocketMode defaults)" \
+    [ "$(stat -c '%U:%G %a' /var/spool/postfix/domsec/milter /var/spool/postfix/domsec/policy | sort -u)" = "domsec:postfix 660" ]
 dpid=$(pgrep -P "$pid" -x domsecd | head -n 1)
 [ -n "$dpid" ] && [ "$(stat -c %U /proc/$dpid)" = "$user" ] || dpid=
 check "domsecd runs as $user" [ -n "$dpid" ]
@@ -151,7 +157,7 @@ dpkg --purge domsec >/dpkg-purge.log 2>&1; rc=$?
 [ $rc = 0 ] || cat /dpkg-purge.log
 check "dpkg --purge" [ $rc = 0 ]
 for f in /usr/sbin/domsecd /usr/bin/domsecctl /etc/domsec /lib/systemd/system/domsecd.service \
-    /var/lib/domsec /var/cache/domsec; do
+    /var/lib/domsec /var/cache/domsec /var/spool/postfix/domsec; do
 	check "purge removed $f" [ ! -e "$f" ]
 done
 check "dpkg forgot the package" sh -c '! dpkg -s domsec >/dev/null 2>&1'
