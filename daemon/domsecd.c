@@ -560,7 +560,7 @@ static int step_stop(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	struct daemon d;
+	static struct daemon d;   /* static: reachable until exit (LeakSanitizer) */
 	int status = DS_EXIT_OK, rc;
 
 	memset(&d, 0, sizeof d);
