@@ -116,7 +116,11 @@ int ds_verdict_reply(enum ds_verdict v, const char *domain, const char *reason,
 	/* Front ends send at most DS_REPLY_TEXT_MAX bytes: cut here, between
 	 * words, rather than mid-word there. */
 	cut_at_word(text, DS_REPLY_TEXT_MAX);
-	snprintf(out->text, sizeof out->text, "%s", text);
+	size_t n = strlen(text);
+	if (n >= sizeof out->text)
+		n = sizeof out->text - 1;
+	memcpy(out->text, text, n);
+	out->text[n] = '\0';
 	/* SMTP replies must not carry CR/LF or non-printable bytes. */
 	for (char *p = out->text; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)

@@ -11,7 +11,7 @@
 #       allows (the count may only go down; lower the baseline when it does);
 #     - a private header (*_internal.h) under include/domsec/;
 #     - a source file that does not start with its header comment
-#       ("/*" then " * NAME - what it is");
+#       ("/*" then " * NAME - what it is"), or has no SPDX licence line;
 #     - verdict or partner-mode logic in a front end (milter/, policy/):
 #       DS_VERDICT_*, DS_MODE_*, ->verdict, ->mode, ->refuse;
 #   warnings (listed, exit 0):
@@ -59,6 +59,8 @@ for f in $files; do
 	if [ "$first" != "/*" ] || ! grep -qE "^ \* ${name//./\\.} - " <<<"$second"; then
 		err "$f: no header comment (\"/*\" then \" * $name - what it is\")"
 	fi
+	grep -q 'SPDX-License-Identifier: BSD-2-Clause' "$f" ||
+	    err "$f: no SPDX-License-Identifier: BSD-2-Clause line"
 done
 
 # Front ends translate; the core decides.
