@@ -1,8 +1,10 @@
 /*
  * engine.c - the verification engine: is this certificate a valid,
  * unrevoked credential for this partner domain?  Answered in the order
- * chain -> names -> revocation, so that no distribution point of an
- * unverified or foreign certificate is ever fetched.
+ * chain -> names (Exchange rules, then the chain's name constraints on
+ * the partner domain and the matched name) -> revocation, so that no
+ * distribution point of an unverified or foreign certificate is ever
+ * fetched.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include "domsec/engine.h"
 #include "domsec/fmt.h"
+#include "domsec/name_constraints.h"
 #include "domsec/names.h"
 
 struct ds_engine *ds_engine_new(const struct ds_config *cfg, char *err,
@@ -128,6 +131,22 @@ int ds_engine_verify(struct ds_engine *e, const struct ds_verify_request *req,
 		    "certificate for %s does not match: no name of the "
 		    "certificate (%s) covers %s", domain, leaf_names(res),
 		    domain);
+		ds_chain_result_free(&chain);
+		return 0;
+	}
+
+	/* 2b. Name constraints on what the match stands for: the partner
+	 * domain and the matched name (OpenSSL never saw the domain, and
+	 * skips a CN when the leaf has DNS SANs). */
+	char nc_reason[300];
+	if (!ds_name_constraints_ok(chain.chain, domain, nc_reason,
+	    sizeof nc_reason) ||
+	    !ds_name_constraints_ok(chain.chain, res->matched_name, nc_reason,
+	    sizeof nc_reason)) {
+		res->verdict = DS_VERDICT_UNTRUSTED;
+		ds_format_truncated(res->reason, sizeof res->reason,
+		    "certificate for %s not trusted: matched name %s, but %s",
+		    domain, res->matched_name, nc_reason);
 		ds_chain_result_free(&chain);
 		return 0;
 	}

@@ -133,6 +133,48 @@ authorityKeyIdentifier = keyid:always
 $cdpline
 subjectAltName = \${ENV::LEAF_SAN}
 
+[ ext_ca_permit ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+nameConstraints = critical, permitted;DNS:allowed.example
+$cdpline
+
+[ ext_ca_exclude ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+nameConstraints = critical, excluded;DNS:secret.example.com
+$cdpline
+
+[ ext_ca_email ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+extendedKeyUsage = emailProtection
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+$cdpline
+
+[ ext_leaf_ca ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, digitalSignature, keyCertSign
+extendedKeyUsage = serverAuth, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+$cdpline
+subjectAltName = \${ENV::LEAF_SAN}
+
+[ ext_leaf_keyenc ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, keyEncipherment
+extendedKeyUsage = serverAuth, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+$cdpline
+subjectAltName = \${ENV::LEAF_SAN}
+
 [ ext_leaf_nocrl ]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -168,13 +210,13 @@ make_root() {
 	    -startdate "$ca_start" -enddate "$ca_end"
 }
 
-# An intermediate CA: NAME "CN" PARENT [CDP for what it issues]
+# An intermediate CA: NAME "CN" PARENT [CDP for what it issues [EXTSECTION]]
 make_inter() {
-	local name=$1 cn=$2 parent=$3 cdp=${4:-}
+	local name=$1 cn=$2 parent=$3 cdp=${4:-} ext=${5:-ext_ca}
 	newkey "$out/$name.key"
 	setup_ca "$name" "$cdp"
 	csr "$out/$name.key" "/O=domsec tests/CN=$cn" "$work/$name.csr"
-	sign "$parent" "$work/$name.csr" "$out/$name.pem" ext_ca "$ca_start" "$ca_end"
+	sign "$parent" "$work/$name.csr" "$out/$name.pem" "$ext" "$ca_start" "$ca_end"
 }
 
 # A leaf: NAME ISSUER CN SAN ("" = none) [EXTSECTION START END]
@@ -191,7 +233,8 @@ make_leaf() {
 	    "$out/$name.pem" "$ext" "$start" "$end"
 	case "$issuer" in
 	inter)  cat "$out/$name.pem" "$out/inter.pem" >"$out/$name-chain.pem" ;;
-	inter2) cat "$out/$name.pem" "$out/inter2.pem" >"$out/$name-chain.pem" ;;
+	inter2|nc-inter|ncx-inter|eku-inter)
+		cat "$out/$name.pem" "$out/$issuer.pem" >"$out/$name-chain.pem" ;;
 	*)      cat "$out/$name.pem" >"$out/$name-chain.pem" ;;
 	esac
 }
@@ -216,6 +259,9 @@ make_inter inter "domsec Test Issuing CA" root "$url/inter.crl"
 make_inter inter2 "domsec Test Revoked CA" root "$url/inter2.crl"
 make_root unknown-root "Unknown Root CA" "$url/unknown-root.crl"
 make_root private-root "Fabrikam Private Root" "$url/private-root.crl"
+make_inter nc-inter "domsec Constrained CA" root "$url/nc-inter.crl" ext_ca_permit
+make_inter ncx-inter "domsec Excluding CA" root "$url/ncx-inter.crl" ext_ca_exclude
+make_inter eku-inter "domsec Email-only CA" root "$url/eku-inter.crl" ext_ca_email
 
 # cross.pem: private-root's key and name, certified by root.
 sign root "$work/private-root.csr" "$out/cross.pem" ext_ca "$ca_start" "$ca_end"
@@ -248,6 +294,13 @@ make_leaf emailonly inter "woodgrovebank.com" "DNS:woodgrovebank.com" ext_leaf_e
 make_leaf contoso inter "mail.contoso.com" "DNS:mail.contoso.com,DNS:contoso.com"
 make_leaf tailspin inter "mail.sales.tailspin.com" "DNS:mail.sales.tailspin.com,DNS:sales.tailspin.com"
 make_leaf nocrl inter "woodgrovebank.com" "DNS:woodgrovebank.com" ext_leaf_nocrl
+make_leaf caleaf inter "woodgrovebank.com" "DNS:woodgrovebank.com" ext_leaf_ca
+make_leaf keyenc inter "woodgrovebank.com" "DNS:woodgrovebank.com" ext_leaf_keyenc
+
+# --- Leaves under constrained or EKU-limited intermediates ---
+make_leaf nccn nc-inter "woodgrovebank.com" "DNS:mail.allowed.example"
+make_leaf ncwild ncx-inter "*.example.com" "DNS:*.example.com"
+make_leaf ekuinter eku-inter "woodgrovebank.com" "DNS:woodgrovebank.com"
 
 # --- Other leaves ---
 make_leaf revokedinter inter2 "woodgrovebank.com" "DNS:woodgrovebank.com"
@@ -262,6 +315,9 @@ gencrl inter "$out/crl/inter.crl"
 gencrl inter "$out/crl/inter-expired.crl" "$old_last" "$old_next"
 gencrl inter2 "$out/crl/inter2.crl"
 gencrl private-root "$out/crl/private-root.crl"
+for c in nc-inter ncx-inter eku-inter; do
+	gencrl "$c" "$out/crl/$c.crl"
+done
 gencrl unknown-root "$out/crl/unknown-root.crl"
 # PEM copies (the CRL server's "pem" fault mode serves NAME.pem.crl)
 for c in root inter inter2 private-root unknown-root; do
