@@ -5,7 +5,8 @@
  * valid ASCII host names.  A name N matches domain D when, compared
  * case-insensitively after removing one trailing dot:
  *   N == D; or N == "*." P where D is P or any subdomain of P, and P has
- *   at least two labels (a wildcard covers its domain and all its
+ *   at least two labels and is not a public suffix (libpsl, ICANN and
+ *   private sections) (a wildcard covers its domain and all its
  *   subdomains, as the whitepaper says); or N is exactly one label
  *   followed by "." D (one node deep).
  * Only a whole leftmost "*" label is a wildcard.  Malformed names never match.
@@ -18,6 +19,12 @@
 
 /* 1 when name matches domain under the rules above, else 0. */
 int ds_name_matches(const char *name, const char *domain);
+
+/* 1 when name (one trailing dot ignored, any case) is a public suffix of
+ * the Public Suffix List (ICANN or private section; no implicit "*" rule
+ * for unlisted top-level labels), 0 when not, -1 when no list could be
+ * loaded. */
+int ds_is_public_suffix(const char *name);
 
 /* 1 when s is a syntactically valid ASCII host name (LDH labels, optional
  * leftmost "*" label allowed when allow_wildcard), else 0. */

@@ -13,7 +13,7 @@ out=${FUZZ_BUILD:-$top/build-fuzz}
 CC=${CLANG:-clang}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS="-std=c11 -D_GNU_SOURCE -pthread -g -O1 -fno-omit-frame-pointer -I$top/include -I$top"
-LIBS="-lssl -lcrypto -lcurl -lresolv -pthread"
+LIBS="-lssl -lcrypto -lcurl -lpsl -lresolv -pthread"
 
 command -v "$CC" >/dev/null || { echo "build.sh: $CC not found" >&2; exit 69; }
 mkdir -p "$out/obj"
