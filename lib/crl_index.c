@@ -175,6 +175,9 @@ void ds_crl_data_unref(struct ds_crl_data *d)
 	if (d == NULL || __atomic_sub_fetch(&d->refs, 1, __ATOMIC_SEQ_CST) > 0)
 		return;
 	X509_NAME_free(d->issuer);
+	for (size_t i = 0; i < d->n_idp_uris; i++)
+		free(d->idp_uris[i]);
+	free(d->idp_uris);
 	free(d->blob);
 	free(d->table);
 	free(d->der);
@@ -236,7 +239,59 @@ struct crl_ext_ctx {
 	struct ds_crl_data *d;
 	const char *refusal;
 	int has_crl_number;
+	int entry_removed;       /* the entry being read is removeFromCRL */
 };
+
+/* Keeps the URIs of an IDP full name. */
+static int keep_idp_uris(struct ds_crl_data *d, const DIST_POINT_NAME *dpn)
+{
+	if (dpn == NULL)
+		return 0;
+	if (dpn->type != 0)
+		return -1;           /* nameRelativeToCRLIssuer: not supported */
+	d->idp_full_name = 1;
+	int n = sk_GENERAL_NAME_num(dpn->name.fullname);
+	d->idp_uris = calloc(n > 0 ? (size_t)n : 1, sizeof *d->idp_uris);
+	if (d->idp_uris == NULL)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(dpn->name.fullname, i);
+		if (gn->type != GEN_URI)
+			continue;
+		const ASN1_IA5STRING *u = gn->d.uniformResourceIdentifier;
+		if (u->length <= 0 || memchr(u->data, 0, (size_t)u->length))
+			continue;
+		char *copy = malloc((size_t)u->length + 1);
+		if (copy == NULL)
+			return -1;
+		memcpy(copy, u->data, (size_t)u->length);
+		copy[u->length] = '\0';
+		d->idp_uris[d->n_idp_uris++] = copy;
+	}
+	return 0;
+}
+
+/* CRLNumber ::= INTEGER (0..MAX), up to 20 octets (RFC 5280 5.2.3). */
+static int keep_crl_number(struct ds_crl_data *d, const struct der_elem *val)
+{
+	const unsigned char *p = val->content, *end = p + val->content_len;
+	struct der_elem n;
+	if (der_read(&p, end, &n) != 0 || p != end || n.tag != V_ASN1_INTEGER ||
+	    n.content_len == 0 || (n.content[0] & 0x80))
+		return -1;
+	const unsigned char *c = n.content;
+	size_t len = n.content_len;
+	while (len > 1 && c[0] == 0) {
+		c++;
+		len--;
+	}
+	if (len > sizeof d->crl_number)
+		return -1;
+	memcpy(d->crl_number, c, len);
+	d->crl_number_len = len;
+	d->has_crl_number = 1;
+	return 0;
+}
 
 static int crl_ext(int nid, int critical, const struct der_elem *val,
     void *arg)
@@ -255,15 +310,21 @@ static int crl_ext(int nid, int critical, const struct der_elem *val,
 			c->refusal = "malformed issuingDistributionPoint";
 			return -1;
 		}
-		if (idp->indirectCRL || idp->onlysomereasons ||
-		    idp->onlyattr) {
-			c->refusal = "unsupported: indirect, partitioned or "
-			    "attribute-certificate CRL";
+		if (idp->indirectCRL) {
+			c->refusal = "unsupported: indirect CRL";
 			ISSUING_DIST_POINT_free(idp);
 			return -1;
 		}
 		c->d->only_user_certs = idp->onlyuser != 0;
 		c->d->only_ca_certs = idp->onlyCA != 0;
+		c->d->only_attr_certs = idp->onlyattr != 0;
+		c->d->only_some_reasons = idp->onlysomereasons != NULL;
+		if (keep_idp_uris(c->d, idp->distpoint) != 0) {
+			c->refusal = "unsupported issuingDistributionPoint name "
+			    "(relative name) or out of memory";
+			ISSUING_DIST_POINT_free(idp);
+			return -1;
+		}
 		ISSUING_DIST_POINT_free(idp);
 		return 0;
 	}
@@ -272,6 +333,10 @@ static int crl_ext(int nid, int critical, const struct der_elem *val,
 		if (critical) {
 			c->refusal = "CRLNumber extension marked critical "
 			    "(RFC 5280 5.2.3 forbids it)";
+			return -1;
+		}
+		if (keep_crl_number(c->d, val) != 0) {
+			c->refusal = "malformed CRLNumber";
 			return -1;
 		}
 		c->has_crl_number = 1;
@@ -289,7 +354,12 @@ static int entry_ext(int nid, int critical, const struct der_elem *val,
 {
 	struct crl_ext_ctx *c = arg;
 
-	(void)val;
+	if (nid == NID_crl_reason) {
+		/* CRLReason ::= ENUMERATED; removeFromCRL (8) */
+		if (val->content_len == 3 && val->content[0] == V_ASN1_ENUMERATED &&
+		    val->content[1] == 1 && val->content[2] == 8)
+			c->entry_removed = 1;
+	}
 	if (nid == NID_certificate_issuer) {
 		c->refusal = "unsupported: indirect CRL (certificateIssuer)";
 		return -1;
@@ -362,11 +432,19 @@ static int index_entries(struct ds_crl_data *d, const struct der_elem *list,
 		    (date.tag != V_ASN1_UTCTIME &&
 		     date.tag != V_ASN1_GENERALIZEDTIME))
 			return fail(err, errlen, "not a CRL (bad revocation date)");
+		ctx->entry_removed = 0;
 		if (q < qend) {
 			if (der_read(&q, qend, &exts) != 0 || q != qend ||
 			    walk_extensions(&exts, entry_ext, ctx) != 0)
 				return fail(err, errlen, ctx->refusal ? ctx->refusal :
 				    "not a CRL (bad entry extensions)");
+		}
+		if (ctx->entry_removed) {
+			/* removeFromCRL in a complete CRL: not revoked
+			 * (RFC 5280 6.3.3 (k)) */
+			d->n_removed++;
+			d->n_entries--;
+			continue;
 		}
 		d->blob[off] = (unsigned char)slen;
 		memcpy(d->blob + off + 1, s, slen);
@@ -381,7 +459,7 @@ static int parse_tbs(struct ds_crl_data *d, const struct der_elem *tbs,
 {
 	const unsigned char *p = tbs->content, *end = p + tbs->content_len, *q;
 	struct der_elem e;
-	struct crl_ext_ctx ctx = { d, NULL, 0 };
+	struct crl_ext_ctx ctx = { d, NULL, 0, 0 };
 	int v2 = 0;
 
 	if (der_read(&p, end, &e) != 0)
@@ -455,9 +533,10 @@ static int parse_tbs(struct ds_crl_data *d, const struct der_elem *tbs,
 				    "not a CRL (bad extensions)");
 		}
 	}
-	if (v2 && !ctx.has_crl_number)
-		return fail(err, errlen, "no CRLNumber extension (RFC 5280 5.2.3 "
-		    "requires one in every v2 CRL)");
+	/* A v2 CRL without CRLNumber breaks RFC 5280 5.2.3 for its issuer,
+	 * but the relying-party algorithm (6.3.3) does not need it: accepted,
+	 * has_crl_number stays 0 and the checker warns. */
+	(void)v2;
 	if (d->table == NULL) {                   /* no revokedCertificates */
 		d->table_size = 0;
 		d->n_entries = 0;

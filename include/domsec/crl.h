@@ -7,7 +7,10 @@
  * signature verifies against its issuer and it is current.  Fetched copies are
  * reused until nextUpdate (plus grace); a failed or bad fetch never replaces a
  * good cached copy; concurrent requests for one URL share one fetch.  The store
- * is thread-safe.
+ * is thread-safe.  A CRL whose issuingDistributionPoint names distribution
+ * points covers only certificates fetched for (or, from a file, listing)
+ * one of them ("CRL scope mismatch"); among the usable CRLs of a
+ * certificate the newest (CRLNumber, else thisUpdate) decides.
  *
  * Only distribution points of certificates of an already verified chain are
  * fetched: callers pass the chain that ds_chain_verify() returned.

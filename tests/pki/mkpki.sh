@@ -175,6 +175,22 @@ authorityKeyIdentifier = keyid:always
 $cdpline
 subjectAltName = \${ENV::LEAF_SAN}
 
+[ ext_leaf_cdp ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+crlDistributionPoints = URI:\${ENV::LEAF_CDP}
+subjectAltName = \${ENV::LEAF_SAN}
+
+[ crl_ext_idp ]
+authorityKeyIdentifier = keyid:always
+issuingDistributionPoint = critical, @idp_sect
+
+[ idp_sect ]
+fullname = URI:\${ENV::CRL_IDP}
+
 [ ext_leaf_nocrl ]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -239,10 +255,11 @@ make_leaf() {
 	esac
 }
 
-# gencrl CA OUTFILE(DER) [LAST NEXT]
+# gencrl CA OUTFILE(DER) [LAST NEXT [CRLEXTSECTION]]
 gencrl() {
 	local ca=$1 der=$2 last=${3:-$crl_last} next=${4:-$crl_next}
-	run ca -batch -config "$work/ca-$ca/ca.cnf" -gencrl \
+	local exts=${5:-crl_ext}
+	run ca -batch -config "$work/ca-$ca/ca.cnf" -gencrl -crlexts "$exts" \
 	    -crl_lastupdate "$last" -crl_nextupdate "$next" -out "$work/crl.pem"
 	run crl -in "$work/crl.pem" -outform DER -out "$der"
 }
@@ -251,7 +268,7 @@ revoke() {
 	run ca -batch -config "$work/ca-$1/ca.cnf" -revoke "$2" -crl_reason keyCompromise
 }
 
-export LEAF_SAN=DNS:unused
+export LEAF_SAN=DNS:unused LEAF_CDP=$url/unused.crl CRL_IDP=$url/unused.crl
 
 # --- Certification authorities ---
 make_root root "domsec Test Root CA" "$url/root.crl"
@@ -302,16 +319,44 @@ make_leaf nccn nc-inter "woodgrovebank.com" "DNS:mail.allowed.example"
 make_leaf ncwild ncx-inter "*.example.com" "DNS:*.example.com"
 make_leaf ekuinter eku-inter "woodgrovebank.com" "DNS:woodgrovebank.com"
 
+# --- Sharded CRLs: inter's certificates partitioned over shard1/shard2 ---
+LEAF_CDP=$url/shard1.crl make_leaf shard1 inter "woodgrovebank.com" \
+    "DNS:woodgrovebank.com" ext_leaf_cdp
+LEAF_CDP=$url/shard2.crl make_leaf shard2 inter "woodgrovebank.com" \
+    "DNS:woodgrovebank.com" ext_leaf_cdp
+# held: on hold on an older CRL of inter, released on the current one
+make_leaf held inter "woodgrovebank.com" "DNS:woodgrovebank.com"
+
 # --- Other leaves ---
 make_leaf revokedinter inter2 "woodgrovebank.com" "DNS:woodgrovebank.com"
 make_leaf untrusted unknown-root "woodgrovebank.com" "DNS:woodgrovebank.com"
 make_leaf fabrikam private-root "mail.fabrikam.com" "DNS:mail.fabrikam.com,DNS:fabrikam.com"
 
 # --- Revocations and CRLs ---
+# inter-old.crl: two days old, still current, lists held (certificateHold)
+# but not yet revoked; then held is released (its index line made valid).
+run ca -batch -config "$work/ca-inter/ca.cnf" -revoke "$out/held.pem" \
+    -crl_hold holdInstructionReject
+gencrl inter "$out/crl/inter-old.crl" "$(date -u -d '-2 days' +%Y%m%d%H%M%SZ)"
+held_serial=$(openssl x509 -in "$out/held.pem" -noout -serial | sed 's/.*=//')
+awk -F '\t' -v OFS='\t' -v s="$held_serial" \
+    '$1 == "R" && toupper($4) == toupper(s) { $1 = "V"; $3 = "" } { print }' \
+    "$work/ca-inter/index.txt" >"$work/index.new"
+mv "$work/index.new" "$work/ca-inter/index.txt"
 revoke root "$out/inter2.pem"
 revoke inter "$out/revoked.pem"
+# shard2.crl is the partition of inter's CRLs for shard2.crl (shard1 is not
+# listed: it is revoked after); shard1.crl lists shard1.  Each names itself
+# in its issuingDistributionPoint.  shard1-shard.crl is shard2's CRL, served
+# in place of shard1.crl by the server's shard mode (the on-path swap).
+CRL_IDP=$url/shard2.crl gencrl inter "$out/crl/shard2.crl" "$crl_last" \
+    "$crl_next" crl_ext_idp
+cp "$out/crl/shard2.crl" "$out/crl/shard1-shard.crl"
 gencrl root "$out/crl/root.crl"
 gencrl inter "$out/crl/inter.crl"
+revoke inter "$out/shard1.pem"
+CRL_IDP=$url/shard1.crl gencrl inter "$out/crl/shard1.crl" "$crl_last" \
+    "$crl_next" crl_ext_idp
 gencrl inter "$out/crl/inter-expired.crl" "$old_last" "$old_next"
 gencrl inter2 "$out/crl/inter2.crl"
 gencrl private-root "$out/crl/private-root.crl"

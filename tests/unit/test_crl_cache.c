@@ -414,6 +414,95 @@ static void test_configured_files(void **state)
 	ds_crl_store_free(s);
 }
 
+/* Issue 7, item 4: a CRL whose issuingDistributionPoint names another
+ * distribution point (another shard of the same CA, validly signed and
+ * current) is refused for the certificate and never cached under the URL. */
+static void test_shard_swap(void **state)
+{
+	struct ds_rev_result res;
+	char err[256] = "";
+	(void)state;
+
+	struct ds_crl_store *s = store(NULL);
+	srv_mode("ok");
+	assert_int_equal(check(s, "shard1.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	assert_int_equal(check(s, "shard2.pem", "inter.pem", &res), DS_REV_GOOD);
+	ds_crl_store_free(s);
+
+	/* the swap: shard2's CRL answered at shard1's URL */
+	s = store(NULL);
+	assert_int_equal(srv_mode("shard"), 0);
+	srv_log_clear();
+	assert_int_equal(check(s, "shard1.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	if (strstr(res.reason, "CRL scope mismatch") == NULL)
+		fail_msg("reason: %s", res.reason);
+	assert_non_null(strstr(res.reason, "/shard2.crl"));
+	/* not cached: the next check fetches again (after the backoff) */
+	sleep(2);
+	assert_int_equal(check(s, "shard1.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	assert_int_equal(srv_count("GET /shard1.crl"), 2);
+	srv_mode("ok");
+	sleep(2);
+	assert_int_equal(check(s, "shard1.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	ds_crl_store_free(s);
+
+	/* a configured file must name one of the certificate's points */
+	s = store(NULL);
+	assert_int_equal(ds_crl_store_add_file(s, pki_path("crl/shard2.crl"),
+	    err, sizeof err), 0);
+	assert_int_equal(ds_crl_store_add_file(s, pki_path("crl/root.crl"),
+	    err, sizeof err), 0);       /* root.crl is a 404 too */
+	assert_int_equal(srv_mode("404"), 0);
+	assert_int_equal(check(s, "shard1.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	assert_non_null(strstr(res.reason, "CRL scope mismatch"));
+	assert_int_equal(check(s, "shard2.pem", "inter.pem", &res), DS_REV_GOOD);
+	srv_mode("ok");
+	ds_crl_store_free(s);
+}
+
+/* Issue 7, item 5: the newest current CRL decides, and a configured file
+ * never stops the distribution point from being fetched. */
+static void test_newest_crl_wins(void **state)
+{
+	struct ds_rev_result res;
+	char err[256] = "";
+	(void)state;
+
+	struct ds_crl_store *s = store(NULL);
+	srv_mode("ok");
+	/* inter-old.crl (two days old, still current) does not list revoked
+	 * yet and lists held (certificateHold); inter.crl, at the
+	 * distribution point, is newer: revoked listed, held released */
+	assert_int_equal(ds_crl_store_add_file(s, pki_path("crl/inter-old.crl"),
+	    err, sizeof err), 0);
+	srv_log_clear();
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	assert_non_null(strstr(res.reason, "/inter.crl"));
+	assert_int_equal(srv_count("GET /inter.crl"), 1);
+	assert_int_equal(check(s, "held.pem", "inter.pem", &res), DS_REV_GOOD);
+	ds_crl_store_free(s);
+
+	/* with the distribution point down, the old file still decides */
+	s = store(NULL);
+	assert_int_equal(ds_crl_store_add_file(s, pki_path("crl/inter-old.crl"),
+	    err, sizeof err), 0);
+	assert_int_equal(ds_crl_store_add_file(s, pki_path("crl/root.crl"),
+	    err, sizeof err), 0);       /* root.crl is a 404 too */
+	assert_int_equal(srv_mode("404"), 0);
+	assert_int_equal(check(s, "held.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res),
+	    DS_REV_GOOD);
+	srv_mode("ok");
+	ds_crl_store_free(s);
+}
+
 static void count_entry(const struct ds_crl_report *r, void *arg)
 {
 	(void)r;
@@ -642,6 +731,8 @@ int main(void)
 		cmocka_unit_test(test_single_flight),
 		cmocka_unit_test(test_size_cap_and_protocols),
 		cmocka_unit_test(test_configured_files),
+		cmocka_unit_test(test_shard_swap),
+		cmocka_unit_test(test_newest_crl_wins),
 		cmocka_unit_test(test_refresh_due_and_foreach),
 		cmocka_unit_test(test_issuer_candidates),
 		cmocka_unit_test(test_background_refresher),
