@@ -92,7 +92,7 @@ struct ds_crl_data *ds_crl_accept_body(struct ds_crl_store *s,
 	struct first_der f = { NULL, 0, body };
 	struct ds_crl_data *d;
 	char err[256], t[40];
-	time_t now = time(NULL);
+	time_t now = s->at != 0 ? s->at : time(NULL);
 
 	if (ds_crl_split_der_or_pem(*body, len, take_first, &f, err, sizeof err) < 0 ||
 	    f.der == NULL) {

@@ -51,10 +51,15 @@ struct ds_engine *ds_engine_new_anchors(const struct ds_config *cfg,
 	e->crls = ds_crl_store_new(&opts, err, errlen);
 	if (e->crls == NULL)
 		goto fail;
-	for (size_t i = 0; i < cfg->crl_files.n; i++)
-		if (ds_crl_store_add_file(e->crls, cfg->crl_files.v[i], err,
-		    errlen) != 0)
+	for (size_t i = 0; i < cfg->crl_files.n; i++) {
+		char why[512] = "";
+		if (ds_crl_store_add_file(e->crls, cfg->crl_files.v[i], why,
+		    sizeof why) != 0 &&
+		    ds_strlist_add(&e->crl_file_problems, why) != 0) {
+			snprintf(err, errlen, "out of memory");
 			goto fail;
+		}
+	}
 	return e;
 fail:
 	ds_engine_free(e);
@@ -67,6 +72,7 @@ void ds_engine_free(struct ds_engine *e)
 		return;
 	ds_trust_free(e->trust);
 	ds_crl_store_free(e->crls);
+	ds_strlist_free(&e->crl_file_problems);
 	free(e);
 }
 

@@ -217,6 +217,9 @@ static int check_config(const struct options *o, struct ds_config *cfg)
 		ds_config_free(cfg);
 		return -1;
 	}
+	for (size_t i = 0; i < engine->crl_file_problems.n; i++)
+		ds_log(LOG_WARNING, "CRL file skipped: %s",
+		    engine->crl_file_problems.v[i]);
 	in = ds_inbound_new(cfg, engine, err, sizeof err);
 	if (in == NULL) {
 		ds_log(LOG_ERR, "%s", err);
@@ -328,6 +331,9 @@ int main(int argc, char **argv)
 		status = DS_EXIT_CONFIG;
 		goto out;
 	}
+	for (size_t i = 0; i < engine->crl_file_problems.n; i++)
+		ds_log(LOG_WARNING, "CRL file skipped: %s",
+		    engine->crl_file_problems.v[i]);
 	/* CRLs are refreshed in the background before they expire, so that
 	 * mail almost never waits for a download (a thread: after the fork). */
 	if (engine->crls != NULL && ds_crl_store_start_refresher(engine->crls, 0) < 0)

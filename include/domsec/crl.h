@@ -92,6 +92,11 @@ struct ds_rev_result {
 int ds_crl_check_chain(struct ds_crl_store *s, STACK_OF(X509) *chain,
     time_t at, struct ds_rev_result *res);
 
+/* Evaluation time for what the store accepts from downloads (expiry of a
+ * fetched CRL), for `domsecctl verify --at`; 0 (the default) = now.  The
+ * check itself takes its time from ds_crl_check_chain(). */
+void ds_crl_store_set_time(struct ds_crl_store *s, time_t at);
+
 /* Refreshes, in the calling thread, every cached CRL whose nextUpdate is
  * within refresh_before_s.  Returns the number refreshed.  domsecd calls it
  * from a background thread. */

@@ -58,6 +58,7 @@ struct ds_crl_store {
 	int refresher_running;
 	int stopping;
 	long refresh_interval_s;
+	time_t at;                     /* ds_crl_store_set_time(); 0 = now */
 };
 
 /* ---- crl_cache.c: entries and the single-flight fetch ---- */

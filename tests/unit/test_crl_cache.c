@@ -503,6 +503,35 @@ static void test_newest_crl_wins(void **state)
 	ds_crl_store_free(s);
 }
 
+/* Issue 7, item 8: --at (ds_crl_store_set_time) applies to fetched CRLs:
+ * a CRL current then but expired now is accepted from a download. */
+static void test_time_applies_to_fetched(void **state)
+{
+	struct ds_rev_result res;
+	time_t at = time(NULL) - 45 * 86400;   /* inter-expired.crl current */
+	(void)state;
+
+	/* the expired leaf against inter only (inter the anchor) */
+	STACK_OF(X509) *sk = chain_of(pki_path("expired.pem"),
+	    pki_path("inter.pem"), NULL);
+	assert_non_null(sk);
+	assert_int_equal(srv_mode("expired"), 0);
+	struct ds_crl_store *s = store(NULL);
+	assert_int_equal(ds_crl_check_chain(s, sk, at, &res), 0);
+	assert_int_equal(res.status, DS_REV_UNAVAILABLE);
+	assert_non_null(strstr(res.reason, "expired: nextUpdate"));
+	ds_crl_store_free(s);
+
+	s = store(NULL);
+	ds_crl_store_set_time(s, at);
+	assert_int_equal(ds_crl_check_chain(s, sk, at, &res), 0);
+	if (res.status != DS_REV_GOOD)
+		fail_msg("with the time set: %s", res.reason);
+	ds_crl_store_free(s);
+	srv_mode("ok");
+	sk_X509_pop_free(sk, X509_free);
+}
+
 static void count_entry(const struct ds_crl_report *r, void *arg)
 {
 	(void)r;
@@ -733,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_configured_files),
 		cmocka_unit_test(test_shard_swap),
 		cmocka_unit_test(test_newest_crl_wins),
+		cmocka_unit_test(test_time_applies_to_fetched),
 		cmocka_unit_test(test_refresh_due_and_foreach),
 		cmocka_unit_test(test_issuer_candidates),
 		cmocka_unit_test(test_background_refresher),

@@ -194,6 +194,25 @@ static void test_leaf_profile(void **state)
 	ds_engine_free(e);
 }
 
+/* Issue 7, item 8: an unusable CRLFile is reported and skipped. */
+static void test_unusable_crl_file_skipped(void **state)
+{
+	(void)state;
+	static const char *const crls[] = { "crl/root.crl", "exact.pem",
+		"crl/no-such.crl", "crl/inter.crl", NULL };
+	struct ds_engine *e = engine_with(crls);
+	struct ds_verify_result *r = calloc(1, sizeof *r);
+	assert_int_equal(e->crl_file_problems.n, 2);
+	assert_non_null(strstr(e->crl_file_problems.v[0], "exact.pem"));
+	assert_non_null(strstr(e->crl_file_problems.v[0], "not a CRL"));
+	assert_non_null(strstr(e->crl_file_problems.v[1], "no-such.crl"));
+	/* the usable ones are used */
+	assert_int_equal(run(e, "nocrl-chain.pem", "woodgrovebank.com", NULL,
+	    r), DS_VERDICT_SECURED);
+	free(r);
+	ds_engine_free(e);
+}
+
 static void test_partner_anchor(void **state)
 {
 	(void)state;
@@ -282,8 +301,12 @@ static void test_errors(void **state)
 	cfg.ca_file = strdup(pki_path("root.pem"));
 	assert_int_equal(ds_strlist_add(&cfg.crl_files, pki_path("exact.key")), 0);
 	err[0] = '\0';
-	assert_null(ds_engine_new(&cfg, err, sizeof err));
-	assert_non_null(strstr(err, "exact.key"));
+	/* an unusable CRL file is no longer fatal: reported, skipped */
+	struct ds_engine *skipped = ds_engine_new(&cfg, err, sizeof err);
+	assert_non_null(skipped);
+	assert_int_equal(skipped->crl_file_problems.n, 1);
+	assert_non_null(strstr(skipped->crl_file_problems.v[0], "exact.key"));
+	ds_engine_free(skipped);
 	ds_config_free(&cfg);
 
 	/* several --ca files replace the configured anchors */
@@ -332,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_verdicts_with_crl_files),
 		cmocka_unit_test(test_name_constraints_on_match),
 		cmocka_unit_test(test_leaf_profile),
+		cmocka_unit_test(test_unusable_crl_file_skipped),
 		cmocka_unit_test(test_partner_anchor),
 		cmocka_unit_test(test_revocation_policies),
 		cmocka_unit_test(test_errors),
