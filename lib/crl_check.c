@@ -5,7 +5,9 @@
  * CRL distribution points through the store; a CRL whose
  * issuingDistributionPoint names another distribution point is a "CRL scope
  * mismatch"), and looks the serial up on the newest of them (highest
- * CRLNumber, else latest thisUpdate).  A listed certificate gives
+ * CRLNumber, else latest thisUpdate), corrected by the newest applicable
+ * delta CRL from the FreshestCRL points of the certificate and of that CRL
+ * (RFC 5280 5.2.4).  A listed certificate gives
  * DS_REV_REVOKED; a certificate without any usable CRL gives
  * DS_REV_UNAVAILABLE with the URLs and failures in words.  All downloads of
  * one check share one CRLTimeout.
@@ -45,10 +47,11 @@ static void serial_text(X509 *c, char *out, size_t outlen)
 }
 
 /* Collects fullName URIs of the certificate's CRL distribution points. */
-static STACK_OF(OPENSSL_STRING) *cdp_urls(X509 *cert)
+/* ... of its CRL distribution points (nid NID_crl_distribution_points) or
+ * of its FreshestCRL extension (NID_freshest_crl: where deltas are). */
+static STACK_OF(OPENSSL_STRING) *dp_urls(X509 *cert, int nid)
 {
-	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert,
-	    NID_crl_distribution_points, NULL, NULL);
+	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert, nid, NULL, NULL);
 	STACK_OF(OPENSSL_STRING) *urls = sk_OPENSSL_STRING_new_null();
 
 	if (urls == NULL) {
@@ -77,6 +80,11 @@ static STACK_OF(OPENSSL_STRING) *cdp_urls(X509 *cert)
 	}
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	return urls;
+}
+
+static STACK_OF(OPENSSL_STRING) *cdp_urls(X509 *cert)
+{
+	return dp_urls(cert, NID_crl_distribution_points);
 }
 
 int ds_crl_scope_ok(const struct ds_crl_data *d, const char *url,
@@ -206,6 +214,12 @@ struct cert_check {
 	 * prove "not revoked" on its own */
 	int partial_revoked;
 	char partial_source[512];
+	/* usable delta CRLs seen (RFC 5280 5.2.4), applied to best at the end */
+#define DS_MAX_DELTAS 8
+	struct ds_crl_data *deltas[DS_MAX_DELTAS];
+	char delta_sources[DS_MAX_DELTAS][512];
+	size_t n_deltas;
+	int in_delta_fetch;                /* try_url for a FreshestCRL URL */
 	char failures[1024];
 };
 
@@ -272,6 +286,26 @@ static int use_crl(struct cert_check *c, struct ds_crl_data *d,
 	int listed = ds_crl_data_lookup(d, c->serial, c->serial_len);
 	const char *note = d->has_crl_number ? "" :
 	    " (warning: v2 CRL without CRLNumber)";
+	if (d->is_delta) {
+		/* never a complete CRL; kept to be applied to the base */
+		if (c->n_deltas < DS_MAX_DELTAS) {
+			ds_crl_data_ref(d);
+			snprintf(c->delta_sources[c->n_deltas],
+			    sizeof c->delta_sources[0], "%s", source);
+			c->deltas[c->n_deltas++] = d;
+		}
+		if (r)
+			ds_format_truncated(r->outcome, sizeof r->outcome,
+			    "delta CRL (%s): applied only to a complete CRL of "
+			    "its base", listed ? "lists the serial" :
+			    ds_crl_data_lookup_removed(d, c->serial,
+			    c->serial_len) ? "removes the serial" :
+			    "serial not listed");
+		if (!c->in_delta_fetch)
+			add_failure(c, source, "serves a delta CRL only, not a "
+			    "complete CRL");
+		return 1;
+	}
 	if (d->only_some_reasons) {
 		if (listed && !c->partial_revoked) {
 			c->partial_revoked = 1;
@@ -366,6 +400,50 @@ static void try_url(struct cert_check *c, const char *url)
 	ds_crl_data_unref(got.data);
 }
 
+/* Delta CRLs (RFC 5280 5.2.4, 6.3.3): fetches the FreshestCRL points of the
+ * certificate and of the deciding complete CRL, then applies the newest
+ * delta whose BaseCRLNumber <= the base's CRLNumber < its own: a serial it
+ * lists is revoked, one it lists as removeFromCRL is not.  Without a usable
+ * delta the complete CRL decides alone. */
+static void apply_deltas(struct cert_check *c)
+{
+	if (c->best == NULL)
+		return;
+	STACK_OF(OPENSSL_STRING) *fresh = dp_urls(c->cert, NID_freshest_crl);
+	c->in_delta_fetch = 1;
+	for (int i = 0; fresh && i < sk_OPENSSL_STRING_num(fresh); i++)
+		try_url(c, sk_OPENSSL_STRING_value(fresh, i));
+	sk_OPENSSL_STRING_pop_free(fresh, free_str);
+	/* the base may have changed; its own FreshestCRL points */
+	struct ds_crl_data *base = c->best;
+	ds_crl_data_ref(base);
+	for (size_t i = 0; i < base->n_freshest_uris; i++)
+		try_url(c, base->freshest_uris[i]);
+	c->in_delta_fetch = 0;
+	ds_crl_data_unref(base);
+
+	struct ds_crl_data *use = NULL;
+	size_t use_i = 0;
+	for (size_t i = 0; i < c->n_deltas; i++) {
+		struct ds_crl_data *dl = c->deltas[i];
+		if (!ds_crl_delta_applies(dl, c->best))
+			continue;
+		if (use == NULL || ds_crl_newer(dl, use) > 0) {
+			use = dl;
+			use_i = i;
+		}
+	}
+	if (use == NULL)
+		return;
+	if (ds_crl_data_lookup(use, c->serial, c->serial_len)) {
+		c->best_revoked = 1;
+		snprintf(c->best_source, sizeof c->best_source, "%s (delta CRL)",
+		    c->delta_sources[use_i]);
+	} else if (ds_crl_data_lookup_removed(use, c->serial, c->serial_len)) {
+		c->best_revoked = 0;      /* removeFromCRL: unrevoked */
+	}
+}
+
 static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
     X509 *issuer, int depth, time_t at, const struct timespec *deadline,
     struct ds_rev_result *res, char *why, size_t whylen)
@@ -405,6 +483,7 @@ static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
 	    !c->url_valid_found; i++)
 		try_url(c, sk_OPENSSL_STRING_value(urls, i));
 
+	apply_deltas(c);
 	if (c->partial_revoked || (c->best != NULL && c->best_revoked)) {
 		ds_format_truncated(why, whylen, "certificate %s (serial %s) is "
 		    "revoked, listed on %s", subj, ser, c->best_revoked ?
@@ -427,6 +506,8 @@ static enum ds_rev_status check_one(struct ds_crl_store *s, X509 *cert,
 	}
 	sk_OPENSSL_STRING_pop_free(urls, free_str);
 	ds_crl_data_unref(c->best);
+	for (size_t i = 0; i < c->n_deltas; i++)
+		ds_crl_data_unref(c->deltas[i]);
 	free(c);
 	return st;
 }

@@ -1,6 +1,7 @@
 /*
  * crl_index.c - decodes a CRL by walking its DER once and keeps only what
- * the engine needs: issuer, thisUpdate, nextUpdate, scope, and a compact
+ * the engine needs: issuer, thisUpdate, nextUpdate, scope (IDP), CRLNumber,
+ * delta indicator and FreshestCRL, and a compact
  * hash index of the revoked serial numbers (their content octets in one
  * blob plus a table of offsets).  A 1M-entry CRL costs about 25 MB this way,
  * where OpenSSL's X509_CRL costs about 380 MB.  Also: signature checks over
@@ -157,6 +158,40 @@ int ds_crl_data_lookup(const struct ds_crl_data *d, const unsigned char *ser,
 	return 0;
 }
 
+int ds_crl_data_lookup_removed(const struct ds_crl_data *d,
+    const unsigned char *ser, size_t len)
+{
+	normalise(&ser, &len);
+	for (size_t off = 0; d->removed_blob != NULL &&
+	    off < d->removed_blob_len; off += 1 + d->removed_blob[off])
+		if (d->removed_blob[off] == len &&
+		    memcmp(d->removed_blob + off + 1, ser, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Compares two numbers of content octets without leading zeros. */
+static int number_cmp(const unsigned char *a, size_t la,
+    const unsigned char *b, size_t lb)
+{
+	if (la != lb)
+		return la > lb ? 1 : -1;
+	int c = memcmp(a, b, la);
+	return c > 0 ? 1 : c < 0 ? -1 : 0;
+}
+
+int ds_crl_delta_applies(const struct ds_crl_data *delta,
+    const struct ds_crl_data *base)
+{
+	if (!delta->is_delta || base->is_delta || !delta->has_crl_number ||
+	    !base->has_crl_number)
+		return 0;
+	return number_cmp(delta->base_crl_number, delta->base_crl_number_len,
+	    base->crl_number, base->crl_number_len) <= 0 &&
+	    number_cmp(delta->crl_number, delta->crl_number_len,
+	    base->crl_number, base->crl_number_len) > 0;
+}
+
 size_t ds_crl_data_memory(const struct ds_crl_data *d)
 {
 	return sizeof *d + d->blob_len + d->table_size * sizeof(uint32_t) +
@@ -178,6 +213,10 @@ void ds_crl_data_unref(struct ds_crl_data *d)
 	for (size_t i = 0; i < d->n_idp_uris; i++)
 		free(d->idp_uris[i]);
 	free(d->idp_uris);
+	for (size_t i = 0; i < d->n_freshest_uris; i++)
+		free(d->freshest_uris[i]);
+	free(d->freshest_uris);
+	free(d->removed_blob);
 	free(d->blob);
 	free(d->table);
 	free(d->der);
@@ -271,6 +310,71 @@ static int keep_idp_uris(struct ds_crl_data *d, const DIST_POINT_NAME *dpn)
 	return 0;
 }
 
+/* Keeps the fullName URIs of a FreshestCRL extension (CRLDistPoints). */
+static int keep_freshest(struct ds_crl_data *d, const struct der_elem *val)
+{
+	const unsigned char *p = val->content;
+	CRL_DIST_POINTS *dps = d2i_CRL_DIST_POINTS(NULL, &p,
+	    (long)val->content_len);
+	if (dps == NULL)
+		return -1;
+	size_t cap = 0;
+	for (int i = 0; i < sk_DIST_POINT_num(dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		if (dp->distpoint != NULL && dp->distpoint->type == 0)
+			cap += (size_t)sk_GENERAL_NAME_num(dp->distpoint->name.fullname);
+	}
+	d->freshest_uris = calloc(cap ? cap : 1, sizeof *d->freshest_uris);
+	if (d->freshest_uris == NULL) {
+		CRL_DIST_POINTS_free(dps);
+		return -1;
+	}
+	for (int i = 0; i < sk_DIST_POINT_num(dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		for (int j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); j++) {
+			GENERAL_NAME *gn = sk_GENERAL_NAME_value(
+			    dp->distpoint->name.fullname, j);
+			if (gn->type != GEN_URI)
+				continue;
+			const ASN1_IA5STRING *u = gn->d.uniformResourceIdentifier;
+			if (u->length <= 0 || memchr(u->data, 0, (size_t)u->length))
+				continue;
+			char *copy = malloc((size_t)u->length + 1);
+			if (copy == NULL)
+				continue;
+			memcpy(copy, u->data, (size_t)u->length);
+			copy[u->length] = '\0';
+			d->freshest_uris[d->n_freshest_uris++] = copy;
+		}
+	}
+	CRL_DIST_POINTS_free(dps);
+	return 0;
+}
+
+/* An INTEGER (0..MAX) of up to 20 octets into out (no leading zeros). */
+static int keep_number(const struct der_elem *val, unsigned char *out,
+    size_t outsz, size_t *outlen)
+{
+	const unsigned char *p = val->content, *end = p + val->content_len;
+	struct der_elem n;
+	if (der_read(&p, end, &n) != 0 || p != end || n.tag != V_ASN1_INTEGER ||
+	    n.content_len == 0 || (n.content[0] & 0x80))
+		return -1;
+	const unsigned char *c = n.content;
+	size_t len = n.content_len;
+	while (len > 1 && c[0] == 0) {
+		c++;
+		len--;
+	}
+	if (len > outsz)
+		return -1;
+	memcpy(out, c, len);
+	*outlen = len;
+	return 0;
+}
+
 /* CRLNumber ::= INTEGER (0..MAX), up to 20 octets (RFC 5280 5.2.3). */
 static int keep_crl_number(struct ds_crl_data *d, const struct der_elem *val)
 {
@@ -299,8 +403,22 @@ static int crl_ext(int nid, int critical, const struct der_elem *val,
 	struct crl_ext_ctx *c = arg;
 
 	if (nid == NID_delta_crl) {
-		c->refusal = "unsupported: delta CRL";
-		return -1;
+		/* BaseCRLNumber (RFC 5280 5.2.4) */
+		if (keep_number(val, c->d->base_crl_number,
+		    sizeof c->d->base_crl_number,
+		    &c->d->base_crl_number_len) != 0) {
+			c->refusal = "malformed deltaCRLIndicator";
+			return -1;
+		}
+		c->d->is_delta = 1;
+		return 0;
+	}
+	if (nid == NID_freshest_crl) {
+		if (keep_freshest(c->d, val) != 0) {
+			c->refusal = "malformed FreshestCRL extension";
+			return -1;
+		}
+		return 0;
 	}
 	if (nid == NID_issuing_distribution_point) {
 		const unsigned char *p = val->content;
@@ -412,6 +530,9 @@ static int index_entries(struct ds_crl_data *d, const struct der_elem *list,
 	d->n_entries = n;
 	d->blob_len = blob;
 	d->blob = malloc(blob ? blob : 1);
+	d->removed_blob = malloc(blob ? blob : 1);
+	if (d->removed_blob == NULL)
+		return fail(err, errlen, "out of memory indexing the CRL");
 	d->table_size = table_size_for(n);
 	d->table = calloc(d->table_size, sizeof *d->table);
 	if (d->blob == NULL || d->table == NULL)
@@ -440,8 +561,11 @@ static int index_entries(struct ds_crl_data *d, const struct der_elem *list,
 				    "not a CRL (bad entry extensions)");
 		}
 		if (ctx->entry_removed) {
-			/* removeFromCRL in a complete CRL: not revoked
-			 * (RFC 5280 6.3.3 (k)) */
+			/* removeFromCRL: not revoked (RFC 5280 6.3.3 (k)); in
+			 * a delta it also unrevokes what the base lists */
+			d->removed_blob[d->removed_blob_len] = (unsigned char)slen;
+			memcpy(d->removed_blob + d->removed_blob_len + 1, s, slen);
+			d->removed_blob_len += 1 + slen;
 			d->n_removed++;
 			d->n_entries--;
 			continue;

@@ -10,7 +10,8 @@
  * is thread-safe.  A CRL whose issuingDistributionPoint names distribution
  * points covers only certificates fetched for (or, from a file, listing)
  * one of them ("CRL scope mismatch"); among the usable CRLs of a
- * certificate the newest (CRLNumber, else thisUpdate) decides.
+ * certificate the newest (CRLNumber, else thisUpdate) decides, corrected by
+ * the newest delta CRL (FreshestCRL) built on it.
  *
  * Only distribution points of certificates of an already verified chain are
  * fetched: callers pass the chain that ds_chain_verify() returned.

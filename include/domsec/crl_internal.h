@@ -45,6 +45,15 @@ struct ds_crl_data {
 	size_t n_removed;             /* removeFromCRL entries (not indexed:
 	                                 in a complete CRL they are unrevoked,
 	                                 RFC 5280 6.3.3 (k)) */
+	unsigned char *removed_blob;  /* their serials, (len, octets) records:
+	                                 a delta's removeFromCRL unrevokes */
+	size_t removed_blob_len;
+	int is_delta;                 /* deltaCRLIndicator present */
+	unsigned char base_crl_number[20]; /* its BaseCRLNumber */
+	size_t base_crl_number_len;
+	char **freshest_uris;         /* FreshestCRL of a base CRL: where its
+	                                 deltas are (n_freshest_uris) */
+	size_t n_freshest_uris;
 	size_t n_entries;
 	unsigned char sha256[32];     /* of the DER */
 	/* serial index: blob of (len, content octets) records and an
@@ -62,7 +71,8 @@ struct ds_crl_data {
 };
 
 /* Decodes one DER CRL.  Returns a new object (refs = 1), or NULL with err
- * ("not a CRL (garbage)", "unsupported: delta CRL", ...).  A v2 CRL without
+ * ("not a CRL (garbage)", "malformed deltaCRLIndicator", ...).  A delta
+ * CRL is decoded with is_delta set (it is never a complete CRL).  A v2 CRL without
  * CRLNumber is accepted (has_crl_number = 0); an unknown critical extension
  * is refused. */
 struct ds_crl_data *ds_crl_data_parse_der(const unsigned char *der,
@@ -88,6 +98,13 @@ int ds_crl_serial_octets(const ASN1_INTEGER *serial, unsigned char *out,
 /* 1 when the serial (content octets) is listed. */
 int ds_crl_data_lookup(const struct ds_crl_data *d, const unsigned char *ser,
     size_t len);
+/* 1 when the serial is listed with reason removeFromCRL. */
+int ds_crl_data_lookup_removed(const struct ds_crl_data *d,
+    const unsigned char *ser, size_t len);
+/* 1 when delta d may be applied to complete CRL base (RFC 5280 5.2.4):
+ * both numbered, d's BaseCRLNumber <= base's CRLNumber < d's CRLNumber. */
+int ds_crl_delta_applies(const struct ds_crl_data *delta,
+    const struct ds_crl_data *base);
 /* Bytes of memory the index uses (for the bench and `crl list`). */
 size_t ds_crl_data_memory(const struct ds_crl_data *d);
 
