@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 #include "domsec/chain.h"
 #include "domsec/fmt.h"
+#include "domsec/names.h"
 #include "domsec/x509info.h"
 
 struct ds_trust {
@@ -264,6 +265,38 @@ static void describe_error(int code, X509 *x, char *out, size_t outlen)
 	}
 }
 
+/* 1 when every rfc822Name SAN of x is a plain mailbox local@host (one
+ * "@", a non-empty local part, a valid host name), as RFC 5280 4.2.1.6
+ * requires. */
+static int email_sans_ok(X509 *x)
+{
+	GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
+	    NULL);
+	int ok = 1;
+	for (int i = 0; ok && sans && i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+		if (gn->type != GEN_EMAIL)
+			continue;
+		const ASN1_IA5STRING *s = gn->d.rfc822Name;
+		int len = ASN1_STRING_length(s);
+		const unsigned char *d = ASN1_STRING_get0_data(s);
+		char buf[320];
+		if (len <= 0 || (size_t)len >= sizeof buf ||
+		    memchr(d, 0, (size_t)len) != NULL) {
+			ok = 0;
+			break;
+		}
+		memcpy(buf, d, (size_t)len);
+		buf[len] = '\0';
+		char *at = strchr(buf, '@');
+		if (at == NULL || at == buf || strchr(at + 1, '@') != NULL ||
+		    !ds_hostname_valid(at + 1, 0))
+			ok = 0;
+	}
+	GENERAL_NAMES_free(sans);
+	return ok;
+}
+
 /* The TLS purposes (serverAuth, clientAuth) an EKU allows. */
 #define TLS_SERVER 1
 #define TLS_CLIENT 2
@@ -303,6 +336,26 @@ static int chain_profile_ok(STACK_OF(X509) *chain, char *reason,
 		ds_format_truncated(reason, reasonlen, "the peer certificate is "
 		    "a CA certificate (basicConstraints cA=TRUE), not an end "
 		    "entity: %s", subject);
+		return 0;
+	}
+	if (n > 1 && X509_get_ext_by_NID(leaf, NID_name_constraints, -1) >= 0) {
+		ds_format_truncated(reason, reasonlen, "the peer certificate "
+		    "carries name constraints, which only a CA certificate may "
+		    "(RFC 5280 4.2.1.10): %s", subject);
+		return 0;
+	}
+	if (!email_sans_ok(leaf)) {
+		ds_format_truncated(reason, reasonlen, "the peer certificate "
+		    "has a malformed rfc822Name subject alternative name (name "
+		    "constraints cannot be applied to it): %s", subject);
+		return 0;
+	}
+	char bad[300];
+	if (!ds_cert_dns_sans_wellformed(leaf, bad, sizeof bad)) {
+		ds_format_truncated(reason, reasonlen, "the peer certificate "
+		    "has a malformed dNSName, or a wildcard over a public "
+		    "suffix, in its subject alternative names (%s): %s", bad,
+		    subject);
 		return 0;
 	}
 	int purposes = tls_purposes(leaf);

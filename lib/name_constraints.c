@@ -9,7 +9,9 @@
  * name must lie within one of them; it must lie within none of its excluded
  * dNSName subtrees.  Subtrees of other name types say nothing about DNS
  * names and are skipped here (OpenSSL already applies them to the names of
- * those types).
+ * those types).  A constraints extension that is not critical, or a
+ * dNSName constraint with a leading period, is malformed (RFC 5280
+ * 4.2.1.10) and fails closed.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -71,6 +73,11 @@ static int subtree_dns(const GENERAL_SUBTREE *st, char *buf, size_t buflen)
 	if (lower_copy(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s),
 	    buf, buflen) != 0)
 		return -1;
+	/* RFC 5280 4.2.1.10: a dNSName constraint is a host name with
+	 * labels added on the left; a leading period is malformed (OpenSSL
+	 * reads it as "subdomains only", others differently) */
+	if (buf[0] == '.')
+		return -1;
 	return 0;
 }
 
@@ -93,6 +100,14 @@ static int check_one(X509 *ca, const char *name, char *reason,
 		return 0;
 	}
 	subject_of(ca, subj, sizeof subj);
+	if (!crit) {
+		/* RFC 5280 4.2.1.10: conforming CAs MUST mark it critical;
+		 * a constraint that old software may ignore is no constraint */
+		ds_format_truncated(reason, reasonlen, "name constraints of %s "
+		    "are not marked critical (RFC 5280 4.2.1.10)", subj);
+		NAME_CONSTRAINTS_free(nc);
+		return 0;
+	}
 	int have_permitted = 0, inside = 0;
 	char first_permitted[NC_NAME_MAX] = "";
 	for (int i = 0; i < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees); i++) {

@@ -140,7 +140,7 @@ static void psl_load(void)
 		psl = psl_builtin();
 }
 
-int ds_is_public_suffix(const char *name)
+static int public_suffix_of_type(const char *name, int type)
 {
 	char n[DS_NAME_MAX + 2];
 
@@ -152,8 +152,13 @@ int ds_is_public_suffix(const char *name)
 	/* No "*" default rule: an unlisted top-level label (".example",
 	 * ".test") is not a suffix of its own for us; a single label is
 	 * refused by the two-label rule anyway. */
-	return psl_is_public_suffix2(psl, n, PSL_TYPE_ANY |
-	    PSL_TYPE_NO_STAR_RULE) ? 1 : 0;
+	return psl_is_public_suffix2(psl, n, type | PSL_TYPE_NO_STAR_RULE) ?
+	    1 : 0;
+}
+
+int ds_is_public_suffix(const char *name)
+{
+	return public_suffix_of_type(name, PSL_TYPE_ANY);
 }
 
 int ds_name_matches(const char *name, const char *domain)
@@ -168,6 +173,10 @@ int ds_name_matches(const char *name, const char *domain)
 	    normalize(domain, d, sizeof d) != 0)
 		return 0;
 
+	/* a public suffix is nobody's domain: nothing matches it (the
+	 * one-node-deep rule would otherwise let example.com match "com") */
+	if (count_labels(d) < 2 || ds_is_public_suffix(d) != 0)
+		return 0;
 	if (n[0] == '*') {
 		const char *base = n + 2;       /* after "*." */
 		/* a wildcard over a public suffix covers someone else's
@@ -276,6 +285,43 @@ static int cn_matches(X509 *cert, const char *domain, char *matched,
 		}
 	}
 	return 0;
+}
+
+int ds_cert_dns_sans_wellformed(X509 *cert, char *bad, size_t badlen)
+{
+	GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name,
+	    NULL, NULL);
+	char buf[DS_NAME_MAX + 2], n[DS_NAME_MAX + 2];
+	int ok = 1;
+
+	if (badlen > 0)
+		bad[0] = '\0';
+	for (int i = 0; ok && sans && i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+		if (gn->type != GEN_DNS)
+			continue;
+		if (ascii_copy(gn->d.dNSName, buf, sizeof buf) != 0) {
+			snprintf(bad, badlen, "(a dNSName that is not ASCII)");
+			ok = 0;
+		} else if (strchr(buf, '*') != NULL) {
+			/* misplaced wildcards ("m*.x", "mail.*.com", "*")
+			 * just never match; a well-placed one over a public
+			 * suffix or a single label makes the certificate
+			 * mis-issued */
+			if (ds_hostname_valid(buf, 1) &&
+			    normalize(buf, n, sizeof n) == 0 && n[0] == '*' &&
+			    (count_labels(n + 2) < 2 ||
+			    public_suffix_of_type(n + 2, PSL_TYPE_ICANN) != 0)) {
+				snprintf(bad, badlen, "%s", buf);
+				ok = 0;
+			}
+		} else if (!ds_hostname_valid(buf, 0)) {
+			snprintf(bad, badlen, "%s", buf);
+			ok = 0;
+		}
+	}
+	GENERAL_NAMES_free(sans);
+	return ok;
 }
 
 int ds_cert_matches_domain(X509 *cert, const char *domain, char *matched,

@@ -20,7 +20,8 @@
  * literally) satisfies every dNSName constraint of the CA certificates of
  * chain (leaf first; the leaf's own extension is ignored), else 0 with
  * reason naming the constraint and the certificate that carries it.  A
- * malformed name constraints extension fails closed.
+ * malformed name constraints extension (undecodable, not critical, a
+ * dNSName with a leading period) fails closed.
  */
 int ds_name_constraints_ok(STACK_OF(X509) *chain, const char *name,
     char *reason, size_t reasonlen);

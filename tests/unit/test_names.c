@@ -67,6 +67,12 @@ static void wildcard_scope(void **state)
 	assert_int_equal(ds_name_matches("*.partner.github.io", "partner.github.io"), 1);
 	/* exact and one-node-deep matches are not wildcards */
 	assert_int_equal(ds_name_matches("mail.partner.co.uk", "partner.co.uk"), 1);
+	/* a public suffix is nobody's domain: not even one node deep */
+	assert_int_equal(ds_name_matches("example.com", "com"), 0);
+	assert_int_equal(ds_name_matches("partner.co.uk", "co.uk"), 0);
+	assert_int_equal(ds_name_matches("co.uk", "co.uk"), 0);
+	assert_int_equal(ds_name_matches("bucket.s3.amazonaws.com",
+	    "s3.amazonaws.com"), 0);
 	assert_int_equal(ds_is_public_suffix("co.uk"), 1);
 	assert_int_equal(ds_is_public_suffix("github.io"), 1);
 	assert_int_equal(ds_is_public_suffix("com"), 1);
