@@ -401,7 +401,8 @@ static void try_url(struct cert_check *c, const char *url)
 }
 
 /* Delta CRLs (RFC 5280 5.2.4, 6.3.3): fetches the FreshestCRL points of the
- * certificate and of the deciding complete CRL, then applies the newest
+ * certificate and of the deciding complete CRL (one of the two must have
+ * that extension, RFC 5280 6.3.3 (c)), then applies the newest
  * delta whose BaseCRLNumber <= the base's CRLNumber < its own: a serial it
  * lists is revoked, one it lists as removeFromCRL is not.  Without a usable
  * delta the complete CRL decides alone. */
@@ -422,6 +423,11 @@ static void apply_deltas(struct cert_check *c)
 	c->in_delta_fetch = 0;
 	ds_crl_data_unref(base);
 
+	/* RFC 5280 6.3.3 (c): deltas count only when the certificate or the
+	 * complete CRL carries a FreshestCRL extension */
+	if (X509_get_ext_by_NID(c->cert, NID_freshest_crl, -1) < 0 &&
+	    !c->best->has_freshest)
+		return;
 	struct ds_crl_data *use = NULL;
 	size_t use_i = 0;
 	for (size_t i = 0; i < c->n_deltas; i++) {

@@ -414,6 +414,7 @@ static int crl_ext(int nid, int critical, const struct der_elem *val,
 		return 0;
 	}
 	if (nid == NID_freshest_crl) {
+		c->d->has_freshest = 1;
 		if (keep_freshest(c->d, val) != 0) {
 			c->refusal = "malformed FreshestCRL extension";
 			return -1;

@@ -51,6 +51,7 @@ struct ds_crl_data {
 	int is_delta;                 /* deltaCRLIndicator present */
 	unsigned char base_crl_number[20]; /* its BaseCRLNumber */
 	size_t base_crl_number_len;
+	int has_freshest;             /* FreshestCRL extension present */
 	char **freshest_uris;         /* FreshestCRL of a base CRL: where its
 	                                 deltas are (n_freshest_uris) */
 	size_t n_freshest_uris;
