@@ -48,7 +48,7 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread \
 # (-MMD) with an empty rule per header (-MP, so a deleted header does not
 # break the build); the .d files are read back at the end of this file.
 DEPFLAGS   = -MMD -MP
-LDLIBS_CORE = -lssl -lcrypto -lcurl -lresolv -pthread
+LDLIBS_CORE = -lssl -lcrypto -lcurl -lpsl -lresolv -pthread
 LDFLAGS_ALL = $(HARDEN_LDFLAGS) $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))

@@ -7,9 +7,10 @@
  * the peer presented and from configured chain files.  Any certificate the
  * administrator lists as an anchor is one (partial chains allowed: direct
  * trust in a partner's intermediate or own certificate).  Beyond OpenSSL's
- * strict RFC 5280 checks, the leaf's extended key usage, when present, must
- * allow serverAuth or clientAuth, and its key usage, when present, must allow
- * digitalSignature or keyEncipherment.
+ * strict RFC 5280 checks: the leaf must not be a CA (cA=TRUE), unless it is
+ * itself the configured anchor; the extended key usages of the leaf and of
+ * every intermediate, where present, must share serverAuth or clientAuth;
+ * the leaf's key usage, when present, must allow digitalSignature.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include <openssl/x509v3.h>
 #include "domsec/chain.h"
 #include "domsec/fmt.h"
+#include "domsec/names.h"
 #include "domsec/x509info.h"
 
 struct ds_trust {
@@ -263,11 +265,66 @@ static void describe_error(int code, X509 *x, char *out, size_t outlen)
 	}
 }
 
-/* Leaf usage checks OpenSSL's purposes cannot express ("serverAuth OR
- * clientAuth").  Returns 1 when fine, else 0 with reason. */
-static int leaf_usage_ok(X509 *leaf, char *reason, size_t reasonlen)
+/* 1 when every rfc822Name SAN of x is a plain mailbox local@host (one
+ * "@", a non-empty local part, a valid host name), as RFC 5280 4.2.1.6
+ * requires. */
+static int email_sans_ok(X509 *x)
+{
+	GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
+	    NULL);
+	int ok = 1;
+	for (int i = 0; ok && sans && i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+		if (gn->type != GEN_EMAIL)
+			continue;
+		const ASN1_IA5STRING *s = gn->d.rfc822Name;
+		int len = ASN1_STRING_length(s);
+		const unsigned char *d = ASN1_STRING_get0_data(s);
+		char buf[320];
+		if (len <= 0 || (size_t)len >= sizeof buf ||
+		    memchr(d, 0, (size_t)len) != NULL) {
+			ok = 0;
+			break;
+		}
+		memcpy(buf, d, (size_t)len);
+		buf[len] = '\0';
+		char *at = strchr(buf, '@');
+		if (at == NULL || at == buf || strchr(at + 1, '@') != NULL ||
+		    !ds_hostname_valid(at + 1, 0))
+			ok = 0;
+	}
+	GENERAL_NAMES_free(sans);
+	return ok;
+}
+
+/* The TLS purposes (serverAuth, clientAuth) an EKU allows. */
+#define TLS_SERVER 1
+#define TLS_CLIENT 2
+static int tls_purposes(X509 *x)
+{
+	if (!(X509_get_extension_flags(x) & EXFLAG_XKUSAGE))
+		return TLS_SERVER | TLS_CLIENT;
+	uint32_t xku = X509_get_extended_key_usage(x);
+	if (xku & XKU_ANYEKU)
+		return TLS_SERVER | TLS_CLIENT;
+	return ((xku & XKU_SSL_SERVER) ? TLS_SERVER : 0) |
+	    ((xku & XKU_SSL_CLIENT) ? TLS_CLIENT : 0);
+}
+
+/* The profile OpenSSL's purposes cannot express (DESIGN.md section 4): the
+ * leaf is no CA; its EKU and that of every intermediate that has one share
+ * serverAuth or clientAuth (a serverAuth-only leaf is fine: MTAs present
+ * their server certificate as client certificate); a leaf keyUsage allows
+ * digitalSignature.  The anchor is trusted for what the administrator chose
+ * it for, not for its extensions, so its EKU is not looked at.  Returns 1
+ * when fine, else 0 with reason and *bad_depth. */
+static int chain_profile_ok(STACK_OF(X509) *chain, char *reason,
+    size_t reasonlen, int *bad_depth)
 {
 	char subject[200];
+	X509 *leaf = sk_X509_value(chain, 0);
+	int n = sk_X509_num(chain);
+	*bad_depth = 0;
 	cert_name(leaf, 0, subject, sizeof subject);
 	uint32_t flags = X509_get_extension_flags(leaf);
 	if (flags & EXFLAG_INVALID) {
@@ -275,21 +332,61 @@ static int leaf_usage_ok(X509 *leaf, char *reason, size_t reasonlen)
 		    "malformed extensions: %s", subject);
 		return 0;
 	}
-	if (flags & EXFLAG_XKUSAGE) {
-		uint32_t xku = X509_get_extended_key_usage(leaf);
-		if (!(xku & (XKU_SSL_SERVER | XKU_SSL_CLIENT | XKU_ANYEKU))) {
-			ds_format_truncated(reason, reasonlen, "certificate is "
-			    "not for TLS: its extended key usage allows neither "
-			    "serverAuth nor clientAuth: %s", subject);
+	if (n > 1 && (flags & EXFLAG_CA)) {
+		ds_format_truncated(reason, reasonlen, "the peer certificate is "
+		    "a CA certificate (basicConstraints cA=TRUE), not an end "
+		    "entity: %s", subject);
+		return 0;
+	}
+	if (n > 1 && X509_get_ext_by_NID(leaf, NID_name_constraints, -1) >= 0) {
+		ds_format_truncated(reason, reasonlen, "the peer certificate "
+		    "carries name constraints, which only a CA certificate may "
+		    "(RFC 5280 4.2.1.10): %s", subject);
+		return 0;
+	}
+	if (!email_sans_ok(leaf)) {
+		ds_format_truncated(reason, reasonlen, "the peer certificate "
+		    "has a malformed rfc822Name subject alternative name (name "
+		    "constraints cannot be applied to it): %s", subject);
+		return 0;
+	}
+	char bad[300];
+	if (!ds_cert_dns_sans_wellformed(leaf, bad, sizeof bad)) {
+		ds_format_truncated(reason, reasonlen, "the peer certificate "
+		    "has a malformed dNSName, or a wildcard over a public "
+		    "suffix, in its subject alternative names (%s): %s", bad,
+		    subject);
+		return 0;
+	}
+	int purposes = tls_purposes(leaf);
+	if (purposes == 0) {
+		ds_format_truncated(reason, reasonlen, "certificate is "
+		    "not for TLS: its extended key usage allows neither "
+		    "serverAuth nor clientAuth: %s", subject);
+		return 0;
+	}
+	for (int i = 1; i < n - 1; i++) {
+		X509 *ca = sk_X509_value(chain, i);
+		int p = tls_purposes(ca);
+		if ((purposes & p) == 0) {
+			char ca_subject[200];
+			cert_name(ca, 0, ca_subject, sizeof ca_subject);
+			ds_format_truncated(reason, reasonlen, "intermediate "
+			    "%s has an extended key usage that allows %s of "
+			    "what the certificate is for (serverAuth or "
+			    "clientAuth): %s", ca_subject, p == 0 ? "neither" :
+			    "none", subject);
+			*bad_depth = i;
 			return 0;
 		}
+		purposes &= p;
 	}
 	if (flags & EXFLAG_KUSAGE) {
 		uint32_t ku = X509_get_key_usage(leaf);
-		if (!(ku & (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT))) {
+		if (!(ku & KU_DIGITAL_SIGNATURE)) {
 			ds_format_truncated(reason, reasonlen, "certificate key "
-			    "usage allows neither digitalSignature nor "
-			    "keyEncipherment: %s", subject);
+			    "usage does not allow digitalSignature (TLS client "
+			    "authentication signs): %s", subject);
 			return 0;
 		}
 	}
@@ -399,12 +496,16 @@ int ds_chain_verify(const struct ds_trust *t,
 			goto oom;
 	}
 	if (ok == 1) {
-		if (!leaf_usage_ok(leaf, res->reason, sizeof res->reason)) {
-			res->error_depth = 0;
+		STACK_OF(X509) *vchain = X509_STORE_CTX_get1_chain(ctx);
+		int bad_depth = 0;
+		if (vchain == NULL)
+			goto oom;
+		if (!chain_profile_ok(vchain, res->reason, sizeof res->reason,
+		    &bad_depth)) {
+			res->error_depth = bad_depth;
+			sk_X509_pop_free(vchain, X509_free);
 		} else {
-			res->chain = X509_STORE_CTX_get1_chain(ctx);
-			if (res->chain == NULL)
-				goto oom;
+			res->chain = vchain;
 			res->ok = 1;
 		}
 	} else {

@@ -141,7 +141,9 @@ static const struct ds_config_key keys[] = {
 	{ "PartnerTable", K_PARTNERS, F(partner_table), 0, 0, 0 },
 	{ "PinnedCertDir", K_DIR, F(pinned_cert_dir), 0, 0, 0 },
 	{ "CRLCacheDir", K_PATH, F(crl_cache_dir), 0, 0, 0 },
-	{ "CRLFile", K_FILE, F(crl_files), 1, 0, 0 },
+	/* not checked here: an unusable CRL file is reported and skipped
+	 * when the engine loads it, never fatal (issue 7) */
+	{ "CRLFile", K_PATH, F(crl_files), 1, 0, 0 },
 	{ "CRLConnectTimeout", K_DURATION_MS, F(crl_connect_timeout_ms), 0,
 	  1, 10 * MS_PER_MIN },
 	{ "CRLTimeout", K_DURATION_MS, F(crl_timeout_ms), 0, 1, MS_PER_HOUR },

@@ -1,8 +1,10 @@
 /*
  * crl_accept.c - deciding whether a downloaded CRL may replace the cached
- * copy: it parses, names the expected issuer, its signature verifies with
- * that issuer's key (or with a configured candidate when no chain named
- * one), it is not expired and not older than the copy it replaces.
+ * copy: it parses, its issuingDistributionPoint (if it names one) lists the
+ * URL it was fetched from, it names the expected issuer, its signature
+ * verifies with that issuer's key (or with a configured candidate when no
+ * chain named one), it is not expired and not older than the copy it
+ * replaces.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include "domsec/crl_internal.h"
 #include "domsec/crl_store_internal.h"
 
 static void name_text(const X509_NAME *n, char *out, size_t outlen)
@@ -82,14 +85,14 @@ static X509 *find_issuer(struct ds_crl_store *s, const struct ds_crl_data *d,
  * NULL) to save a copy of a big CRL.
  */
 struct ds_crl_data *ds_crl_accept_body(struct ds_crl_store *s,
-    unsigned char **body, size_t len, X509 *issuer,
+    const char *url, unsigned char **body, size_t len, X509 *issuer,
     const struct ds_crl_data *current, unsigned char **der_out,
     size_t *der_len_out, X509 **used_issuer, char *why, size_t whylen)
 {
 	struct first_der f = { NULL, 0, body };
 	struct ds_crl_data *d;
 	char err[256], t[40];
-	time_t now = time(NULL);
+	time_t now = s->at != 0 ? s->at : time(NULL);
 
 	if (ds_crl_split_der_or_pem(*body, len, take_first, &f, err, sizeof err) < 0 ||
 	    f.der == NULL) {
@@ -104,6 +107,10 @@ struct ds_crl_data *ds_crl_accept_body(struct ds_crl_store *s,
 		return NULL;
 	}
 	*used_issuer = NULL;
+	/* A partition (shard) of the issuer's CRLs served at another
+	 * distribution point's URL is never stored under this one. */
+	if (url != NULL && !ds_crl_scope_ok(d, url, NULL, why, whylen))
+		goto bad;
 	if (issuer == NULL) {
 		int named;
 		issuer = find_issuer(s, d, f.der, f.len, &named);

@@ -114,7 +114,7 @@ void ds_crl_entry_fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
 			    X509_get0_pubkey(issuer)) != 1)
 				floor = NULL;
 		}
-		d = ds_crl_accept_body(s, &r.body, r.body_len, issuer, floor, &der,
+		d = ds_crl_accept_body(s, url, &r.body, r.body_len, issuer, floor, &der,
 		    &der_len, &used, why, sizeof why);
 		if (d != NULL && s->cache_dir != NULL)
 			stored = ds_crl_disk_save(s, url, e->stem, der, der_len,

@@ -1,6 +1,7 @@
 /*
  * crl_index.c - decodes a CRL by walking its DER once and keeps only what
- * the engine needs: issuer, thisUpdate, nextUpdate, scope, and a compact
+ * the engine needs: issuer, thisUpdate, nextUpdate, scope (IDP), CRLNumber,
+ * delta indicator and FreshestCRL, and a compact
  * hash index of the revoked serial numbers (their content octets in one
  * blob plus a table of offsets).  A 1M-entry CRL costs about 25 MB this way,
  * where OpenSSL's X509_CRL costs about 380 MB.  Also: signature checks over
@@ -157,6 +158,40 @@ int ds_crl_data_lookup(const struct ds_crl_data *d, const unsigned char *ser,
 	return 0;
 }
 
+int ds_crl_data_lookup_removed(const struct ds_crl_data *d,
+    const unsigned char *ser, size_t len)
+{
+	normalise(&ser, &len);
+	for (size_t off = 0; d->removed_blob != NULL &&
+	    off < d->removed_blob_len; off += 1 + d->removed_blob[off])
+		if (d->removed_blob[off] == len &&
+		    memcmp(d->removed_blob + off + 1, ser, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Compares two numbers of content octets without leading zeros. */
+static int number_cmp(const unsigned char *a, size_t la,
+    const unsigned char *b, size_t lb)
+{
+	if (la != lb)
+		return la > lb ? 1 : -1;
+	int c = memcmp(a, b, la);
+	return c > 0 ? 1 : c < 0 ? -1 : 0;
+}
+
+int ds_crl_delta_applies(const struct ds_crl_data *delta,
+    const struct ds_crl_data *base)
+{
+	if (!delta->is_delta || base->is_delta || !delta->has_crl_number ||
+	    !base->has_crl_number)
+		return 0;
+	return number_cmp(delta->base_crl_number, delta->base_crl_number_len,
+	    base->crl_number, base->crl_number_len) <= 0 &&
+	    number_cmp(delta->crl_number, delta->crl_number_len,
+	    base->crl_number, base->crl_number_len) > 0;
+}
+
 size_t ds_crl_data_memory(const struct ds_crl_data *d)
 {
 	return sizeof *d + d->blob_len + d->table_size * sizeof(uint32_t) +
@@ -175,6 +210,13 @@ void ds_crl_data_unref(struct ds_crl_data *d)
 	if (d == NULL || __atomic_sub_fetch(&d->refs, 1, __ATOMIC_SEQ_CST) > 0)
 		return;
 	X509_NAME_free(d->issuer);
+	for (size_t i = 0; i < d->n_idp_uris; i++)
+		free(d->idp_uris[i]);
+	free(d->idp_uris);
+	for (size_t i = 0; i < d->n_freshest_uris; i++)
+		free(d->freshest_uris[i]);
+	free(d->freshest_uris);
+	free(d->removed_blob);
 	free(d->blob);
 	free(d->table);
 	free(d->der);
@@ -236,7 +278,124 @@ struct crl_ext_ctx {
 	struct ds_crl_data *d;
 	const char *refusal;
 	int has_crl_number;
+	int entry_removed;       /* the entry being read is removeFromCRL */
 };
+
+/* Keeps the URIs of an IDP full name. */
+static int keep_idp_uris(struct ds_crl_data *d, const DIST_POINT_NAME *dpn)
+{
+	if (dpn == NULL)
+		return 0;
+	if (dpn->type != 0)
+		return -1;           /* nameRelativeToCRLIssuer: not supported */
+	d->idp_full_name = 1;
+	int n = sk_GENERAL_NAME_num(dpn->name.fullname);
+	d->idp_uris = calloc(n > 0 ? (size_t)n : 1, sizeof *d->idp_uris);
+	if (d->idp_uris == NULL)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(dpn->name.fullname, i);
+		if (gn->type != GEN_URI)
+			continue;
+		const ASN1_IA5STRING *u = gn->d.uniformResourceIdentifier;
+		if (u->length <= 0 || memchr(u->data, 0, (size_t)u->length))
+			continue;
+		char *copy = malloc((size_t)u->length + 1);
+		if (copy == NULL)
+			return -1;
+		memcpy(copy, u->data, (size_t)u->length);
+		copy[u->length] = '\0';
+		d->idp_uris[d->n_idp_uris++] = copy;
+	}
+	return 0;
+}
+
+/* Keeps the fullName URIs of a FreshestCRL extension (CRLDistPoints). */
+static int keep_freshest(struct ds_crl_data *d, const struct der_elem *val)
+{
+	const unsigned char *p = val->content;
+	CRL_DIST_POINTS *dps = d2i_CRL_DIST_POINTS(NULL, &p,
+	    (long)val->content_len);
+	if (dps == NULL)
+		return -1;
+	size_t cap = 0;
+	for (int i = 0; i < sk_DIST_POINT_num(dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		if (dp->distpoint != NULL && dp->distpoint->type == 0)
+			cap += (size_t)sk_GENERAL_NAME_num(dp->distpoint->name.fullname);
+	}
+	d->freshest_uris = calloc(cap ? cap : 1, sizeof *d->freshest_uris);
+	if (d->freshest_uris == NULL) {
+		CRL_DIST_POINTS_free(dps);
+		return -1;
+	}
+	for (int i = 0; i < sk_DIST_POINT_num(dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		for (int j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); j++) {
+			GENERAL_NAME *gn = sk_GENERAL_NAME_value(
+			    dp->distpoint->name.fullname, j);
+			if (gn->type != GEN_URI)
+				continue;
+			const ASN1_IA5STRING *u = gn->d.uniformResourceIdentifier;
+			if (u->length <= 0 || memchr(u->data, 0, (size_t)u->length))
+				continue;
+			char *copy = malloc((size_t)u->length + 1);
+			if (copy == NULL)
+				continue;
+			memcpy(copy, u->data, (size_t)u->length);
+			copy[u->length] = '\0';
+			d->freshest_uris[d->n_freshest_uris++] = copy;
+		}
+	}
+	CRL_DIST_POINTS_free(dps);
+	return 0;
+}
+
+/* An INTEGER (0..MAX) of up to 20 octets into out (no leading zeros). */
+static int keep_number(const struct der_elem *val, unsigned char *out,
+    size_t outsz, size_t *outlen)
+{
+	const unsigned char *p = val->content, *end = p + val->content_len;
+	struct der_elem n;
+	if (der_read(&p, end, &n) != 0 || p != end || n.tag != V_ASN1_INTEGER ||
+	    n.content_len == 0 || (n.content[0] & 0x80))
+		return -1;
+	const unsigned char *c = n.content;
+	size_t len = n.content_len;
+	while (len > 1 && c[0] == 0) {
+		c++;
+		len--;
+	}
+	if (len > outsz)
+		return -1;
+	memcpy(out, c, len);
+	*outlen = len;
+	return 0;
+}
+
+/* CRLNumber ::= INTEGER (0..MAX), up to 20 octets (RFC 5280 5.2.3). */
+static int keep_crl_number(struct ds_crl_data *d, const struct der_elem *val)
+{
+	const unsigned char *p = val->content, *end = p + val->content_len;
+	struct der_elem n;
+	if (der_read(&p, end, &n) != 0 || p != end || n.tag != V_ASN1_INTEGER ||
+	    n.content_len == 0 || (n.content[0] & 0x80))
+		return -1;
+	const unsigned char *c = n.content;
+	size_t len = n.content_len;
+	while (len > 1 && c[0] == 0) {
+		c++;
+		len--;
+	}
+	if (len > sizeof d->crl_number)
+		return -1;
+	memcpy(d->crl_number, c, len);
+	d->crl_number_len = len;
+	d->has_crl_number = 1;
+	return 0;
+}
 
 static int crl_ext(int nid, int critical, const struct der_elem *val,
     void *arg)
@@ -244,8 +403,23 @@ static int crl_ext(int nid, int critical, const struct der_elem *val,
 	struct crl_ext_ctx *c = arg;
 
 	if (nid == NID_delta_crl) {
-		c->refusal = "unsupported: delta CRL";
-		return -1;
+		/* BaseCRLNumber (RFC 5280 5.2.4) */
+		if (keep_number(val, c->d->base_crl_number,
+		    sizeof c->d->base_crl_number,
+		    &c->d->base_crl_number_len) != 0) {
+			c->refusal = "malformed deltaCRLIndicator";
+			return -1;
+		}
+		c->d->is_delta = 1;
+		return 0;
+	}
+	if (nid == NID_freshest_crl) {
+		c->d->has_freshest = 1;
+		if (keep_freshest(c->d, val) != 0) {
+			c->refusal = "malformed FreshestCRL extension";
+			return -1;
+		}
+		return 0;
 	}
 	if (nid == NID_issuing_distribution_point) {
 		const unsigned char *p = val->content;
@@ -255,15 +429,21 @@ static int crl_ext(int nid, int critical, const struct der_elem *val,
 			c->refusal = "malformed issuingDistributionPoint";
 			return -1;
 		}
-		if (idp->indirectCRL || idp->onlysomereasons ||
-		    idp->onlyattr) {
-			c->refusal = "unsupported: indirect, partitioned or "
-			    "attribute-certificate CRL";
+		if (idp->indirectCRL) {
+			c->refusal = "unsupported: indirect CRL";
 			ISSUING_DIST_POINT_free(idp);
 			return -1;
 		}
 		c->d->only_user_certs = idp->onlyuser != 0;
 		c->d->only_ca_certs = idp->onlyCA != 0;
+		c->d->only_attr_certs = idp->onlyattr != 0;
+		c->d->only_some_reasons = idp->onlysomereasons != NULL;
+		if (keep_idp_uris(c->d, idp->distpoint) != 0) {
+			c->refusal = "unsupported issuingDistributionPoint name "
+			    "(relative name) or out of memory";
+			ISSUING_DIST_POINT_free(idp);
+			return -1;
+		}
 		ISSUING_DIST_POINT_free(idp);
 		return 0;
 	}
@@ -272,6 +452,10 @@ static int crl_ext(int nid, int critical, const struct der_elem *val,
 		if (critical) {
 			c->refusal = "CRLNumber extension marked critical "
 			    "(RFC 5280 5.2.3 forbids it)";
+			return -1;
+		}
+		if (keep_crl_number(c->d, val) != 0) {
+			c->refusal = "malformed CRLNumber";
 			return -1;
 		}
 		c->has_crl_number = 1;
@@ -289,7 +473,12 @@ static int entry_ext(int nid, int critical, const struct der_elem *val,
 {
 	struct crl_ext_ctx *c = arg;
 
-	(void)val;
+	if (nid == NID_crl_reason) {
+		/* CRLReason ::= ENUMERATED; removeFromCRL (8) */
+		if (val->content_len == 3 && val->content[0] == V_ASN1_ENUMERATED &&
+		    val->content[1] == 1 && val->content[2] == 8)
+			c->entry_removed = 1;
+	}
 	if (nid == NID_certificate_issuer) {
 		c->refusal = "unsupported: indirect CRL (certificateIssuer)";
 		return -1;
@@ -342,6 +531,9 @@ static int index_entries(struct ds_crl_data *d, const struct der_elem *list,
 	d->n_entries = n;
 	d->blob_len = blob;
 	d->blob = malloc(blob ? blob : 1);
+	d->removed_blob = malloc(blob ? blob : 1);
+	if (d->removed_blob == NULL)
+		return fail(err, errlen, "out of memory indexing the CRL");
 	d->table_size = table_size_for(n);
 	d->table = calloc(d->table_size, sizeof *d->table);
 	if (d->blob == NULL || d->table == NULL)
@@ -362,11 +554,22 @@ static int index_entries(struct ds_crl_data *d, const struct der_elem *list,
 		    (date.tag != V_ASN1_UTCTIME &&
 		     date.tag != V_ASN1_GENERALIZEDTIME))
 			return fail(err, errlen, "not a CRL (bad revocation date)");
+		ctx->entry_removed = 0;
 		if (q < qend) {
 			if (der_read(&q, qend, &exts) != 0 || q != qend ||
 			    walk_extensions(&exts, entry_ext, ctx) != 0)
 				return fail(err, errlen, ctx->refusal ? ctx->refusal :
 				    "not a CRL (bad entry extensions)");
+		}
+		if (ctx->entry_removed) {
+			/* removeFromCRL: not revoked (RFC 5280 6.3.3 (k)); in
+			 * a delta it also unrevokes what the base lists */
+			d->removed_blob[d->removed_blob_len] = (unsigned char)slen;
+			memcpy(d->removed_blob + d->removed_blob_len + 1, s, slen);
+			d->removed_blob_len += 1 + slen;
+			d->n_removed++;
+			d->n_entries--;
+			continue;
 		}
 		d->blob[off] = (unsigned char)slen;
 		memcpy(d->blob + off + 1, s, slen);
@@ -381,7 +584,7 @@ static int parse_tbs(struct ds_crl_data *d, const struct der_elem *tbs,
 {
 	const unsigned char *p = tbs->content, *end = p + tbs->content_len, *q;
 	struct der_elem e;
-	struct crl_ext_ctx ctx = { d, NULL, 0 };
+	struct crl_ext_ctx ctx = { d, NULL, 0, 0 };
 	int v2 = 0;
 
 	if (der_read(&p, end, &e) != 0)
@@ -455,9 +658,10 @@ static int parse_tbs(struct ds_crl_data *d, const struct der_elem *tbs,
 				    "not a CRL (bad extensions)");
 		}
 	}
-	if (v2 && !ctx.has_crl_number)
-		return fail(err, errlen, "no CRLNumber extension (RFC 5280 5.2.3 "
-		    "requires one in every v2 CRL)");
+	/* A v2 CRL without CRLNumber breaks RFC 5280 5.2.3 for its issuer,
+	 * but the relying-party algorithm (6.3.3) does not need it: accepted,
+	 * has_crl_number stays 0 and the checker warns. */
+	(void)v2;
 	if (d->table == NULL) {                   /* no revokedCertificates */
 		d->table_size = 0;
 		d->n_entries = 0;

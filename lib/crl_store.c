@@ -154,6 +154,15 @@ int ds_crl_store_add_issuers(struct ds_crl_store *s, STACK_OF(X509) *certs)
 	return rc;
 }
 
+void ds_crl_store_set_time(struct ds_crl_store *s, time_t at)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->at = at;
+	pthread_mutex_unlock(&s->mu);
+}
+
 /* ---- configured files ---- */
 
 struct add_file_ctx {

@@ -1,8 +1,10 @@
 /*
  * engine.c - the verification engine: is this certificate a valid,
  * unrevoked credential for this partner domain?  Answered in the order
- * chain -> names -> revocation, so that no distribution point of an
- * unverified or foreign certificate is ever fetched.
+ * chain -> names (Exchange rules, then the chain's name constraints on
+ * the partner domain and the matched name) -> revocation, so that no
+ * distribution point of an unverified or foreign certificate is ever
+ * fetched.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include "domsec/engine.h"
 #include "domsec/fmt.h"
+#include "domsec/name_constraints.h"
 #include "domsec/names.h"
 
 struct ds_engine *ds_engine_new(const struct ds_config *cfg, char *err,
@@ -48,10 +51,15 @@ struct ds_engine *ds_engine_new_anchors(const struct ds_config *cfg,
 	e->crls = ds_crl_store_new(&opts, err, errlen);
 	if (e->crls == NULL)
 		goto fail;
-	for (size_t i = 0; i < cfg->crl_files.n; i++)
-		if (ds_crl_store_add_file(e->crls, cfg->crl_files.v[i], err,
-		    errlen) != 0)
+	for (size_t i = 0; i < cfg->crl_files.n; i++) {
+		char why[512] = "";
+		if (ds_crl_store_add_file(e->crls, cfg->crl_files.v[i], why,
+		    sizeof why) != 0 &&
+		    ds_strlist_add(&e->crl_file_problems, why) != 0) {
+			snprintf(err, errlen, "out of memory");
 			goto fail;
+		}
+	}
 	return e;
 fail:
 	ds_engine_free(e);
@@ -69,6 +77,7 @@ void ds_engine_free(struct ds_engine *e)
 		return;
 	ds_trust_free(e->trust);
 	ds_crl_store_free(e->crls);
+	ds_strlist_free(&e->crl_file_problems);
 	free(e);
 }
 
@@ -133,6 +142,22 @@ int ds_engine_verify(struct ds_engine *e, const struct ds_verify_request *req,
 		    "certificate for %s does not match: no name of the "
 		    "certificate (%s) covers %s", domain, leaf_names(res),
 		    domain);
+		ds_chain_result_free(&chain);
+		return 0;
+	}
+
+	/* 2b. Name constraints on what the match stands for: the partner
+	 * domain and the matched name (OpenSSL never saw the domain, and
+	 * skips a CN when the leaf has DNS SANs). */
+	char nc_reason[300];
+	if (!ds_name_constraints_ok(chain.chain, domain, nc_reason,
+	    sizeof nc_reason) ||
+	    !ds_name_constraints_ok(chain.chain, res->matched_name, nc_reason,
+	    sizeof nc_reason)) {
+		res->verdict = DS_VERDICT_UNTRUSTED;
+		ds_format_truncated(res->reason, sizeof res->reason,
+		    "certificate for %s not trusted: matched name %s, but %s",
+		    domain, res->matched_name, nc_reason);
 		ds_chain_result_free(&chain);
 		return 0;
 	}

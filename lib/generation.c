@@ -44,6 +44,11 @@ struct ds_generation *ds_generation_load(const char *path,
 		g->cfg.crl_cache_dir = NULL;
 	}
 	g->engine = ds_engine_new(&g->cfg, err, errlen);
+	/* An unusable CRLFile is reported and skipped, never fatal. */
+	for (size_t i = 0; g->engine != NULL &&
+	    i < g->engine->crl_file_problems.n; i++)
+		ds_log(LOG_WARNING, "CRL file skipped: %s",
+		    g->engine->crl_file_problems.v[i]);
 	if (g->engine != NULL)
 		g->core = ds_core_new_shared(&g->cfg, g->engine, handoff, err,
 		    errlen);

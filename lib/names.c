@@ -6,7 +6,9 @@
  *   - N == D (exact);
  *   - N == "*." P and D is P or any subdomain of P (the whitepaper: "*.contoso.com
  *     represents contoso.com and all the sub-domains for contoso.com");
- *     P must have at least two labels, so "*.com" covers nothing but "com";
+ *     P must have at least two labels (so "*.com" covers nothing) and must
+ *     not be a public suffix, ICANN or private section of the Public Suffix
+ *     List (so "*.co.uk" or "*.github.io" cover nothing);
  *   - N is exactly one label followed by "." D ("one node deep").
  * Only a whole leftmost "*" label is a wildcard.  Malformed names (empty
  * labels, labels over 63 or names over 253 characters, characters other
@@ -19,10 +21,12 @@
  * certificates", and Exchange does the same.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 #include <openssl/asn1.h>
 #include <openssl/x509v3.h>
+#include <libpsl.h>
 #include "domsec/names.h"
 
 #define DS_NAME_MAX 253
@@ -123,6 +127,40 @@ static size_t count_labels(const char *s)
 	return n;
 }
 
+/* The Public Suffix List through libpsl: the packaged list (Debian's
+ * publicsuffix, /usr/share/publicsuffix) when it is newer than the one
+ * built into libpsl, else the built-in one.  Loaded once, never freed. */
+static const psl_ctx_t *psl;
+static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
+
+static void psl_load(void)
+{
+	psl = psl_latest(NULL);
+	if (psl == NULL)
+		psl = psl_builtin();
+}
+
+static int public_suffix_of_type(const char *name, int type)
+{
+	char n[DS_NAME_MAX + 2];
+
+	if (name == NULL || normalize(name, n, sizeof n) != 0)
+		return 0;
+	pthread_once(&psl_once, psl_load);
+	if (psl == NULL)
+		return -1;
+	/* No "*" default rule: an unlisted top-level label (".example",
+	 * ".test") is not a suffix of its own for us; a single label is
+	 * refused by the two-label rule anyway. */
+	return psl_is_public_suffix2(psl, n, type | PSL_TYPE_NO_STAR_RULE) ?
+	    1 : 0;
+}
+
+int ds_is_public_suffix(const char *name)
+{
+	return public_suffix_of_type(name, PSL_TYPE_ANY);
+}
+
 int ds_name_matches(const char *name, const char *domain)
 {
 	char n[DS_NAME_MAX + 2], d[DS_NAME_MAX + 2];
@@ -135,9 +173,15 @@ int ds_name_matches(const char *name, const char *domain)
 	    normalize(domain, d, sizeof d) != 0)
 		return 0;
 
+	/* a public suffix is nobody's domain: nothing matches it (the
+	 * one-node-deep rule would otherwise let example.com match "com") */
+	if (count_labels(d) < 2 || ds_is_public_suffix(d) != 0)
+		return 0;
 	if (n[0] == '*') {
 		const char *base = n + 2;       /* after "*." */
-		if (count_labels(base) < 2)
+		/* a wildcard over a public suffix covers someone else's
+		 * domains; when the list cannot be had, fail closed */
+		if (count_labels(base) < 2 || ds_is_public_suffix(base) != 0)
 			return 0;
 		return is_same_or_subdomain(d, base);
 	}
@@ -241,6 +285,43 @@ static int cn_matches(X509 *cert, const char *domain, char *matched,
 		}
 	}
 	return 0;
+}
+
+int ds_cert_dns_sans_wellformed(X509 *cert, char *bad, size_t badlen)
+{
+	GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name,
+	    NULL, NULL);
+	char buf[DS_NAME_MAX + 2], n[DS_NAME_MAX + 2];
+	int ok = 1;
+
+	if (badlen > 0)
+		bad[0] = '\0';
+	for (int i = 0; ok && sans && i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+		if (gn->type != GEN_DNS)
+			continue;
+		if (ascii_copy(gn->d.dNSName, buf, sizeof buf) != 0) {
+			snprintf(bad, badlen, "(a dNSName that is not ASCII)");
+			ok = 0;
+		} else if (strchr(buf, '*') != NULL) {
+			/* misplaced wildcards ("m*.x", "mail.*.com", "*")
+			 * just never match; a well-placed one over a public
+			 * suffix or a single label makes the certificate
+			 * mis-issued */
+			if (ds_hostname_valid(buf, 1) &&
+			    normalize(buf, n, sizeof n) == 0 && n[0] == '*' &&
+			    (count_labels(n + 2) < 2 ||
+			    public_suffix_of_type(n + 2, PSL_TYPE_ICANN) != 0)) {
+				snprintf(bad, badlen, "%s", buf);
+				ok = 0;
+			}
+		} else if (!ds_hostname_valid(buf, 0)) {
+			snprintf(bad, badlen, "%s", buf);
+			ok = 0;
+		}
+	}
+	GENERAL_NAMES_free(sans);
+	return ok;
 }
 
 int ds_cert_matches_domain(X509 *cert, const char *domain, char *matched,

@@ -250,6 +250,13 @@ static int start_entry(struct loader *ld, const char *tok)
 	if (strchr(d, '.') == NULL)
 		return fail(ld, "partner \"%s%s\" is a top-level domain; "
 		    "list the partner's own domain", subdomains ? "." : "", d);
+	int ps = ds_is_public_suffix(d);
+	if (ps != 0)
+		return fail(ld, ps > 0 ? "partner \"%s%s\" is a public suffix "
+		    "(Public Suffix List), shared by unrelated owners; list the "
+		    "partner's own domain" : "partner \"%s%s\": the Public "
+		    "Suffix List cannot be loaded to check it",
+		    subdomains ? "." : "", d);
 	for (size_t i = 0; i < ld->table.n; i++) {
 		const struct ds_partner *o = &ld->table.v[i];
 		if (o->subdomains == subdomains && strcmp(o->domain, d) == 0)

@@ -34,6 +34,8 @@ request prefix wins over the global mode):
             the connection (or the server stops)
   wrongkey  serve NAME-wrongkey.crl in place of NAME.crl
   expired   serve NAME-expired.crl in place of NAME.crl
+  shard     serve NAME-shard.crl in place of NAME.crl (another, validly
+            signed partition of the same CA: the on-path shard swap)
   pem       serve NAME.pem.crl in place of NAME.crl
             (for these three, when the variant file does not exist the
             original NAME.crl is served, so a global mode only affects the
@@ -65,7 +67,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("ok", "404", "500", "garbage", "hang", "wrongkey", "expired", "pem",
+MODES = ("ok", "404", "500", "garbage", "hang", "wrongkey", "expired", "shard", "pem",
          "redirect", "slow", "nolength", "redirect-file")
 
 state = {"mode": "ok"}
@@ -160,6 +162,8 @@ class CrlHandler(BaseHTTPRequestHandler):
             self.serve_variant(path, "-wrongkey.crl")
         elif mode == "expired":
             self.serve_variant(path, "-expired.crl")
+        elif mode == "shard":
+            self.serve_variant(path, "-shard.crl")
         elif mode == "pem":
             self.serve_variant(path, ".pem.crl")
         elif mode == "slow":

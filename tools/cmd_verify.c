@@ -17,7 +17,10 @@
  * Exit: 0 secured; 1 untrusted, name-mismatch, revoked; 75
  * revocation-unavailable; 64 usage error (also an unreadable or malformed
  * CERTFILE, or a bad --at); 78 configuration error (bad --config file,
- * unreadable --ca/--chain/--crl file or partner anchor).
+ * unreadable --ca/--chain file or partner anchor).  An unusable --crl or
+ * CRLFile is reported on stderr (and in the JSON report as
+ * "crl_file_problems") and skipped, never fatal.  --at applies to every
+ * CRL, fetched ones included.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -265,7 +268,7 @@ static void json_alt_names(struct ds_json *j, const char *names)
 
 static int print_json(const struct verify_args *a,
     const struct ds_partner *partner, const struct ds_verify_result *r,
-    int exit_status)
+    int exit_status, const struct ds_strlist *crl_problems)
 {
 	struct ds_json j;
 	ds_json_init(&j);
@@ -279,6 +282,11 @@ static int print_json(const struct verify_args *a,
 		ds_json_kv_null(&j, "matched_name");
 	ds_json_kv_int(&j, "exit_status", exit_status);
 	ds_json_kv_bool(&j, "chain_verified", r->chain_verified);
+	ds_json_key(&j, "crl_file_problems");
+	ds_json_array_begin(&j);
+	for (size_t i = 0; i < crl_problems->n; i++)
+		ds_json_string(&j, crl_problems->v[i]);
+	ds_json_array_end(&j);
 	if (a->at_text != NULL)
 		json_time(&j, "at", a->at);
 	if (partner != NULL) {
@@ -392,6 +400,12 @@ int cmd_verify(int argc, char **argv)
 		status = DS_EXIT_CONFIG;
 		goto out;
 	}
+	for (size_t i = 0; i < engine->crl_file_problems.n; i++)
+		fprintf(stderr, "domsecctl verify: warning: CRL file skipped: "
+		    "%s\n", engine->crl_file_problems.v[i]);
+	/* --at: also what a download is judged against (a CRL current then
+	 * but expired now is still accepted for this run) */
+	ds_crl_store_set_time(engine->crls, a.at);
 
 	const struct ds_partner *partner = ds_partners_lookup(&cfg.partners,
 	    a.domain, DS_DIR_RECEIVE);
@@ -419,7 +433,8 @@ int cmd_verify(int argc, char **argv)
 	}
 	status = ds_verdict_exit_status(res->verdict);
 	if (a.json) {
-		if (print_json(&a, partner, res, status) != 0) {
+		if (print_json(&a, partner, res, status,
+		    &engine->crl_file_problems) != 0) {
 			fprintf(stderr, "domsecctl verify: could not write the "
 			    "JSON report\n");
 		}

@@ -3,7 +3,10 @@
  * CA file and/or directory (the system bundle by default), per-partner extra
  * anchors, untrusted intermediates and cross-certificates from the presented
  * chain and configured bundles; validity window, signatures, key usage, and
- * extended key usage (when present it must allow serverAuth or clientAuth).
+ * extended key usage (the EKUs of the leaf and of every intermediate, where
+ * present, must share serverAuth or clientAuth); the leaf must not be a CA
+ * (unless it is itself the configured anchor: a pinned self-signed
+ * certificate) and its keyUsage, when present, must allow digitalSignature.
  */
 #ifndef DOMSEC_CHAIN_H
 #define DOMSEC_CHAIN_H

@@ -7,7 +7,11 @@
  * signature verifies against its issuer and it is current.  Fetched copies are
  * reused until nextUpdate (plus grace); a failed or bad fetch never replaces a
  * good cached copy; concurrent requests for one URL share one fetch.  The store
- * is thread-safe.
+ * is thread-safe.  A CRL whose issuingDistributionPoint names distribution
+ * points covers only certificates fetched for (or, from a file, listing)
+ * one of them ("CRL scope mismatch"); among the usable CRLs of a
+ * certificate the newest (CRLNumber, else thisUpdate) decides, corrected by
+ * the newest delta CRL (FreshestCRL) built on it.
  *
  * Only distribution points of certificates of an already verified chain are
  * fetched: callers pass the chain that ds_chain_verify() returned.
@@ -88,6 +92,11 @@ struct ds_rev_result {
  */
 int ds_crl_check_chain(struct ds_crl_store *s, STACK_OF(X509) *chain,
     time_t at, struct ds_rev_result *res);
+
+/* Evaluation time for what the store accepts from downloads (expiry of a
+ * fetched CRL), for `domsecctl verify --at`; 0 (the default) = now.  The
+ * check itself takes its time from ds_crl_check_chain(). */
+void ds_crl_store_set_time(struct ds_crl_store *s, time_t at);
 
 /* Refreshes, in the calling thread, every cached CRL whose nextUpdate is
  * within refresh_before_s.  Returns the number refreshed.  domsecd calls it

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <openssl/safestack.h>
 #include <openssl/x509.h>
 #include "domsec/crl.h"
 
@@ -31,6 +32,29 @@ struct ds_crl_data {
 	time_t next_update;           /* 0 when absent */
 	int only_user_certs;          /* issuingDistributionPoint scope */
 	int only_ca_certs;
+	int only_attr_certs;          /* covers attribute certificates only */
+	int only_some_reasons;        /* a partition by reason: may revoke,
+	                                 never proves "not revoked" alone */
+	int idp_full_name;            /* IDP names a distribution point: the
+	                                 CRL covers only that point's certs */
+	char **idp_uris;              /* its URIs (n_idp_uris of them) */
+	size_t n_idp_uris;
+	int has_crl_number;           /* v2 CRL with CRLNumber */
+	unsigned char crl_number[20]; /* content octets, no leading zeros */
+	size_t crl_number_len;
+	size_t n_removed;             /* removeFromCRL entries (not indexed:
+	                                 in a complete CRL they are unrevoked,
+	                                 RFC 5280 6.3.3 (k)) */
+	unsigned char *removed_blob;  /* their serials, (len, octets) records:
+	                                 a delta's removeFromCRL unrevokes */
+	size_t removed_blob_len;
+	int is_delta;                 /* deltaCRLIndicator present */
+	unsigned char base_crl_number[20]; /* its BaseCRLNumber */
+	size_t base_crl_number_len;
+	int has_freshest;             /* FreshestCRL extension present */
+	char **freshest_uris;         /* FreshestCRL of a base CRL: where its
+	                                 deltas are (n_freshest_uris) */
+	size_t n_freshest_uris;
 	size_t n_entries;
 	unsigned char sha256[32];     /* of the DER */
 	/* serial index: blob of (len, content octets) records and an
@@ -48,7 +72,10 @@ struct ds_crl_data {
 };
 
 /* Decodes one DER CRL.  Returns a new object (refs = 1), or NULL with err
- * ("not a CRL (garbage)", "unsupported: delta CRL", ...). */
+ * ("not a CRL (garbage)", "malformed deltaCRLIndicator", ...).  A delta
+ * CRL is decoded with is_delta set (it is never a complete CRL).  A v2 CRL without
+ * CRLNumber is accepted (has_crl_number = 0); an unknown critical extension
+ * is refused. */
 struct ds_crl_data *ds_crl_data_parse_der(const unsigned char *der,
     size_t len, char *err, size_t errlen);
 
@@ -72,6 +99,13 @@ int ds_crl_serial_octets(const ASN1_INTEGER *serial, unsigned char *out,
 /* 1 when the serial (content octets) is listed. */
 int ds_crl_data_lookup(const struct ds_crl_data *d, const unsigned char *ser,
     size_t len);
+/* 1 when the serial is listed with reason removeFromCRL. */
+int ds_crl_data_lookup_removed(const struct ds_crl_data *d,
+    const unsigned char *ser, size_t len);
+/* 1 when delta d may be applied to complete CRL base (RFC 5280 5.2.4):
+ * both numbered, d's BaseCRLNumber <= base's CRLNumber < d's CRLNumber. */
+int ds_crl_delta_applies(const struct ds_crl_data *delta,
+    const struct ds_crl_data *base);
 /* Bytes of memory the index uses (for the bench and `crl list`). */
 size_t ds_crl_data_memory(const struct ds_crl_data *d);
 
@@ -146,6 +180,18 @@ int ds_crl_store_verify(struct ds_crl_store *s, struct ds_crl_data *d,
     const char *path, EVP_PKEY *pkey);
 
 const struct ds_crl_opts *ds_crl_store_opts(const struct ds_crl_store *s);
+
+/* Scope of d for a CRL fetched from url (NULL for a configured file):
+ * when d's issuingDistributionPoint has a full name, one of its URIs must
+ * equal url, or for a file one of cdp_urls (the certificate's distribution
+ * points; may be NULL).  Returns 1 in scope, else 0 with why ("CRL scope
+ * mismatch: ..."). */
+int ds_crl_scope_ok(const struct ds_crl_data *d, const char *url,
+    const STACK_OF(OPENSSL_STRING) *cdp_urls, char *why, size_t whylen);
+
+/* -1, 0 or 1 as a is older than, as new as, or newer than b: by CRLNumber
+ * when both have one, else by thisUpdate. */
+int ds_crl_newer(const struct ds_crl_data *a, const struct ds_crl_data *b);
 
 /* Fills the SHA-256-of-URL file stem ("<64 hex>") used on disk. */
 void ds_crl_cache_stem(const char *url, char out[65]);

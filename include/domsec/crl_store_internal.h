@@ -58,6 +58,7 @@ struct ds_crl_store {
 	int refresher_running;
 	int stopping;
 	long refresh_interval_s;
+	time_t at;                     /* ds_crl_store_set_time(); 0 = now */
 };
 
 /* ---- crl_cache.c: entries and the single-flight fetch ---- */
@@ -78,7 +79,9 @@ void ds_crl_entry_fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
 /* ---- crl_accept.c: validating a downloaded CRL ---- */
 
 /*
- * Turns a 200 answer into a verified ds_crl_data, or NULL with why.  issuer
+ * Turns a 200 answer for url into a verified ds_crl_data, or NULL with why
+ * (a "CRL scope mismatch" when its issuingDistributionPoint names other
+ * distribution points than url).  issuer
  * may be NULL: then a configured candidate is looked for, and failing that
  * the signature is checked later, at use.  current (may be NULL) is the copy
  * it must not be older than.  On success *der_out / *der_len_out hold the
@@ -86,7 +89,7 @@ void ds_crl_entry_fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
  * *body may be taken over (set to NULL) to save a copy of a big CRL.
  */
 struct ds_crl_data *ds_crl_accept_body(struct ds_crl_store *s,
-    unsigned char **body, size_t len, X509 *issuer,
+    const char *url, unsigned char **body, size_t len, X509 *issuer,
     const struct ds_crl_data *current, unsigned char **der_out,
     size_t *der_len_out, X509 **used_issuer, char *why, size_t whylen);
 

@@ -22,9 +22,14 @@
 struct ds_engine {
 	struct ds_trust *trust;
 	struct ds_crl_store *crls;
+	/* configured CRL files that could not be used ("FILE: reason"): they
+	 * are skipped, never fatal; the caller reports them */
+	struct ds_strlist crl_file_problems;
 };
 
-/* Builds trust anchors and the CRL store from cfg.  Returns NULL with err. */
+/* Builds trust anchors and the CRL store from cfg.  Returns NULL with err.
+ * An unusable CRLFile does not fail it: it is skipped and described in
+ * e->crl_file_problems. */
 struct ds_engine *ds_engine_new(const struct ds_config *cfg, char *err,
     size_t errlen);
 /* The same, but when ca_files is not NULL and not empty its files are the

@@ -51,7 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (body == NULL)
 		return 0;
 	memcpy(body, data, size);
-	d = ds_crl_accept_body(store(), &body, size, NULL, NULL, &der, &der_len,
+	/* a URL, so that the issuingDistributionPoint scope check runs too */
+	d = ds_crl_accept_body(store(), "http://crl.example/a.crl", &body, size,
+	    NULL, NULL, &der, &der_len,
 	    &used, why, sizeof why);
 	if (d != NULL) {
 		if (der == NULL || der_len == 0)

@@ -335,7 +335,16 @@ config_error "unknown key" --config "$work/bad.conf"
 grep -q "bad.conf:2" "$work/err" && ok "the error names file and line" || not_ok "error text: $(cat "$work/err")"
 config_error "missing config file" --config "$work/none.conf"
 config_error "unreadable --ca" --ca "$work/none.pem"
-config_error "--crl that is not a CRL" --ca "$pki/root.pem" --crl "$pki/exact.pem"
+# an unusable --crl is reported (file and reason) and skipped, not fatal
+expect "--crl that is not a CRL is skipped" secured 0 $wgb --crl "$pki/exact.pem" \
+    --crl "$work/no-such.crl" --crl "$pki/crl/inter.crl" "$pki/nocrl-chain.pem"
+if grep -q "CRL file skipped: $pki/exact.pem: not a CRL" "$work/err" &&
+    grep -q "CRL file skipped: $work/no-such.crl" "$work/err" &&
+    [ "$(json_get 'len(j["crl_file_problems"])')" = 2 ]; then
+	ok "skipped CRL files are reported with file and reason"
+else
+	not_ok "skipped CRL files: $(cat "$work/err")"
+fi
 
 if [ "$failures" -ne 0 ]; then
 	echo "$failures assertion(s) failed"

@@ -133,6 +133,64 @@ authorityKeyIdentifier = keyid:always
 $cdpline
 subjectAltName = \${ENV::LEAF_SAN}
 
+[ ext_ca_permit ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+nameConstraints = critical, permitted;DNS:allowed.example
+$cdpline
+
+[ ext_ca_exclude ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+nameConstraints = critical, excluded;DNS:secret.example.com
+$cdpline
+
+[ ext_ca_email ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+extendedKeyUsage = emailProtection
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+$cdpline
+
+[ ext_leaf_ca ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, digitalSignature, keyCertSign
+extendedKeyUsage = serverAuth, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+$cdpline
+subjectAltName = \${ENV::LEAF_SAN}
+
+[ ext_leaf_keyenc ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, keyEncipherment
+extendedKeyUsage = serverAuth, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+$cdpline
+subjectAltName = \${ENV::LEAF_SAN}
+
+[ ext_leaf_cdp ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+crlDistributionPoints = URI:\${ENV::LEAF_CDP}
+subjectAltName = \${ENV::LEAF_SAN}
+
+[ crl_ext_idp ]
+authorityKeyIdentifier = keyid:always
+issuingDistributionPoint = critical, @idp_sect
+
+[ idp_sect ]
+fullname = URI:\${ENV::CRL_IDP}
+
 [ ext_leaf_nocrl ]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -168,13 +226,13 @@ make_root() {
 	    -startdate "$ca_start" -enddate "$ca_end"
 }
 
-# An intermediate CA: NAME "CN" PARENT [CDP for what it issues]
+# An intermediate CA: NAME "CN" PARENT [CDP for what it issues [EXTSECTION]]
 make_inter() {
-	local name=$1 cn=$2 parent=$3 cdp=${4:-}
+	local name=$1 cn=$2 parent=$3 cdp=${4:-} ext=${5:-ext_ca}
 	newkey "$out/$name.key"
 	setup_ca "$name" "$cdp"
 	csr "$out/$name.key" "/O=domsec tests/CN=$cn" "$work/$name.csr"
-	sign "$parent" "$work/$name.csr" "$out/$name.pem" ext_ca "$ca_start" "$ca_end"
+	sign "$parent" "$work/$name.csr" "$out/$name.pem" "$ext" "$ca_start" "$ca_end"
 }
 
 # A leaf: NAME ISSUER CN SAN ("" = none) [EXTSECTION START END]
@@ -191,15 +249,17 @@ make_leaf() {
 	    "$out/$name.pem" "$ext" "$start" "$end"
 	case "$issuer" in
 	inter)  cat "$out/$name.pem" "$out/inter.pem" >"$out/$name-chain.pem" ;;
-	inter2) cat "$out/$name.pem" "$out/inter2.pem" >"$out/$name-chain.pem" ;;
+	inter2|nc-inter|ncx-inter|eku-inter)
+		cat "$out/$name.pem" "$out/$issuer.pem" >"$out/$name-chain.pem" ;;
 	*)      cat "$out/$name.pem" >"$out/$name-chain.pem" ;;
 	esac
 }
 
-# gencrl CA OUTFILE(DER) [LAST NEXT]
+# gencrl CA OUTFILE(DER) [LAST NEXT [CRLEXTSECTION]]
 gencrl() {
 	local ca=$1 der=$2 last=${3:-$crl_last} next=${4:-$crl_next}
-	run ca -batch -config "$work/ca-$ca/ca.cnf" -gencrl \
+	local exts=${5:-crl_ext}
+	run ca -batch -config "$work/ca-$ca/ca.cnf" -gencrl -crlexts "$exts" \
 	    -crl_lastupdate "$last" -crl_nextupdate "$next" -out "$work/crl.pem"
 	run crl -in "$work/crl.pem" -outform DER -out "$der"
 }
@@ -208,7 +268,7 @@ revoke() {
 	run ca -batch -config "$work/ca-$1/ca.cnf" -revoke "$2" -crl_reason keyCompromise
 }
 
-export LEAF_SAN=DNS:unused
+export LEAF_SAN=DNS:unused LEAF_CDP=$url/unused.crl CRL_IDP=$url/unused.crl
 
 # --- Certification authorities ---
 make_root root "domsec Test Root CA" "$url/root.crl"
@@ -216,6 +276,9 @@ make_inter inter "domsec Test Issuing CA" root "$url/inter.crl"
 make_inter inter2 "domsec Test Revoked CA" root "$url/inter2.crl"
 make_root unknown-root "Unknown Root CA" "$url/unknown-root.crl"
 make_root private-root "Fabrikam Private Root" "$url/private-root.crl"
+make_inter nc-inter "domsec Constrained CA" root "$url/nc-inter.crl" ext_ca_permit
+make_inter ncx-inter "domsec Excluding CA" root "$url/ncx-inter.crl" ext_ca_exclude
+make_inter eku-inter "domsec Email-only CA" root "$url/eku-inter.crl" ext_ca_email
 
 # cross.pem: private-root's key and name, certified by root.
 sign root "$work/private-root.csr" "$out/cross.pem" ext_ca "$ca_start" "$ca_end"
@@ -248,6 +311,21 @@ make_leaf emailonly inter "woodgrovebank.com" "DNS:woodgrovebank.com" ext_leaf_e
 make_leaf contoso inter "mail.contoso.com" "DNS:mail.contoso.com,DNS:contoso.com"
 make_leaf tailspin inter "mail.sales.tailspin.com" "DNS:mail.sales.tailspin.com,DNS:sales.tailspin.com"
 make_leaf nocrl inter "woodgrovebank.com" "DNS:woodgrovebank.com" ext_leaf_nocrl
+make_leaf caleaf inter "woodgrovebank.com" "DNS:woodgrovebank.com" ext_leaf_ca
+make_leaf keyenc inter "woodgrovebank.com" "DNS:woodgrovebank.com" ext_leaf_keyenc
+
+# --- Leaves under constrained or EKU-limited intermediates ---
+make_leaf nccn nc-inter "woodgrovebank.com" "DNS:mail.allowed.example"
+make_leaf ncwild ncx-inter "*.example.com" "DNS:*.example.com"
+make_leaf ekuinter eku-inter "woodgrovebank.com" "DNS:woodgrovebank.com"
+
+# --- Sharded CRLs: inter's certificates partitioned over shard1/shard2 ---
+LEAF_CDP=$url/shard1.crl make_leaf shard1 inter "woodgrovebank.com" \
+    "DNS:woodgrovebank.com" ext_leaf_cdp
+LEAF_CDP=$url/shard2.crl make_leaf shard2 inter "woodgrovebank.com" \
+    "DNS:woodgrovebank.com" ext_leaf_cdp
+# held: on hold on an older CRL of inter, released on the current one
+make_leaf held inter "woodgrovebank.com" "DNS:woodgrovebank.com"
 
 # --- Other leaves ---
 make_leaf revokedinter inter2 "woodgrovebank.com" "DNS:woodgrovebank.com"
@@ -255,13 +333,36 @@ make_leaf untrusted unknown-root "woodgrovebank.com" "DNS:woodgrovebank.com"
 make_leaf fabrikam private-root "mail.fabrikam.com" "DNS:mail.fabrikam.com,DNS:fabrikam.com"
 
 # --- Revocations and CRLs ---
+# inter-old.crl: two days old, still current, lists held (certificateHold)
+# but not yet revoked; then held is released (its index line made valid).
+run ca -batch -config "$work/ca-inter/ca.cnf" -revoke "$out/held.pem" \
+    -crl_hold holdInstructionReject
+gencrl inter "$out/crl/inter-old.crl" "$(date -u -d '-2 days' +%Y%m%d%H%M%SZ)"
+held_serial=$(openssl x509 -in "$out/held.pem" -noout -serial | sed 's/.*=//')
+awk -F '\t' -v OFS='\t' -v s="$held_serial" \
+    '$1 == "R" && toupper($4) == toupper(s) { $1 = "V"; $3 = "" } { print }' \
+    "$work/ca-inter/index.txt" >"$work/index.new"
+mv "$work/index.new" "$work/ca-inter/index.txt"
 revoke root "$out/inter2.pem"
 revoke inter "$out/revoked.pem"
+# shard2.crl is the partition of inter's CRLs for shard2.crl (shard1 is not
+# listed: it is revoked after); shard1.crl lists shard1.  Each names itself
+# in its issuingDistributionPoint.  shard1-shard.crl is shard2's CRL, served
+# in place of shard1.crl by the server's shard mode (the on-path swap).
+CRL_IDP=$url/shard2.crl gencrl inter "$out/crl/shard2.crl" "$crl_last" \
+    "$crl_next" crl_ext_idp
+cp "$out/crl/shard2.crl" "$out/crl/shard1-shard.crl"
 gencrl root "$out/crl/root.crl"
 gencrl inter "$out/crl/inter.crl"
+revoke inter "$out/shard1.pem"
+CRL_IDP=$url/shard1.crl gencrl inter "$out/crl/shard1.crl" "$crl_last" \
+    "$crl_next" crl_ext_idp
 gencrl inter "$out/crl/inter-expired.crl" "$old_last" "$old_next"
 gencrl inter2 "$out/crl/inter2.crl"
 gencrl private-root "$out/crl/private-root.crl"
+for c in nc-inter ncx-inter eku-inter; do
+	gencrl "$c" "$out/crl/$c.crl"
+done
 gencrl unknown-root "$out/crl/unknown-root.crl"
 # PEM copies (the CRL server's "pem" fault mode serves NAME.pem.crl)
 for c in root inter inter2 private-root unknown-root; do

@@ -279,7 +279,6 @@ static void errors(void **state)
 	expect_error("CAFile nocert.pem\n", 1, "no PEM certificate");
 	expect_error("ChainFile root.pem\nChainFile nocert.pem\n", 2, "ChainFile");
 	expect_error("CAPath root.pem\n", 1, "not a directory");
-	expect_error("CRLFile /nonexistent/x.crl\n", 1, "CRLFile");
 	expect_error("UserID no-such-user-here\n", 1, "no such user");
 	expect_error("AuthservID two words\n", 1, "authserv-id");
 	expect_error("AuthservID ..\n", 1, "authserv-id");

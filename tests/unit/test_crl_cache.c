@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <openssl/x509v3.h>
 #include "domsec/crl.h"
 #include "domsec/crl_internal.h"
 #include "pki_fixture.h"
@@ -414,6 +415,274 @@ static void test_configured_files(void **state)
 	ds_crl_store_free(s);
 }
 
+/* Issue 7, item 4: a CRL whose issuingDistributionPoint names another
+ * distribution point (another shard of the same CA, validly signed and
+ * current) is refused for the certificate and never cached under the URL. */
+static void test_shard_swap(void **state)
+{
+	struct ds_rev_result res;
+	char err[256] = "";
+	(void)state;
+
+	struct ds_crl_store *s = store(NULL);
+	srv_mode("ok");
+	assert_int_equal(check(s, "shard1.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	assert_int_equal(check(s, "shard2.pem", "inter.pem", &res), DS_REV_GOOD);
+	ds_crl_store_free(s);
+
+	/* the swap: shard2's CRL answered at shard1's URL */
+	s = store(NULL);
+	assert_int_equal(srv_mode("shard"), 0);
+	srv_log_clear();
+	assert_int_equal(check(s, "shard1.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	if (strstr(res.reason, "CRL scope mismatch") == NULL)
+		fail_msg("reason: %s", res.reason);
+	assert_non_null(strstr(res.reason, "/shard2.crl"));
+	/* not cached: the next check fetches again (after the backoff) */
+	sleep(2);
+	assert_int_equal(check(s, "shard1.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	assert_int_equal(srv_count("GET /shard1.crl"), 2);
+	srv_mode("ok");
+	sleep(2);
+	assert_int_equal(check(s, "shard1.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	ds_crl_store_free(s);
+
+	/* a configured file must name one of the certificate's points */
+	s = store(NULL);
+	assert_int_equal(ds_crl_store_add_file(s, pki_path("crl/shard2.crl"),
+	    err, sizeof err), 0);
+	assert_int_equal(ds_crl_store_add_file(s, pki_path("crl/root.crl"),
+	    err, sizeof err), 0);       /* root.crl is a 404 too */
+	assert_int_equal(srv_mode("404"), 0);
+	assert_int_equal(check(s, "shard1.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	assert_non_null(strstr(res.reason, "CRL scope mismatch"));
+	assert_int_equal(check(s, "shard2.pem", "inter.pem", &res), DS_REV_GOOD);
+	srv_mode("ok");
+	ds_crl_store_free(s);
+}
+
+/* Issue 7, item 5: the newest current CRL decides, and a configured file
+ * never stops the distribution point from being fetched. */
+static void test_newest_crl_wins(void **state)
+{
+	struct ds_rev_result res;
+	char err[256] = "";
+	(void)state;
+
+	struct ds_crl_store *s = store(NULL);
+	srv_mode("ok");
+	/* inter-old.crl (two days old, still current) does not list revoked
+	 * yet and lists held (certificateHold); inter.crl, at the
+	 * distribution point, is newer: revoked listed, held released */
+	assert_int_equal(ds_crl_store_add_file(s, pki_path("crl/inter-old.crl"),
+	    err, sizeof err), 0);
+	srv_log_clear();
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	assert_non_null(strstr(res.reason, "/inter.crl"));
+	assert_int_equal(srv_count("GET /inter.crl"), 1);
+	assert_int_equal(check(s, "held.pem", "inter.pem", &res), DS_REV_GOOD);
+	ds_crl_store_free(s);
+
+	/* with the distribution point down, the old file still decides */
+	s = store(NULL);
+	assert_int_equal(ds_crl_store_add_file(s, pki_path("crl/inter-old.crl"),
+	    err, sizeof err), 0);
+	assert_int_equal(ds_crl_store_add_file(s, pki_path("crl/root.crl"),
+	    err, sizeof err), 0);       /* root.crl is a 404 too */
+	assert_int_equal(srv_mode("404"), 0);
+	assert_int_equal(check(s, "held.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res),
+	    DS_REV_GOOD);
+	srv_mode("ok");
+	ds_crl_store_free(s);
+}
+
+/* Writes (DER) a CRL of inter: CRLNumber number, a deltaCRLIndicator with
+ * base when base >= 0, a FreshestCRL URI when freshest is not NULL, listing
+ * the serials of the certificates revoked[] and, with removeFromCRL,
+ * removed[] (NULL-terminated lists of PKI file names). */
+static void write_inter_crl(const char *out, long number, long base,
+    const char *freshest, const char *const *revoked,
+    const char *const *removed)
+{
+	FILE *f = fopen(pki_path("inter.key"), "r");
+	assert_non_null(f);
+	EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	f = fopen(pki_path("inter.pem"), "r");
+	assert_non_null(f);
+	X509 *ca = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(key);
+	assert_non_null(ca);
+	X509_CRL *crl = X509_CRL_new();
+	X509_CRL_set_version(crl, 1);
+	X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca));
+	ASN1_TIME *t = ASN1_TIME_new();
+	X509_gmtime_adj(t, -3600);
+	X509_CRL_set1_lastUpdate(crl, t);
+	X509_gmtime_adj(t, 86400);
+	X509_CRL_set1_nextUpdate(crl, t);
+	for (int pass = 0; pass < 2; pass++) {
+		const char *const *list = pass ? removed : revoked;
+		for (size_t i = 0; list && list[i]; i++) {
+			FILE *cf = fopen(pki_path(list[i]), "r");
+			assert_non_null(cf);
+			X509 *x = PEM_read_X509(cf, NULL, NULL, NULL);
+			fclose(cf);
+			assert_non_null(x);
+			X509_REVOKED *r = X509_REVOKED_new();
+			X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(x));
+			X509_gmtime_adj(t, -60);
+			X509_REVOKED_set_revocationDate(r, t);
+			if (pass) {
+				ASN1_ENUMERATED *e = ASN1_ENUMERATED_new();
+				ASN1_ENUMERATED_set(e, 8);     /* removeFromCRL */
+				X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, e, 0, 0);
+				ASN1_ENUMERATED_free(e);
+			}
+			X509_CRL_add0_revoked(crl, r);
+			X509_free(x);
+		}
+	}
+	ASN1_INTEGER *n = ASN1_INTEGER_new();
+	ASN1_INTEGER_set(n, number);
+	X509_CRL_add1_ext_i2d(crl, NID_crl_number, n, 0, 0);
+	if (base >= 0) {
+		ASN1_INTEGER_set(n, base);
+		X509_CRL_add1_ext_i2d(crl, NID_delta_crl, n, 1, 0);
+	}
+	ASN1_INTEGER_free(n);
+	if (freshest != NULL) {
+		X509V3_CTX ctx;
+		X509V3_set_ctx_nodb(&ctx);
+		char value[512];
+		snprintf(value, sizeof value, "URI:%s", freshest);
+		X509_EXTENSION *ex = X509V3_EXT_conf_nid(NULL, &ctx,
+		    NID_freshest_crl, value);
+		assert_non_null(ex);
+		X509_CRL_add_ext(crl, ex, -1);
+		X509_EXTENSION_free(ex);
+	}
+	X509_CRL_sort(crl);
+	assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
+	f = fopen(pki_path(out), "wb");
+	assert_non_null(f);
+	assert_int_equal(i2d_X509_CRL_fp(f, crl), 1);
+	fclose(f);
+	ASN1_TIME_free(t);
+	X509_CRL_free(crl);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+}
+
+static struct ds_crl_store *store_with_files(const char *const *files)
+{
+	struct ds_crl_store *s = store(NULL);
+	char err[256] = "";
+	for (size_t i = 0; files[i]; i++)
+		if (ds_crl_store_add_file(s, pki_path(files[i]), err,
+		    sizeof err) != 0)
+			fail_msg("%s", err);
+	return s;
+}
+
+/* Issue 7, item 6: delta CRLs (RFC 5280 5.2.4): followed from the base's
+ * FreshestCRL, applied when BaseCRLNumber <= the base's CRLNumber, entries
+ * override the base, removeFromCRL unrevokes, and a delta alone is never a
+ * complete CRL. */
+static void test_delta_crls(void **state)
+{
+	struct ds_rev_result res;
+	(void)state;
+	static const char *const base_revoked[] = { "revoked.pem", NULL };
+	static const char *const delta_revoked[] = { "exact.pem", NULL };
+	static const char *const delta_removed[] = { "revoked.pem", NULL };
+	static const char *const files[] = { "crl/base100.crl", "crl/root.crl",
+		NULL };
+
+	write_inter_crl("crl/base100.crl", 100, -1, srv_url("/delta.crl"),
+	    base_revoked, NULL);
+	write_inter_crl("crl/delta.crl", 101, 100, NULL, delta_revoked,
+	    delta_removed);
+	srv_mode("ok");
+	struct ds_crl_store *s = store_with_files(files);
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	assert_non_null(strstr(res.reason, "delta CRL"));
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res),
+	    DS_REV_GOOD);                  /* removeFromCRL in the delta */
+	assert_int_equal(check(s, "onedeep.pem", "inter.pem", &res),
+	    DS_REV_GOOD);
+	ds_crl_store_free(s);
+
+	/* a delta built on a newer base than ours does not apply */
+	write_inter_crl("crl/delta.crl", 201, 200, NULL, delta_revoked, NULL);
+	s = store_with_files(files);
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res), DS_REV_GOOD);
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	ds_crl_store_free(s);
+
+	/* no delta to be had: the base decides alone */
+	assert_int_equal(unlink(pki_path("crl/delta.crl")), 0);
+	s = store_with_files(files);
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res), DS_REV_GOOD);
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	ds_crl_store_free(s);
+
+	/* a distribution point serving only a delta: not a complete CRL */
+	static const char *const only_delta[] = { "crl/delta-only.crl",
+		"crl/root.crl", NULL };
+	write_inter_crl("crl/delta-only.crl", 101, 100, NULL, NULL, NULL);
+	s = store_with_files(only_delta);
+	assert_int_equal(srv_mode("404"), 0);
+	assert_int_equal(check(s, "onedeep.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	assert_non_null(strstr(res.reason, "delta CRL only"));
+	srv_mode("ok");
+	ds_crl_store_free(s);
+	unlink(pki_path("crl/base100.crl"));
+	unlink(pki_path("crl/delta-only.crl"));
+}
+
+/* Issue 7, item 8: --at (ds_crl_store_set_time) applies to fetched CRLs:
+ * a CRL current then but expired now is accepted from a download. */
+static void test_time_applies_to_fetched(void **state)
+{
+	struct ds_rev_result res;
+	time_t at = time(NULL) - 45 * 86400;   /* inter-expired.crl current */
+	(void)state;
+
+	/* the expired leaf against inter only (inter the anchor) */
+	STACK_OF(X509) *sk = chain_of(pki_path("expired.pem"),
+	    pki_path("inter.pem"), NULL);
+	assert_non_null(sk);
+	assert_int_equal(srv_mode("expired"), 0);
+	struct ds_crl_store *s = store(NULL);
+	assert_int_equal(ds_crl_check_chain(s, sk, at, &res), 0);
+	assert_int_equal(res.status, DS_REV_UNAVAILABLE);
+	assert_non_null(strstr(res.reason, "expired: nextUpdate"));
+	ds_crl_store_free(s);
+
+	s = store(NULL);
+	ds_crl_store_set_time(s, at);
+	assert_int_equal(ds_crl_check_chain(s, sk, at, &res), 0);
+	if (res.status != DS_REV_GOOD)
+		fail_msg("with the time set: %s", res.reason);
+	ds_crl_store_free(s);
+	srv_mode("ok");
+	sk_X509_pop_free(sk, X509_free);
+}
+
 static void count_entry(const struct ds_crl_report *r, void *arg)
 {
 	(void)r;
@@ -642,6 +911,10 @@ int main(void)
 		cmocka_unit_test(test_single_flight),
 		cmocka_unit_test(test_size_cap_and_protocols),
 		cmocka_unit_test(test_configured_files),
+		cmocka_unit_test(test_shard_swap),
+		cmocka_unit_test(test_newest_crl_wins),
+		cmocka_unit_test(test_time_applies_to_fetched),
+		cmocka_unit_test(test_delta_crls),
 		cmocka_unit_test(test_refresh_due_and_foreach),
 		cmocka_unit_test(test_issuer_candidates),
 		cmocka_unit_test(test_background_refresher),

@@ -127,6 +127,92 @@ static void test_verdicts_with_crl_files(void **state)
 	ds_engine_free(e);
 }
 
+/* Name constraints apply to the partner domain and the matched name,
+ * whatever route matched (issue 7, item 1). */
+static void test_name_constraints_on_match(void **state)
+{
+	(void)state;
+	static const char *const crls[] = { "crl/root.crl", "crl/nc-inter.crl",
+		"crl/ncx-inter.crl", NULL };
+	struct ds_engine *e = engine_with(crls);
+	struct ds_verify_result *r = calloc(1, sizeof *r);
+
+	/* sub-CA permitted allowed.example; SAN mail.allowed.example, CN
+	 * woodgrovebank.com: OpenSSL accepts the chain (the leaf has a DNS
+	 * SAN, so the CN is not checked), the CN matches, yet the domain is
+	 * outside the constraint */
+	assert_int_equal(run(e, "nccn-chain.pem", "woodgrovebank.com", NULL, r),
+	    DS_VERDICT_UNTRUSTED);
+	assert_true(r->chain_verified);
+	assert_non_null(strstr(r->reason, "permitted dNSName constraint "
+	    "allowed.example"));
+	assert_non_null(strstr(r->reason, "woodgrovebank.com"));
+	assert_int_equal(r->rev.n_reports, 0);     /* nothing fetched */
+	/* the same certificate, for a domain inside the constraint: the SAN
+	 * is one node deep below allowed.example */
+	assert_int_equal(run(e, "nccn-chain.pem", "allowed.example", NULL, r),
+	    DS_VERDICT_SECURED);
+
+	/* *.example.com below a CA excluding secret.example.com */
+	assert_int_equal(run(e, "ncwild-chain.pem", "secret.example.com", NULL,
+	    r), DS_VERDICT_UNTRUSTED);
+	assert_non_null(strstr(r->reason, "excluded dNSName constraint "
+	    "secret.example.com"));
+	assert_int_equal(run(e, "ncwild-chain.pem", "SECRET.example.com.",
+	    NULL, r), DS_VERDICT_UNTRUSTED);
+	assert_int_equal(run(e, "ncwild-chain.pem", "mail.secret.example.com",
+	    NULL, r), DS_VERDICT_UNTRUSTED);
+	assert_int_equal(run(e, "ncwild-chain.pem", "other.example.com", NULL,
+	    r), DS_VERDICT_SECURED);
+	free(r);
+	ds_engine_free(e);
+}
+
+/* The leaf and chain profile (issue 7, item 3). */
+static void test_leaf_profile(void **state)
+{
+	(void)state;
+	static const char *const crls[] = { "crl/root.crl", "crl/inter.crl",
+		"crl/eku-inter.crl", NULL };
+	struct ds_engine *e = engine_with(crls);
+	struct ds_verify_result *r = calloc(1, sizeof *r);
+	const char *wgb = "woodgrovebank.com";
+
+	assert_int_equal(run(e, "caleaf-chain.pem", wgb, NULL, r),
+	    DS_VERDICT_UNTRUSTED);
+	assert_non_null(strstr(r->reason, "cA=TRUE"));
+	assert_int_equal(run(e, "keyenc-chain.pem", wgb, NULL, r),
+	    DS_VERDICT_UNTRUSTED);
+	assert_non_null(strstr(r->reason, "digitalSignature"));
+	assert_int_equal(run(e, "ekuinter-chain.pem", wgb, NULL, r),
+	    DS_VERDICT_UNTRUSTED);
+	assert_non_null(strstr(r->reason, "domsec Email-only CA"));
+	/* a serverAuth-only leaf is a valid SMTP client certificate */
+	assert_int_equal(run(e, "serveronly-chain.pem", wgb, NULL, r),
+	    DS_VERDICT_SECURED);
+	free(r);
+	ds_engine_free(e);
+}
+
+/* Issue 7, item 8: an unusable CRLFile is reported and skipped. */
+static void test_unusable_crl_file_skipped(void **state)
+{
+	(void)state;
+	static const char *const crls[] = { "crl/root.crl", "exact.pem",
+		"crl/no-such.crl", "crl/inter.crl", NULL };
+	struct ds_engine *e = engine_with(crls);
+	struct ds_verify_result *r = calloc(1, sizeof *r);
+	assert_int_equal(e->crl_file_problems.n, 2);
+	assert_non_null(strstr(e->crl_file_problems.v[0], "exact.pem"));
+	assert_non_null(strstr(e->crl_file_problems.v[0], "not a CRL"));
+	assert_non_null(strstr(e->crl_file_problems.v[1], "no-such.crl"));
+	/* the usable ones are used */
+	assert_int_equal(run(e, "nocrl-chain.pem", "woodgrovebank.com", NULL,
+	    r), DS_VERDICT_SECURED);
+	free(r);
+	ds_engine_free(e);
+}
+
 static void test_partner_anchor(void **state)
 {
 	(void)state;
@@ -215,8 +301,12 @@ static void test_errors(void **state)
 	cfg.ca_file = strdup(pki_path("root.pem"));
 	assert_int_equal(ds_strlist_add(&cfg.crl_files, pki_path("exact.key")), 0);
 	err[0] = '\0';
-	assert_null(ds_engine_new(&cfg, err, sizeof err));
-	assert_non_null(strstr(err, "exact.key"));
+	/* an unusable CRL file is no longer fatal: reported, skipped */
+	struct ds_engine *skipped = ds_engine_new(&cfg, err, sizeof err);
+	assert_non_null(skipped);
+	assert_int_equal(skipped->crl_file_problems.n, 1);
+	assert_non_null(strstr(skipped->crl_file_problems.v[0], "exact.key"));
+	ds_engine_free(skipped);
 	ds_config_free(&cfg);
 
 	/* several --ca files replace the configured anchors */
@@ -263,6 +353,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdicts_with_crl_files),
+		cmocka_unit_test(test_name_constraints_on_match),
+		cmocka_unit_test(test_leaf_profile),
+		cmocka_unit_test(test_unusable_crl_file_skipped),
 		cmocka_unit_test(test_partner_anchor),
 		cmocka_unit_test(test_revocation_policies),
 		cmocka_unit_test(test_errors),

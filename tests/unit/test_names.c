@@ -54,6 +54,31 @@ static void wildcard_scope(void **state)
 	/* A wildcard over a top-level domain covers nothing else. */
 	assert_int_equal(ds_name_matches("*.com", D), 0);
 	assert_int_equal(ds_name_matches("*.com", "com"), 0);
+	/* A wildcard over a public suffix (ICANN or private section of
+	 * the Public Suffix List, through libpsl) covers nothing. */
+	assert_int_equal(ds_name_matches("*.co.uk", "partner.co.uk"), 0);
+	assert_int_equal(ds_name_matches("*.co.uk", "co.uk"), 0);
+	assert_int_equal(ds_name_matches("*.CO.UK.", "mail.partner.co.uk"), 0);
+	assert_int_equal(ds_name_matches("*.github.io", "partner.github.io"), 0);
+	assert_int_equal(ds_name_matches("*.com.au", "partner.com.au"), 0);
+	/* ... while a registrable domain below one still works */
+	assert_int_equal(ds_name_matches("*.partner.co.uk", "partner.co.uk"), 1);
+	assert_int_equal(ds_name_matches("*.partner.co.uk", "mail.partner.co.uk"), 1);
+	assert_int_equal(ds_name_matches("*.partner.github.io", "partner.github.io"), 1);
+	/* exact and one-node-deep matches are not wildcards */
+	assert_int_equal(ds_name_matches("mail.partner.co.uk", "partner.co.uk"), 1);
+	/* a public suffix is nobody's domain: not even one node deep */
+	assert_int_equal(ds_name_matches("example.com", "com"), 0);
+	assert_int_equal(ds_name_matches("partner.co.uk", "co.uk"), 0);
+	assert_int_equal(ds_name_matches("co.uk", "co.uk"), 0);
+	assert_int_equal(ds_name_matches("bucket.s3.amazonaws.com",
+	    "s3.amazonaws.com"), 0);
+	assert_int_equal(ds_is_public_suffix("co.uk"), 1);
+	assert_int_equal(ds_is_public_suffix("github.io"), 1);
+	assert_int_equal(ds_is_public_suffix("com"), 1);
+	assert_int_equal(ds_is_public_suffix("woodgrovebank.com"), 0);
+	assert_int_equal(ds_is_public_suffix("partner.co.uk."), 0);
+	assert_int_equal(ds_is_public_suffix("allowed.example"), 0);
 	/* Not wildcards. */
 	assert_int_equal(ds_name_matches("**.woodgrovebank.com", D), 0);
 	assert_int_equal(ds_name_matches("*mail.woodgrovebank.com", D), 0);

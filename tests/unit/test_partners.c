@@ -185,6 +185,10 @@ static void errors(void **state)
 	expect_error("wood_grove.com\n", 1, "not a valid domain");
 	expect_error("*.woodgrovebank.com\n", 1, "not a wildcard");
 	expect_error("com\n", 1, "top-level");
+	expect_error("a.example\nco.uk\n", 2, "partner \"co.uk\" is a public suffix");
+	expect_error(".co.uk\n", 1, "partner \".co.uk\" is a public suffix");
+	expect_error("github.io\n", 1, "public suffix");
+	expect_error("CO.UK.\n", 1, "public suffix");
 	expect_error("192.0.2.1\n", 1, "not a valid domain");
 	expect_error("mode=monitor\n", 1, "starts with its domain");
 	expect_error("woodgrovebank.com mode=monitor \\\n", 1, "backslash");
