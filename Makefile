@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # domsec top-level Makefile.
 #
 #   make            build libdomsec.a, domsecctl and domsecd
@@ -121,7 +122,7 @@ fuzz-build: $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_O)/%)
 
 $(O)/bench/%: tests/bench/%.c $(O)/libdomsec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(DEPFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/libdomsec.a $(LDLIBS_CORE)
+	$(CC) $(CFLAGS_ALL) -I. $(DEPFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/libdomsec.a $(LDLIBS_CORE)
 
 unit: all $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # contrib/demo.sh - the domsec mail-flow demo (`make demo`, as root).
 #
 # Starts, on 127.0.0.1 only and on free ports: the CRL server over a test

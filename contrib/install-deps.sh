@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Installs the Debian packages domsec needs to build, test and run its demo.
 # Sendmail is not installed: tests/integration/48-sendmail-real.sh fetches
 # sendmail-bin, sendmail-cf and libwrap0 with `apt-get download` into
@@ -10,7 +11,7 @@ PACKAGES="build-essential pkg-config libssl-dev libcurl4-openssl-dev
 libmilter-dev libcmocka-dev openssl ca-certificates postfix swaks miltertest
 python3 iproute2 procps libnet-ssleay-perl libio-socket-ssl-perl
 clang libclang-rt-14-dev libpsl-dev publicsuffix psl libmicrohttpd-dev python3-prometheus-client curl debhelper lintian fakeroot dpkg-dev
-m4 util-linux"
+m4 util-linux cppcheck"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,6 +1,8 @@
 /*
  * daemon.c - detaching, pid file and privilege drop for domsecd (see
  * daemon.h).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <fcntl.h>

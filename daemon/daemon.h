@@ -1,6 +1,8 @@
 /*
  * daemon.h - the parts of being a Unix daemon that domsecd needs: detaching
  * with a start-up handshake, the pid file, dropping root.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_DAEMON_DAEMON_H
 #define DOMSEC_DAEMON_DAEMON_H

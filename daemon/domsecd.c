@@ -10,6 +10,8 @@
  * main() is a list of named steps: parse, check, open sockets, detach,
  * load, start, serve, stop.  All front ends share the current generation
  * (engine, session core, outbound policy) and one hand-off table.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <getopt.h>

@@ -4,6 +4,8 @@
  * the current configuration generation's CRL gauges; any other path is
  * 404, any other method 405; a client outside PeerAddresses is refused at
  * accept.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,6 +2,8 @@
  * metrics_http.h - the optional /metrics listener of domsecd (MetricsSocket):
  * Prometheus text over HTTP, served by libmicrohttpd, to clients in
  * PeerAddresses only.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_DAEMON_METRICS_HTTP_H
 #define DOMSEC_DAEMON_METRICS_HTTP_H

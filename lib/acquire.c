@@ -4,6 +4,8 @@
  * built here), then discovery by STARTTLS probes with a cache of positive
  * and negative results (lib/acquire_discovery.c).  See
  * include/domsec/acquire.h.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "domsec/acquire_internal.h"
+#include "acquire_internal.h"
 #include "domsec/fmt.h"
 #include "domsec/log.h"
 

@@ -6,6 +6,8 @@
  * negative for DiscoveryNegativeTTL; what a domain's MX hosts presented is
  * kept too, so that a stream of new fingerprints cannot make us probe them
  * again and again.  One discovery per key at a time; others wait for it.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include "domsec/acquire_internal.h"
+#include "acquire_internal.h"
 #include "domsec/cidr.h"
 #include "domsec/fmt.h"
 #include "domsec/log.h"

@@ -11,6 +11,8 @@
  * itself the configured anchor; the extended key usages of the leaf and of
  * every intermediate, where present, must share serverAuth or clientAuth;
  * the leaf's key usage, when present, must allow digitalSignature.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,6 +1,8 @@
 /*
  * cidr.c - IPv4 and IPv6 address ranges for TrustedRelays, and parsing of
  * client addresses in the forms MTAs report them.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -9,6 +9,8 @@
  * The file is read into a private struct and validated completely (values,
  * files that must exist, the partner table it names) before anything is
  * copied to the caller: a file with any error is never half-applied.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "domsec/config_internal.h"
+#include "config_internal.h"
 #include "domsec/fmt.h"
 
 int ds_config_fail(struct ds_config_reader *rd, const char *fmt, ...)

@@ -3,6 +3,8 @@
  * table of names, kinds and limits, and how each value is checked and
  * stored (files that must exist, numbers in range, sockets, users, ...).
  * Reading the file itself is lib/config.c.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <grp.h>
 #include <pwd.h>
@@ -15,7 +17,7 @@
 #include <syslog.h>
 #include <unistd.h>
 #include <errno.h>
-#include "domsec/config_internal.h"
+#include "config_internal.h"
 #include "domsec/log.h"
 #include "domsec/names.h"
 #include "domsec/outbound.h"

@@ -4,6 +4,8 @@
  * to the file, and the syntax checks of sockets, addresses, proxy URLs, log
  * levels, tokens and header names.  Pure functions: nothing here knows the
  * key table or the file being read.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -18,7 +20,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include "domsec/config_internal.h"
+#include "config_internal.h"
 #include "domsec/listen.h"
 #include "domsec/names.h"
 

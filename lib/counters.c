@@ -6,6 +6,8 @@
  * ones are lock-free (C11 atomics); the per-partner table has a mutex.
  * Saved atomically as "name: value" lines (temporary file + rename) for
  * `domsecctl counters`; per-partner lines read "partner DOMAIN verdict V".
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <stdatomic.h>

@@ -5,6 +5,8 @@
  * verifies with that issuer's key (or with a configured candidate when no
  * chain named one), it is not expired and not older than the copy it
  * replaces.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +15,8 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include "domsec/crl_internal.h"
-#include "domsec/crl_store_internal.h"
+#include "crl_internal.h"
+#include "crl_store_internal.h"
 
 static void name_text(const X509_NAME *n, char *out, size_t outlen)
 {

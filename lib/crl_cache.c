@@ -10,13 +10,15 @@
  * URL is not tried again before a backoff (retry_backoff_s, doubling per
  * consecutive failure, at most 16 times) so a dead server is not hammered.
  * What is fetched is validated by crl_accept.c and saved by crl_disk.c.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <openssl/x509.h>
-#include "domsec/crl_store_internal.h"
+#include "crl_store_internal.h"
 
 /* ---- entries ---- */
 

@@ -11,6 +11,8 @@
  * DS_REV_REVOKED; a certificate without any usable CRL gives
  * DS_REV_UNAVAILABLE with the URLs and failures in words.  All downloads of
  * one check share one CRLTimeout.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +21,7 @@
 #include <openssl/bn.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include "domsec/crl_internal.h"
+#include "crl_internal.h"
 #include "domsec/fmt.h"
 
 static void subject_text(X509 *c, char *out, size_t outlen)

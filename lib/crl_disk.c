@@ -11,6 +11,8 @@
  * Both are written to a temporary file in the same directory (mode 0600)
  * and renamed into place.  STEM.crl is written first; a .meta whose sha256
  * does not match its .crl is ignored except for its URL.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,7 +21,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include "domsec/crl_store_internal.h"
+#include "crl_store_internal.h"
 #include "domsec/fileio.h"
 #include "domsec/hex.h"
 #include "domsec/log.h"

@@ -5,6 +5,8 @@
  * configured proxy and no other (proxy environment variables such as
  * http_proxy are ignored: only CRLProxy is used), and conditional GET
  * (If-None-Match / If-Modified-Since from the cached copy).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -14,7 +16,7 @@
 #include <strings.h>
 #include <curl/curl.h>
 #include <openssl/evp.h>
-#include "domsec/crl_internal.h"
+#include "crl_internal.h"
 
 #define ALLOWED_PROTOCOLS "http,https,ldap,ldaps"
 

@@ -6,6 +6,8 @@
  * blob plus a table of offsets).  A 1M-entry CRL costs about 25 MB this way,
  * where OpenSSL's X509_CRL costs about 380 MB.  Also: signature checks over
  * the DER, and DER/PEM input splitting.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +19,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include "domsec/crl_internal.h"
+#include "crl_internal.h"
 
 /* ---- a minimal DER reader ---- */
 
@@ -162,8 +164,10 @@ int ds_crl_data_lookup_removed(const struct ds_crl_data *d,
     const unsigned char *ser, size_t len)
 {
 	normalise(&ser, &len);
-	for (size_t off = 0; d->removed_blob != NULL &&
-	    off < d->removed_blob_len; off += 1 + d->removed_blob[off])
+	if (d->removed_blob == NULL)
+		return 0;
+	for (size_t off = 0; off < d->removed_blob_len;
+	    off += 1 + d->removed_blob[off])
 		if (d->removed_blob[off] == len &&
 		    memcmp(d->removed_blob + off + 1, ser, len) == 0)
 			return 1;

@@ -2,11 +2,13 @@
  * crl_list.c - what the CRL store holds, for `domsecctl crl list` and the
  * report of `domsecctl crl refresh`: one ds_crl_report per cached URL
  * (memory and cache directory) and per configured CRL file.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "domsec/crl_store_internal.h"
+#include "crl_store_internal.h"
 
 void ds_crl_entry_report(const struct crl_entry *e, struct ds_crl_report *r)
 {

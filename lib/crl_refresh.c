@@ -3,12 +3,14 @@
  * download: the refresh of every copy near its nextUpdate (run by a
  * background thread in domsecd), and the forced refresh of one URL for
  * `domsecctl crl refresh`.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include "domsec/crl_store_internal.h"
+#include "crl_store_internal.h"
 
 int ds_crl_store_refresh_url(struct ds_crl_store *s, const char *url,
     struct ds_crl_report *rep)

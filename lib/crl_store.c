@@ -8,6 +8,8 @@
  * cache and the single-flight fetch per URL), crl_accept.c (validating a
  * downloaded CRL), crl_disk.c (the cache directory), crl_refresh.c (the
  * background refresher) and crl_list.c (`domsecctl crl list`).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +18,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include "domsec/crl_store_internal.h"
+#include "crl_store_internal.h"
 #include "domsec/fileio.h"
 #include "domsec/hex.h"
 

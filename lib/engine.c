@@ -5,6 +5,8 @@
  * the partner domain and the matched name) -> revocation, so that no
  * distribution point of an unverified or foreign certificate is ever
  * fetched.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -2,6 +2,8 @@
  * facts.c - session facts: initialisation, xtext decoding (the encoding
  * Postfix policy attributes and Sendmail macros use for certificate names)
  * and the domain of an envelope or header address.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <string.h>

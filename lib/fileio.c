@@ -1,6 +1,8 @@
 /*
  * fileio.c - small file helpers shared by lib/ (see include/domsec/fileio.h):
  * bounded whole-file read, atomic replace, mkdir -p.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <stdio.h>

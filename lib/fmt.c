@@ -1,6 +1,8 @@
 /*
  * fmt.c - snprintf that may cut its output short on purpose (see
  * include/domsec/fmt.h).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stdio.h>

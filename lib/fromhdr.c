@@ -17,6 +17,8 @@
  * Everything else (an '@' in a display name, text after '>', two angle
  * addresses in one mailbox, a group name that is not a phrase, a source
  * route) is refused as a whole: the value then yields one "".
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <stdio.h>

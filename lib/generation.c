@@ -2,6 +2,8 @@
  * generation.c - loaded configurations and the current one (see
  * generation.h).  One mutex guards the current pointer and every
  * reference count; building a generation happens outside it.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -1,5 +1,7 @@
 /*
  * hex.c - hexadecimal text for bytes (see include/domsec/hex.h).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "domsec/hex.h"
 

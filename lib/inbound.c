@@ -5,6 +5,8 @@
  * alignment; the headers of a secured message.  The session rules (which
  * facts, when, hand-off between front ends) live in session.c; this file
  * decides for one set of facts.  Never calls libmilter.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <stdarg.h>

@@ -1,5 +1,7 @@
 /*
  * json.c - a small JSON writer into a growable buffer (see json.h).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <math.h>
 #include <stdio.h>

@@ -9,6 +9,8 @@
  *   inet:PORT@HOST  inet:PORT          IPv4 (HOST may be a name or address;
  *   inet:HOST:PORT                     no HOST means every address)
  *   inet6:PORT@HOST  inet6:[HOST]:PORT IPv6
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <netdb.h>
@@ -104,7 +106,8 @@ static int parse_spec(const char *spec, struct parsed_spec *ps, char *err,
 		/* [HOST]:PORT */
 		const char *close = strchr(rest, ']');
 		if (close == NULL || close[1] != ':'
-		    || copy_part(ps->host, sizeof ps->host, rest + 1, (size_t)(close - rest - 1)) < 0
+		    || copy_part(ps->host, sizeof ps->host, rest + 1,
+		    (size_t)(close - rest - 1)) < 0
 		    || copy_part(ps->port, sizeof ps->port, close + 2, strlen(close + 2)) < 0) {
 			snprintf(err, errlen, "%s: expected [HOST]:PORT", spec);
 			return -1;

@@ -1,5 +1,7 @@
 /*
  * log.c - one-line log messages to syslog and/or stderr.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -2,6 +2,8 @@
  * metrics.c - Prometheus text for domsec (see metrics.h).  Label values
  * are escaped as the exposition format asks (backslash, double quote, line
  * feed); names are fixed here.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <pthread.h>

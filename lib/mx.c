@@ -3,6 +3,8 @@
  * libresolv (res_nquery/ns_parse, a resolver state per query, so it is
  * thread-safe), optionally against one given name server.  The addresses of
  * several MX hosts are looked up in parallel.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>

@@ -12,6 +12,8 @@
  * those types).  A constraints extension that is not critical, or a
  * dNSName constraint with a leading period, is malformed (RFC 5280
  * 4.2.1.10) and fails closed.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <stdio.h>

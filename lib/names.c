@@ -19,6 +19,8 @@
  * are ASCII host names.  Unlike RFC 6125, CNs are searched even when the
  * certificate has SANs: the whitepaper searches "all DNS names in the
  * certificates", and Exchange does the same.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <pthread.h>

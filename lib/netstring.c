@@ -1,6 +1,8 @@
 /*
  * netstring.c - netstring encoding and incremental decoding with a size cap
  * (the socketmap wire format).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdio.h>
 #include <string.h>

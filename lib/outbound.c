@@ -14,6 +14,8 @@
  * This file holds the object and the two map answers; the answer cache is
  * lib/outbound_cache.c, the probes and verification lib/outbound_assess.c,
  * the lookup keys lib/outbound_key.c.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -23,7 +25,7 @@
 #include <time.h>
 #include "domsec/inbound.h"
 #include "domsec/log.h"
-#include "domsec/outbound_internal.h"
+#include "outbound_internal.h"
 
 struct ds_outbound *ds_outbound_new(const struct ds_config *cfg,
     struct ds_engine *engine, char *err, size_t errlen)

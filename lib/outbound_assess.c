@@ -5,13 +5,15 @@
  * the partner domain.  The summary says whether any server is secured,
  * until when (earliest certificate notAfter / CRL nextUpdate), and why the
  * others are not.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "domsec/outbound_internal.h"
+#include "outbound_internal.h"
 #include "domsec/probe.h"
 #include "domsec/x509info.h"
 

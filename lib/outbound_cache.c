@@ -3,13 +3,15 @@
  * lookup key, until their lifetime ends (at most CACHE_MAX_ENTRIES).  A key
  * being computed is marked in progress so that concurrent lookups for it
  * wait for that one assessment instead of probing the partner again.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "domsec/outbound_internal.h"
+#include "outbound_internal.h"
 
 void ds_outbound_cache_clear(struct ds_outbound *ob, int keep_in_progress)
 {

@@ -2,6 +2,8 @@
  * outbound_key.c - the lookup keys Postfix sends to the TLS policy and
  * transport maps ("example.com", "[mx.example.com]:25", ".example.com",
  * ...): taken apart and written back in canonical form.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <stdio.h>

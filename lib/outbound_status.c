@@ -9,6 +9,8 @@
  * Domain-Secured outbound session failure.  The answer is always
  * NOTFOUND: Postfix keeps its own status, and records the delivery even
  * when the map cannot be asked.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <stdio.h>

@@ -5,6 +5,8 @@
  *
  * A line ending with a backslash continues on the next line.  Relative file
  * names in ca= and pin= are taken relative to the directory of the table.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,7 @@
 /*
  * peer.c - the peer checks of domsecd's sockets (see peer.h).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <pthread.h>

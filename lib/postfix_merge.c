@@ -2,6 +2,8 @@
  * postfix_merge.c - merges domsec's milter, policy service and macros into
  * existing Postfix parameter values, keeping every element already there
  * (OpenDKIM, OpenDMARC, RBLs, access maps).  See postfix_merge.h.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <stdio.h>

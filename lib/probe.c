@@ -4,6 +4,8 @@
  * (connect, greeting, EHLO, STARTTLS, handshake, QUIT); every wait is a
  * poll() on a non-blocking socket.  It never verifies the chain: callers
  * hand it to the engine.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -3,6 +3,8 @@
  * server.h).  The accept thread waits on the listener and a stop pipe;
  * every connection thread is registered by descriptor so that a stop can
  * shut it down, which makes its blocking reads return.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -4,6 +4,8 @@
  * Postfix policy service and the milter, and the binding of a handed-off
  * decision to the live session's own facts.  Header bookkeeping (indices,
  * removals, the forged-header cap) is in session_headers.c.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,6 +4,8 @@
  * domains, which arriving headers are forged trust headers, the cap on
  * them, and the removal list handed to the front end (last to first:
  * removing forward shifts Postfix's indices and lets forgeries survive).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdio.h>
 #include <stdlib.h>

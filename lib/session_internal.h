@@ -2,6 +2,8 @@
  * session_internal.h - the state behind session.h, shared by session.c
  * (decisions, hand-off) and session_headers.c (header bookkeeping).
  * Private to lib/.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_SESSION_INTERNAL_H
 #define DOMSEC_SESSION_INTERNAL_H

@@ -5,6 +5,8 @@
  * an entry to the end), so expiring and evicting only ever look at the
  * oldest entries: every operation is O(1) on average, also when the table
  * is full (a busy server fills it within minutes).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <pthread.h>
 #include <stdio.h>

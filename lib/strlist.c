@@ -1,5 +1,7 @@
 /*
  * strlist.c - a small growable list of owned strings.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdlib.h>
 #include <string.h>

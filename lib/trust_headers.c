@@ -3,6 +3,8 @@
  * Secured message (its own header and Authentication-Results), and the test
  * that decides whether a header arriving from outside is a forged copy of
  * one of them.  Formats are documented in include/domsec/trust_headers.h.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <stdio.h>

@@ -1,5 +1,7 @@
 /*
  * verdict.c - verdict names, SMTP replies and exit statuses (DESIGN.md §4).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdio.h>
 #include <string.h>
@@ -100,7 +102,8 @@ int ds_verdict_reply(enum ds_verdict v, const char *domain, const char *reason,
 		break;
 	case DS_VERDICT_UNKNOWN_CERTIFICATE:
 		rcode = "451"; xcode = "4.7.5";
-		what = "full client certificate not available for revocation check, try again later";
+		what = "full client certificate not available for revocation "
+		    "check, try again later";
 		break;
 	default:
 		return 1;

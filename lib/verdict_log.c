@@ -1,6 +1,8 @@
 /*
  * verdict_log.c - formats and writes the one log line per verdict (format
  * in include/domsec/verdict_log.h).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <stdio.h>

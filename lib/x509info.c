@@ -2,6 +2,8 @@
  * x509info.c - reading certificates: PEM loading, fingerprints, serial
  * numbers, names and alternate names in the forms the whitepaper's protocol
  * log shows them, and the time formats domsec prints and accepts.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <errno.h>

@@ -9,6 +9,8 @@
  * Only the MTA may talk to us: at connect, the peer of the milter
  * connection is checked (SO_PEERCRED users for a unix socket, PeerAddresses
  * for inet), see peer_fd().
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <pthread.h>

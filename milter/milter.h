@@ -3,6 +3,8 @@
  * non_smtpd_milters, Sendmail INPUT_MAIL_FILTER): translates libmilter's
  * callbacks into the core session API (domsec/session.h) and its answers
  * (refusals, header removals and additions) back.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_MILTER_MILTER_H
 #define DOMSEC_MILTER_MILTER_H

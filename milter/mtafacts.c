@@ -1,5 +1,7 @@
 /*
  * mtafacts.c - milter macros to session facts (see mtafacts.h).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdlib.h>
 #include <string.h>

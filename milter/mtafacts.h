@@ -2,6 +2,8 @@
  * mtafacts.h - translates milter macros (Postfix and Sendmail vocabulary)
  * into struct ds_facts.  Takes a getter so that it can be tested without
  * libmilter.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_MILTER_MTAFACTS_H
 #define DOMSEC_MILTER_MTAFACTS_H

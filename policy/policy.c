@@ -7,6 +7,8 @@
  * file only reads requests and writes actions.  A malformed request (an
  * over-long line, too many attributes, a missing client address) is logged
  * and answered DUNNO: the milter still judges the message.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <stdio.h>
@@ -100,7 +102,8 @@ static void serve_connection(int fd)
 					discarding = 1;
 					if (req.problem[0] == '\0')
 						snprintf(req.problem, sizeof req.problem,
-						    "line longer than %d bytes", DS_POLICY_MAX_LINE);
+						    "line longer than %d bytes",
+						    DS_POLICY_MAX_LINE);
 					used = 0;
 				}
 				break;

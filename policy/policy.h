@@ -6,6 +6,8 @@
  * of the same session, and translates the core's answer into an action.
  * Holds no policy of its own.  Only peers the core's peer policy allows
  * (SO_PEERCRED users, inet addresses) are served.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_POLICY_POLICY_H
 #define DOMSEC_POLICY_POLICY_H

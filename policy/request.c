@@ -7,6 +7,8 @@
  * digest is smtpd_tls_fingerprint_digest, which must be sha256), and
  * ccert_subject / ccert_issuer (xtext-encoded CNs) only for a certificate it
  * verified against smtpd_tls_CAfile.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,6 +3,8 @@
  * "name=value" lines ended by an empty line, and its translation into
  * struct ds_facts.  Only the attributes domsec uses are kept; the others are
  * counted and ignored.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_POLICY_REQUEST_H
 #define DOMSEC_POLICY_REQUEST_H

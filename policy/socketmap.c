@@ -3,6 +3,8 @@
  * connection server (domsec/server.h): netstring framing with a size cap,
  * requests answered in order.  Holds no policy: every answer comes from outbound.c,
  * through the current configuration generation.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <stdio.h>

@@ -13,6 +13,8 @@
  * pipelined requests on a connection are answered in order.  A request longer
  * than DS_SOCKETMAP_MAX_REQUEST bytes or a malformed netstring is answered
  * with PERM and the connection is closed.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_POLICY_SOCKETMAP_H
 #define DOMSEC_POLICY_SOCKETMAP_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """crlserver.py - a small HTTP/1.1 server for the tests: it serves the CRL
 files of one directory and, on demand, refuses, delays or corrupts them.
 Python 3 standard library only.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """dns_server.py - a tiny authoritative DNS server (UDP) for the tests, so
 that MX lookups by domsec and by a private Postfix reach test addresses.
 Python 3 standard library only.

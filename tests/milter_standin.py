@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """milter_standin.py - a minimal milter standing in for OpenDKIM or
 OpenDMARC in the Postfix merge test: it speaks the milter protocol (version
 6), continues at every stage and adds one header "X-Standin-Milter: NAME"

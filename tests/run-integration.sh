@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Runs every tests/integration/*.sh script with DOMSEC_BUILD pointing at the
 # build directory.  Each script starts (and stops) the real servers it needs
 # and exits non-zero on the first failed assertion.  With DOMSEC_SANITIZED=1

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Runs each cmocka unit-test binary given on the command line and prints a
 # closing "N passed, N failed" line (one per binary counted).
 passed=0; failed=0; failures=""

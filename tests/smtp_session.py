@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """smtp_session.py - one SMTP session with several messages, as a partner's
 MTA would send them (the real-Sendmail test; swaks sends one message per
 session and needs IO::Socket::INET6 for IPv6).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """starttls_server.py - a minimal SMTP server with STARTTLS for the tests.
 
 It presents a given certificate chain and key after STARTTLS, so that the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """syslog_sink.py - a /dev/log for programs that insist on syslog (the real
 Sendmail in tests/integration/lib-sendmail.sh): binds a unix datagram
 socket and appends every message, one per line, to a file.

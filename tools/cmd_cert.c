@@ -13,6 +13,8 @@
  *
  * The key is created (mode 0600) when KEYFILE does not exist, and reused
  * when it does.  The output file is written atomically.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <errno.h>
@@ -317,11 +319,12 @@ static int add_extensions(X509 *cert, X509_REQ *req,
 	if (san == NULL)
 		return -1;
 	san[0] = '\0';
-	for (size_t i = 0; i < names->n; i++) {
-		if (i > 0)
-			strcat(san, ",");
-		strcat(san, "DNS:");
-		strcat(san, names->v[i]);
+	for (size_t i = 0, o = 0; i < names->n; i++) {
+		int w = snprintf(san + o, sanlen - o, "%sDNS:%s", i > 0 ? "," : "",
+		    names->v[i]);
+		if (w < 0 || (size_t)w >= sanlen - o)
+			break;
+		o += (size_t)w;
 	}
 	struct { int nid; const char *value; } wanted[] = {
 		{ NID_basic_constraints, "critical,CA:FALSE" },

@@ -3,6 +3,8 @@
  * configuration and its partner table exactly as domsecd does, then prints
  * "configuration OK" and a summary (exit 0), or the first error with its
  * file and line (exit 78).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdio.h>
 #include <string.h>

@@ -5,6 +5,8 @@
  * (--format prometheus: StateDir/metrics.prom, which domsecd writes with
  * the gauges too, else rendered from the counters).  --file reads another
  * counters file.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <stdio.h>

@@ -21,6 +21,8 @@
  * /var/cache/domsec/crl); --cache-dir overrides the directory.
  * Exit: 0 done; 75 some fetch failed or was rejected; 64 usage; 78
  * configuration error (bad --config, unusable cache directory).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <getopt.h>

@@ -30,6 +30,8 @@
  * smtpd or cleanup sees it.
  *
  * Exit: 0; 1 postconf failed; 64 usage; 78 configuration error.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -23,6 +23,8 @@
  * (untrusted, name-mismatch, revoked, no TLS, no such domain); 75 some
  * server failed only temporarily (revocation-unavailable, timeout, refused,
  * DNS failure); 64 usage error; 78 configuration error.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <arpa/inet.h>
 #include <getopt.h>

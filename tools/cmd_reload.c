@@ -4,6 +4,8 @@
  * and nothing is sent) and then asks the running domsecd, found through
  * PidFile, to reload it (SIGHUP).  domsecd logs whether the reload took;
  * a configuration it refuses leaves the running one in place.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <signal.h>

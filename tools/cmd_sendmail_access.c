@@ -26,6 +26,8 @@
  * --perm prefixes PERM+.  Monitor-mode partners are printed commented out.
  *
  * Exit: 0; 64 usage; 78 configuration error.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <getopt.h>
 #include <stdio.h>

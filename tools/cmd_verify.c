@@ -21,6 +21,8 @@
  * CRLFile is reported on stderr (and in the JSON report as
  * "crl_file_problems") and skipped, never fatal.  --at applies to every
  * CRL, fetched ones included.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <getopt.h>
 #include <stdio.h>

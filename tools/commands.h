@@ -2,6 +2,8 @@
  * commands.h - the subcommands of domsecctl, one file each.
  * Each takes the arguments after the subcommand name (argv[0] is the
  * subcommand) and returns the process exit status (see domsec/verdict.h).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSECCTL_COMMANDS_H
 #define DOMSECCTL_COMMANDS_H

@@ -6,6 +6,8 @@
  * DOMSEC_CONFIG set but empty means none), so that `domsecctl probe` judges
  * a partner as the running domsecd does; --no-config asks for the built-in
  * defaults instead.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,7 @@
 /*
  * postconf_run.c - fork and exec postconf(1), capturing what it prints.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <errno.h>
 #include <fcntl.h>

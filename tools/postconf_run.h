@@ -2,6 +2,8 @@
  * postconf_run.h - runs Postfix's postconf(1) for `domsecctl
  * postfix-config`: reads parameter and master.cf values, applies changes.
  * Always argv-style (fork and exec, no shell); -c DIR when set.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSECCTL_POSTCONF_RUN_H
 #define DOMSECCTL_POSTCONF_RUN_H

@@ -19,6 +19,8 @@
  *      the connecting client, never the partner's MX hosts again.
  *
  * Names are never used to find a certificate.  Thread-safe.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_ACQUIRE_H
 #define DOMSEC_ACQUIRE_H

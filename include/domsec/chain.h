@@ -7,6 +7,8 @@
  * present, must share serverAuth or clientAuth); the leaf must not be a CA
  * (unless it is itself the configured anchor: a pinned self-signed
  * certificate) and its keyUsage, when present, must allow digitalSignature.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_CHAIN_H
 #define DOMSEC_CHAIN_H

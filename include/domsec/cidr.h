@@ -3,6 +3,8 @@
  * address) for TrustedRelays, IPv4 and IPv6.  An IPv4-mapped IPv6 client
  * address (::ffff:192.0.2.1) matches IPv4 ranges.  Client addresses may come
  * as MTAs write them: "IPv6:2001:db8::1" (Sendmail), "[192.0.2.1]".
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_CIDR_H
 #define DOMSEC_CIDR_H

@@ -7,6 +7,8 @@
  * Every error names the file, the line and the problem, and a file with any
  * error is never half-applied: ds_config_load() leaves *out untouched.
  * The sample conf/domsec.conf documents every key and its default.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_CONFIG_H
 #define DOMSEC_CONFIG_H

@@ -4,6 +4,8 @@
  * Outbound Session Failures, forged trust headers removed, one counter per
  * verdict, and per partner entry one counter per verdict.  Process-wide,
  * thread-safe; saved to and restored from StateDir/counters.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_COUNTERS_H
 #define DOMSEC_COUNTERS_H
@@ -24,7 +26,8 @@ void ds_counter_add(enum ds_counter c, unsigned long n);
 void ds_counter_sub(enum ds_counter c, unsigned long n);   /* never below 0 */
 void ds_counter_set(enum ds_counter c, unsigned long v);
 unsigned long ds_counter_get(enum ds_counter c);
-const char *ds_counter_name(enum ds_counter c);  /* "Domain-Secured Messages Received", "verdict secured", ... */
+/* "Domain-Secured Messages Received", "verdict secured", ... */
+const char *ds_counter_name(enum ds_counter c);
 /* Writes all counters as "name: value" lines to path atomically. */
 int ds_counters_save(const char *path);
 /* Reads a file written by ds_counters_save back into the counters

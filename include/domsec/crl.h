@@ -15,6 +15,8 @@
  *
  * Only distribution points of certificates of an already verified chain are
  * fetched: callers pass the chain that ds_chain_verify() returned.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_CRL_H
 #define DOMSEC_CRL_H

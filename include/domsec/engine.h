@@ -3,6 +3,8 @@
  * valid, unrevoked credential for this partner domain?", answered in the
  * order chain -> names -> revocation, so that no distribution point of an
  * unverified certificate is ever fetched.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_ENGINE_H
 #define DOMSEC_ENGINE_H

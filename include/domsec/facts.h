@@ -2,6 +2,8 @@
  * facts.h - what an MTA told us about one SMTP session, in one vocabulary.
  * The milter front end fills it from Postfix or Sendmail macros, the policy
  * front end from Postfix policy attributes; the core decides from it.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_FACTS_H
 #define DOMSEC_FACTS_H

@@ -2,6 +2,8 @@
  * fileio.h - small file helpers shared by lib/: read a whole file with a
  * size limit, replace a file atomically (temporary file + rename), create a
  * directory with its parents.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_FILEIO_H
 #define DOMSEC_FILEIO_H

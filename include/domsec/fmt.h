@@ -2,6 +2,8 @@
  * fmt.h - snprintf for messages that may be cut short on purpose (reasons
  * and errors naming long certificate names, URLs, server replies), without
  * the compiler's format-truncation warning.  Shared by lib/.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_FMT_H
 #define DOMSEC_FMT_H

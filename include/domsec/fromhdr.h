@@ -8,6 +8,8 @@
  * group contributes one "" (an address that never aligns) and its reason,
  * because other software (mail clients, Python's email package) may read a
  * foreign address in it where we read a partner's.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_FROMHDR_H
 #define DOMSEC_FROMHDR_H

@@ -7,6 +7,8 @@
  * started with, which is freed when its last user releases it.  The
  * policy -> milter hand-off table is the process's, shared by every
  * generation, so a session that spans a reload keeps its hand-off.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_GENERATION_H
 #define DOMSEC_GENERATION_H

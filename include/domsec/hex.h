@@ -1,6 +1,8 @@
 /*
  * hex.h - hexadecimal text for bytes, shared by lib/ (fingerprints, cache
  * file names, checksums, xtext).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_HEX_H
 #define DOMSEC_HEX_H

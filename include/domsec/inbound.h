@@ -8,6 +8,8 @@
  *
  * Thread-safe: one struct ds_inbound serves every connection.  Nothing here
  * calls libmilter.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_INBOUND_H
 #define DOMSEC_INBOUND_H

@@ -15,6 +15,8 @@
  *   ds_json_object_end(&j);
  *   if (ds_json_ok(&j)) puts(ds_json_text(&j));
  *   ds_json_free(&j);
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_JSON_H
 #define DOMSEC_JSON_H

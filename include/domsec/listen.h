@@ -2,6 +2,8 @@
  * listen.h - listening sockets in the syntax Postfix and OpenDKIM users
  * know: "unix:/path", "local:/path", "inet:PORT@HOST", "inet:HOST:PORT",
  * "inet6:PORT@HOST".
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_LISTEN_H
 #define DOMSEC_LISTEN_H

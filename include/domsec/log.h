@@ -2,6 +2,8 @@
  * log.h - logging for the library and the programs: to stderr, to syslog
  * (mail facility by default), or both.  Messages are one line each, in words
  * a mail administrator understands.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_LOG_H
 #define DOMSEC_LOG_H

@@ -5,6 +5,8 @@
  * per partner and verdict) and gauges Exchange never had: days until each
  * last-seen partner certificate expires, seconds until each cached CRL's
  * nextUpdate, the time of its last successful download.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_METRICS_H
 #define DOMSEC_METRICS_H

@@ -7,6 +7,8 @@
  * Lookups use the system resolver (/etc/resolv.conf) unless a struct
  * ds_resolver names one name server (the tests use this to ask their own DNS
  * server on a loopback port).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_MX_H
 #define DOMSEC_MX_H

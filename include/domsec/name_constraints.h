@@ -8,6 +8,8 @@
  * partner domain and the matched name are each checked here against every
  * permitted and excluded dNSName subtree of every CA certificate of the
  * verified chain (the anchor included, as OpenSSL does).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_NAME_CONSTRAINTS_H
 #define DOMSEC_NAME_CONSTRAINTS_H

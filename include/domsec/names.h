@@ -11,6 +11,8 @@
  *   followed by "." D (one node deep).
  * Only a whole leftmost "*" label is a wildcard.  Malformed names never match,
  * and nothing matches a domain that is a public suffix or a single label.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_NAMES_H
 #define DOMSEC_NAMES_H

@@ -4,6 +4,8 @@
  * on a byte buffer that may hold part of a netstring, exactly one, or several
  * pipelined ones, and refuses anything longer than a caller-given cap before
  * reading its body.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_NETSTRING_H
 #define DOMSEC_NETSTRING_H

@@ -1,6 +1,8 @@
 /*
  * outbound.h - outbound Domain Security (DESIGN.md section 7): the TLS policy
  * that Postfix's smtp_tls_policy_maps asks for, per destination.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_OUTBOUND_H
 #define DOMSEC_OUTBOUND_H

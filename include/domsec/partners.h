@@ -17,6 +17,8 @@
  * accepts when no CRL can be had, logging it; none skips CRL checks),
  * ca=FILE (extra trust anchors for this partner, repeatable),
  * pin=FILE (pinned partner certificate(s), PEM, repeatable).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_PARTNERS_H
 #define DOMSEC_PARTNERS_H

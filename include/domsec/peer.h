@@ -3,6 +3,8 @@
  * created with a configured owner, group and mode, and each connecting
  * process's user (SO_PEERCRED) must be in PeerUsers; an inet socket's
  * client address must be in PeerAddresses (loopback by default).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_PEER_H
 #define DOMSEC_PEER_H

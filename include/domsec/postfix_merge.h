@@ -3,6 +3,8 @@
  * without dropping what is there: milter lists, restriction lists, macro
  * lists, and the client form of domsec's listening sockets.  Used by
  * `domsecctl postfix-config`; pure string work, no Postfix needed.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_POSTFIX_MERGE_H
 #define DOMSEC_POSTFIX_MERGE_H

@@ -3,6 +3,8 @@
  * chain a server presents (certificate discovery, outbound probes,
  * `domsecctl probe`).  It never verifies: callers hand the chain to the
  * engine.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_PROBE_H
 #define DOMSEC_PROBE_H

@@ -4,6 +4,8 @@
  * per admitted connection, a bound on open connections, an idle timeout,
  * and a stop that closes the listener first, wakes every connection and
  * waits at most a deadline.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_SERVER_H
 #define DOMSEC_SERVER_H

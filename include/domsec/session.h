@@ -24,6 +24,8 @@
  * Thread-safe: one struct ds_core serves every connection; one struct
  * ds_session belongs to one milter connection.  Nothing here calls
  * libmilter.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_SESSION_H
 #define DOMSEC_SESSION_H

@@ -4,6 +4,8 @@
  * Entries expire; the table has a size bound (oldest evicted first); all
  * operations are thread-safe.  Values are opaque fixed-size blobs (the
  * inbound module stores a struct ds_decision).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_SESSIONS_H
 #define DOMSEC_SESSIONS_H

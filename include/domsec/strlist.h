@@ -1,6 +1,8 @@
 /*
  * strlist.h - a small growable list of owned strings, used by the
  * configuration for repeatable keys and by reports.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_STRLIST_H
 #define DOMSEC_STRLIST_H

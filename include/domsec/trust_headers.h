@@ -12,6 +12,8 @@
  * Quoted values escape '"' and '\' with a backslash and write bytes outside
  * printable ASCII as \XX (RFC 4514 style); over-long subjects and issuers
  * are cut and end in "...".
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_TRUST_HEADERS_H
 #define DOMSEC_TRUST_HEADERS_H

@@ -4,6 +4,8 @@
  *
  * Exactly one verdict ends every check of a message from a partner.  The
  * table lives in DESIGN.md section 4.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_VERDICT_H
 #define DOMSEC_VERDICT_H

@@ -15,6 +15,8 @@
  * In monitor mode action is always "accept" and would=reject|defer tells
  * what enforce mode would have done.  IPv6 clients are written
  * [2001:db8::1]:41234.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_VERDICT_LOG_H
 #define DOMSEC_VERDICT_LOG_H

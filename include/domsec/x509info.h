@@ -2,6 +2,8 @@
  * x509info.h - reading certificates: PEM loading, fingerprints, serial
  * numbers, names and alternate names in the forms the whitepaper's protocol
  * log shows them.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_X509INFO_H
 #define DOMSEC_X509INFO_H

@@ -17,6 +17,8 @@
  *   and the signature check time of each (X509_CRL_verify versus
  *   ds_crl_der_verify over the same DER).
  * Usage: bench_crl [N...]   (default 10000 100000 1000000)
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,7 +30,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
-#include "domsec/crl_internal.h"
+#include "lib/crl_internal.h"
 
 #define SERIAL_LEN 16
 #define LOOKUPS 200000

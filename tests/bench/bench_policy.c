@@ -26,6 +26,8 @@
  * domsecd (SIGTERM, waitpid) and removes its directory.  Loopback
  * only; every loop is bounded; everything it starts, it stops.
  * Usage: bench_policy [REQUESTS]   (default 20000 per case)
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <arpa/inet.h>
 #include <errno.h>

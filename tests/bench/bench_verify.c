@@ -21,6 +21,8 @@
  * other work on the machine skews the thread figures most.  Logging
  * is off (ds_log_open with no sink), so the figures are the decisions alone.
  * Usage: bench_verify
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <pthread.h>
 #include <sys/resource.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """diffcrl.py - differential test: domsecctl verify against openssl verify.
 
 Usage: python3 tests/diff/diffcrl.py DOMSECCTL REVIEWED_LIST [--n N]

@@ -4,6 +4,8 @@
  * (d2i_X509) goes through ds_cert_matches_domain (SAN and CN extraction,
  * non-ASCII CNs ignored) and ds_cert_info_get (lib/x509info.c), as a
  * discovered or pinned partner certificate would.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -6,6 +6,8 @@
  * canonical form matches too.
  *
  * Input: range list NUL client address.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,6 +4,8 @@
  * a temporary file and loaded; a refusal names the file, a loaded
  * configuration is freed without leaks.  Also feeds the value parsers
  * (durations, sizes, booleans, sockets, CIDRs, proxies, tokens) directly.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "domsec/config.h"
-#include "domsec/config_internal.h"
+#include "lib/config_internal.h"
 
 static char path[64];
 

@@ -3,11 +3,13 @@
  * detection: ds_crl_split_der_or_pem, ds_crl_accept_body (memory-only store,
  * no issuer) and the LDAP answer extraction of lib/crl_fetch.c, i.e. what a
  * CRL distribution point's answer goes through.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "domsec/crl_store_internal.h"
+#include "lib/crl_store_internal.h"
 
 static struct ds_crl_store *store(void)
 {

@@ -3,13 +3,15 @@
  * (lib/crl_index.c): ds_crl_data_parse_der on arbitrary bytes, then every
  * serial in the index must be found by ds_crl_data_lookup, the signature
  * check must not crash, and nothing may leak.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include <openssl/ec.h>
-#include "domsec/crl_internal.h"
+#include "lib/crl_internal.h"
 
 static EVP_PKEY *test_key(void)
 {

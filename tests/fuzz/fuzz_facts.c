@@ -3,6 +3,8 @@
  * never longer than the input, always terminated, no NUL inside) and
  * ds_address_domain (a domain it returns is lower case and made of domain
  * characters only).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <stdint.h>

@@ -3,6 +3,8 @@
  * (lib/fromhdr.c): at most DS_FROM_DOMAINS_MAX domains, each terminated
  * and lower case; a header that yields nothing, is longer than what is read,
  * or has more addresses than fit leaves a "" (which never aligns).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <stdint.h>

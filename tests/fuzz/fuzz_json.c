@@ -4,6 +4,8 @@
  * strangers into `domsecctl ... --json`: the text is ASCII-controls-free,
  * every string is closed, and it round-trips through a strict check of
  * the escapes and of UTF-8 (no overlong forms, no surrogates).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdlib.h>

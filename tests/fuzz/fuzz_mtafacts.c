@@ -3,6 +3,8 @@
  * (milter/mtafacts.c, no libmilter needed): the input holds macro values
  * ("{name}=value" lines) served by a getter; the facts it produces stay
  * consistent and terminated, and merging policy facts is safe.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -2,6 +2,8 @@
  * fuzz_mx.c - libFuzzer harness for the DNS MX answer parser
  * (ds_mx_parse_answer in lib/mx.c): an answer from the network, however
  * malformed, yields at most DS_MX_MAX_HOSTS hosts in preference order.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdlib.h>

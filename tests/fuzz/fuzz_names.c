@@ -7,6 +7,8 @@
  * the matched name ends with D's labels, or (wildcard) D ends with P's.
  *
  * Input: name NUL domain.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <stdint.h>

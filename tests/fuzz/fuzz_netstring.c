@@ -3,6 +3,8 @@
  * (lib/netstring.c): decodes pipelined netstrings from arbitrary bytes with
  * a small and a large cap, checks that payloads lie inside the input, and
  * that encode + decode gives the payload back.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdlib.h>

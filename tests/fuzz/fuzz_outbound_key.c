@@ -2,6 +2,8 @@
  * fuzz_outbound_key.c - libFuzzer harness for socketmap lookup keys
  * (lib/outbound_key.c): a key that parses formats to a canonical text that
  * parses again to the same key (idempotent normalisation), in lower case.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <stdint.h>

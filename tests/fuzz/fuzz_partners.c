@@ -3,6 +3,8 @@
  * (lib/partners.c): the input is written to a temporary file and loaded;
  * a refusal must name "FILE:LINE:", a loaded table must answer lookups
  * and be freed without leaks.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdio.h>

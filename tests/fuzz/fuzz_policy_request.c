@@ -3,6 +3,8 @@
  * parser (policy/request.c): arbitrary bytes split into lines as
  * policy/policy.c does, then translated into session facts, and the reply
  * formatter with attacker-influenced text (must stay one printable line).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdlib.h>

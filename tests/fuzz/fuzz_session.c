@@ -10,6 +10,8 @@
  * At start it builds the test PKI with tests/pki/mkpki.sh (DOMSEC_TOP, or
  * the current directory) in a temporary directory and pins the partner's
  * certificate with revocation=none, so that no network is touched.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdio.h>

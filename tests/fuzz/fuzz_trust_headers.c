@@ -7,6 +7,8 @@
  * an RFC 8601 reader sees it) is always removed.
  *
  * Input: flags octet, then authserv-id NUL header-name NUL value.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
 #include <stdint.h>

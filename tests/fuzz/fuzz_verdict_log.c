@@ -6,6 +6,8 @@
  * no log entry can be forged.
  *
  * Input: flags octet, then NUL-separated strings.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 #include <stdio.h>

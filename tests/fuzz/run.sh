@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh - runs every fuzz harness built by make fuzz-build for SECONDS
 # each (default 60), two at a time (the build machine has two cores),
 # starting from the seed corpus tests/fuzz/corpus/<name>/.  New inputs go to

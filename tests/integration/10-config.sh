@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 10-config.sh - domsecctl check-config on good and bad configurations and
 # partner tables: exit 0 with a summary, or exit 78 with "FILE:LINE:" and
 # the problem; the samples in conf/ load and stay in sync with the keys

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 15-cert.sh - domsecctl cert selfsigned|csr: the names of the whitepaper's
 # Appendix 1 (CN = server FQDN; SANs = FQDN, accepted domains, wildcards),
 # EKU serverAuth + clientAuth, key usage, key created 0600 and reused,

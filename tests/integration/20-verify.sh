@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 20-verify.sh - `domsecctl verify` over the test PKI with a live CRL server
 # (tests/crlserver.py) on loopback: every name shape, validity, EKU, trust,
 # revocation of a leaf and of an intermediate, the cross-certificate, every

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 25-limbo.sh - holds the chain and CRL logic against the public x509-limbo
 # path-validation suite (../shared/ext/x509-limbo/limbo.json, 207 cases, 8
 # with CRLs) through `domsecctl verify` (tests/limbo/limbo.py explains how

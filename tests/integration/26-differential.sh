@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 26-differential.sh - the differential oracle of issue 7: a few hundred
 # generated PKIs (fixed seed; tests/diff/diffcrl.py explains the variations)
 # decided by `domsecctl verify` and by `openssl verify -x509_strict

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 30-crl.sh - `domsecctl crl list` and `domsecctl crl refresh` against the
 # real tests/crlserver.py and the test PKI: the on-disk cache (files 0600,
 # written atomically, no temporary files left), survives a restart (a new

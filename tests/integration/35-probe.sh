@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 35-probe.sh - the STARTTLS probe through the command line, against
 # tests/starttls_server.py on loopback: `domsecctl probe` records the chain
 # the server presents (its SHA-256 fingerprint, as openssl computes it) and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 40-inbound.sh - inbound Domain Security end to end: a private Postfix
 # (configured from contrib/postfix-main.cf) with domsecd as milter and
 # policy service, swaks as the partner's MTA, the CRL server, a STARTTLS

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 41-domsecd-daemon.sh - domsecd as a daemon: -n checks the configuration
 # (0 good, 78 bad, with file and line), a bad configuration refuses to
 # start (78), a busy port is reported, background mode writes and removes

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 42-policy-service.sh - domsecd's Postfix policy service spoken to
 # directly: answers per SMTPD_POLICY_README (refusals in enforce mode as
 # "action=NNN X.Y.Z text", DUNNO otherwise), several requests on one

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 43-postfix-milter-only.sh - Postfix with domsecd's milter but without its
 # policy service: Postfix hands a milter no certificate fingerprint, so the
 # certificate of a partner cannot be bound to the session.  domsecd must say

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 44-unix-sockets.sh - domsecd's milter and policy service on unix-domain
 # sockets (the form a site uses to keep them off the network), with a
 # private Postfix whose smtpd runs without chroot, so it can name the

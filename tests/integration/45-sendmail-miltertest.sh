@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 45-sendmail-miltertest.sh - Sendmail's vocabulary ({verify}, full-DN
 # {cert_subject}/{cert_issuer}, {cert_fp}) through domsecd's milter, driven
 # by miltertest (the scripts in tests/miltertest/, which send the macros

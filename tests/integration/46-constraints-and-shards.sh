@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 46-constraints-and-shards.sh - issue 7 end to end, through a private
 # Postfix with domsecd, swaks as the partner's MTA and the CRL server:
 #   - a sub-CA name-constrained to allowed.example issues SAN

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 46-session-integrity.sh - a Domain Secured tag no one can plant, against a
 # real Postfix with domsecd as milter (smtpd and non_smtpd) and policy
 # service:

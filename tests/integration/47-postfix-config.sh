@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 47-postfix-config.sh - `domsecctl postfix-config` against a private
 # Postfix that already runs like a Debian MX: an OpenDKIM and an OpenDMARC
 # milter (stand-ins on 127.0.0.1:8891 and :8893, their documented ports,

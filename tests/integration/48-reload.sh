@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 48-reload.sh - operating domsecd live, against a real Postfix:
 #   - while a steady stream of partner mail flows, SIGHUP (and `domsecctl
 #     reload`) apply a partner-table change (monitor -> enforce), a new

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 48-sendmail-real.sh - domsecd behind a real Sendmail (Debian's
 # sendmail-bin, extracted, never installed: lib-sendmail.sh), its .cf built
 # from contrib/sendmail.mc and its access map from `domsecctl

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 50-outbound.sh - outbound Domain Security with real Postfix on both sides.
 #
 # Inside a private network namespace: the sending Postfix (contoso.com, with

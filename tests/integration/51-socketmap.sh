@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 51-socketmap.sh - domsecd's socketmap (socketmap_table(5)) spoken to
 # directly: pipelined requests answered in order, a request split into
 # single bytes, both map names, unknown map names, NUL bytes and requests

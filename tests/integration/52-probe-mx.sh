@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 52-probe-mx.sh - `domsecctl probe DOMAIN` through MX records (answered by
 # tests/dns_server.py, named with --nameserver) to STARTTLS servers on
 # 127.0.0.1 and 127.0.0.2: the whitepaper-style certificate block, the

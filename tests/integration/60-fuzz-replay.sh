@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 60-fuzz-replay.sh - deterministic replay of the committed fuzz seed
 # corpora: builds every tests/fuzz/fuzz_<name>.c harness (make fuzz-build:
 # clang, ASan, UBSan, libFuzzer) and runs it once over each file of tests/fuzz/corpus/<name>/,

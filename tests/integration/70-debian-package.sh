@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 70-debian-package.sh - the Debian package: builds it with
 # `dpkg-buildpackage -us -uc -b` from a copy of the tree (under the build
 # directory, so the .debs never land beside the source tree), runs lintian

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 71-make-install.sh - `make install` and `make uninstall` into a DESTDIR:
 # binaries, man pages, samples, live configuration only where none exists,
 # the systemd unit with PREFIX's sbin directory substituted; uninstall

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # lib-outbound.sh - harness for the outbound Domain Security tests (5x-*.sh):
 # a private network namespace in which everything runs (so port 25, fixed
 # ports and a DNS server on 127.0.0.1:53 are ours alone), a tiny DNS server

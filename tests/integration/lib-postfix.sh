@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # lib-postfix.sh - shared harness for the integration tests and the demo: a
 # private Postfix instance (its own configuration, queue and log under a
 # temporary directory, smtpd on a free loopback port), an smtp-sink that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # lib-sendmail.sh - a real Sendmail for the integration tests, without
 # installing it: Debian's sendmail-bin, sendmail-cf and libwrap0 are
 # downloaded once (apt-get download, cached in $DOMSEC_BUILD/sendmail-debs)

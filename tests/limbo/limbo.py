@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """limbo.py - runs the x509-limbo path-validation cases through
 `domsecctl verify` and reports how often domsec agrees with the expected
 result.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- common.lua - helpers shared by the miltertest scripts: connect to the
 -- domsecd started by tests/integration/45-sendmail-miltertest.sh
 -- (DOMSEC_MILTER = "inet:PORT@127.0.0.1") and fail with a message.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- sendmail-ipv6.lua - an IPv6 client as real Sendmail names it in
 -- {client_addr} ("IPv6:0:0:0:0:0:0:0:1", uncompressed, with the IPv6:
 -- prefix): a partner with a verified certificate is secured as over IPv4.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- sendmail-malformed.lua - odd and malformed input through the milter:
 -- garbage macros ({client_port}, {cert_fp}, {cipher_bits}, {verify}), an
 -- empty and a long header (miltertest itself crashes on values of a few

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- sendmail-no-fingerprint.lua - {verify} OK but no {cert_fp} (Sendmail
 -- without CertFingerprintAlgorithm): the certificate cannot be bound to
 -- the session, so revocation cannot be checked: unknown-certificate, a

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- sendmail-no-tls.lua - no TLS macros at all (real Sendmail sends not even
 -- {verify} without STARTTLS): a partner's
 -- mail is refused at MAIL; mail from a non-partner is accepted untouched

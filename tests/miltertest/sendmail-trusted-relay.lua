@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- sendmail-trusted-relay.lua - a client listed in TrustedRelays (an internal
 -- hop that already judged the message) keeps its trust headers: nothing is
 -- deleted and nothing is added, even with a partner's envelope sender.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- sendmail-verify-fail.lua - {verify} FAIL: Sendmail could not verify the
 -- chain.  domsec verifies it itself: a certificate from an unknown CA is
 -- refused at MAIL (550 5.7.1); {verify} NO (no certificate) is refused too.

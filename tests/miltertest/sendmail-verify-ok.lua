@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- sendmail-verify-ok.lua - Sendmail macros for a partner that presented a
 -- certificate Sendmail verified ({verify} OK), full-DN subject and issuer
 -- (xtext), {cert_fp} (CertFingerprintAlgorithm=sha256, with colons): the

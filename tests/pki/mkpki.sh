@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # mkpki.sh - builds the test PKI described in tests/pki/README.md with the
 # openssl command: roots, intermediates, a cross-certificate, a partner's
 # private root, leaves for every name shape of DESIGN.md section 4, expired,

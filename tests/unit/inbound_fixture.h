@@ -5,6 +5,8 @@
  * anchor, dot entry, send-only, revocation=none), the engine, an inbound
  * core and a session core over it, and a stderr capture for log lines.
  * Header-only (one binary per test); include it once.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef INBOUND_FIXTURE_H
 #define INBOUND_FIXTURE_H

@@ -4,6 +4,8 @@
  * temporary directory, starts and stops tests/starttls_server.py and
  * tests/crlserver.py on free loopback ports.  Header-only so that each test
  * stays one binary; every function is marked unused-safe.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef INBOUND_TEST_HELPERS_H
 #define INBOUND_TEST_HELPERS_H

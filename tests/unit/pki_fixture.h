@@ -3,6 +3,8 @@
  * in a fresh temporary directory (tests/pki/mkpki.sh, found under $DOMSEC_TOP
  * or the current directory, which is the top of the tree under `make unit`)
  * and removes it afterwards.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_TEST_PKI_FIXTURE_H
 #define DOMSEC_TEST_PKI_FIXTURE_H

@@ -5,6 +5,8 @@
  * (tests/starttls_server.py) on the client's address and on MX hosts from
  * tests/dns_server.py: fingerprint binding, positive and negative caching,
  * shared concurrent probes, time bounds, Discovery off.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

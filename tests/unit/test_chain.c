@@ -3,6 +3,8 @@
  * a file, a directory and per-partner files, intermediates presented or
  * configured, the cross-certificate, validity window, EKU, signatures and the
  * wording of reasons.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,7 +65,7 @@ static int verify(struct ds_trust *t, const char *extra_anchor,
 	struct ds_chain_result res;
 	if (ds_chain_verify(t, &extra, sk, at, &res, err, sizeof err) != 0)
 		fail_msg("ds_chain_verify: %s", err);
-	strcpy(reason, res.reason);
+	snprintf(reason, 256, "%s", res.reason);   /* callers pass char[256] */
 	if (chain_len)
 		*chain_len = res.chain ? sk_X509_num(res.chain) : 0;
 	int ok = res.ok;

@@ -2,6 +2,8 @@
  * test_cidr.c - TrustedRelays ranges: IPv4 and IPv6 parsing, prefix edges,
  * host bits, IPv4-mapped clients, MTA address spellings, list building with
  * commas and spaces, and errors that name the bad entry.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

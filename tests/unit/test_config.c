@@ -1,6 +1,8 @@
 /*
  * test_config.c - the main configuration: defaults, every key, value
  * parsers, line-precise errors, and "never half-applied".
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -378,7 +380,8 @@ static void outbound_transport(void **state)
 	assert_int_equal(ds_config_load(conf, &c, err, sizeof err), 0);
 	assert_string_equal(c.outbound_transport, name);
 	ds_config_free(&c);
-	strcat(name, "a");
+	name[strlen(name) + 1] = '\0';
+	name[strlen(name)] = 'a';
 	snprintf(text, sizeof text, "LogLevel info\nOutboundTransport %s\n", name);
 	expect_error(text, 2, "at most 127 characters");
 }

@@ -6,6 +6,8 @@
  * no refetch); conditional GET (304); a bad fetch keeps the good copy;
  * backoff then recovery; single-flight across threads; size cap; protocol
  * allow-list; configured CRL files; ds_crl_store_refresh_due().
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +20,7 @@
 #include <sys/stat.h>
 #include <openssl/x509v3.h>
 #include "domsec/crl.h"
-#include "domsec/crl_internal.h"
+#include "lib/crl_internal.h"
 #include "pki_fixture.h"
 #include "test_crl_util.h"
 

@@ -5,6 +5,8 @@
  * OpenSSL's own; signatures with the right and a wrong key; DER and PEM;
  * garbage, truncated and bit-flipped input never crashes; delta CRLs and
  * unknown critical extensions are refused.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +20,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include "domsec/crl_internal.h"
+#include "lib/crl_internal.h"
 
 static EVP_PKEY *ca_key, *other_key;
 

@@ -7,6 +7,8 @@
  * issuer's CRL: SUCCESS must give DS_REV_GOOD, FAILURE anything else.
  * python3 (stdlib) splits the JSON into PEM files.  Skipped when the suite
  * is not there.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -2,6 +2,8 @@
  * test_crl_util.h - helpers for the CRL unit tests: start and stop the real
  * tests/crlserver.py on a free loopback port, switch its fault mode, count
  * requests in its log, and load certificate chains of the test PKI.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_TEST_CRL_UTIL_H
 #define DOMSEC_TEST_CRL_UTIL_H

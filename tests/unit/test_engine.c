@@ -4,6 +4,8 @@
  * reasons that name the domain.  CRLs come from configured files; the
  * distribution points point at a closed loopback port, so a CRL that no file
  * provides is unavailable.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -2,6 +2,8 @@
  * test_facts.c - session facts: defaults, xtext decoding (well-formed and
  * malformed escapes, truncation, in place), and the domain of envelope and
  * header addresses in every shape MTAs and mail clients write them.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,7 +79,7 @@ static void test_xtext_truncation_and_in_place(void **state)
 	ds_xtext_decode("abc", out, 1);
 	assert_string_equal(out, "");
 	ds_xtext_decode("abc", out, 0);                     /* no write at all */
-	strcpy(buf, "CN+3Dx+2By");
+	snprintf(buf, sizeof buf, "%s", "CN+3Dx+2By");
 	ds_xtext_decode(buf, buf, sizeof buf);
 	assert_string_equal(buf, "CN=x+y");
 }

@@ -2,6 +2,8 @@
  * test_fromhdr.c - the From header reader (lib/fromhdr.c): domains of
  * well-formed mailbox lists and groups, and the conservative refusal of
  * every shape that is not a clean RFC 5322 address-list.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,13 @@
 #include <string.h>
 #include <cmocka.h>
 #include "domsec/fromhdr.h"
+
+/* Appends s to the string in buf (size cap). */
+static void append(char *buf, size_t cap, const char *s)
+{
+	size_t n = strlen(buf);
+	snprintf(buf + n, cap - n, "%s", s);
+}
 
 /* ---- From header ---- */
 
@@ -62,7 +71,7 @@ static void test_from_malformed(void **state)
 	/* never more than DS_FROM_DOMAINS_MAX */
 	char many[4000] = "";
 	for (int i = 0; i < 40; i++)
-		strcat(many, "x@example.com, ");
+		append(many, sizeof many, "x@example.com, ");
 	memset(&fd, 0, sizeof fd);
 	ds_from_domains_parse(many, &fd);
 	assert_int_equal(fd.n, DS_FROM_DOMAINS_MAX);
@@ -96,8 +105,8 @@ static void test_from_overflow_never_aligns(void **state)
 	(void)state;
 
 	for (int i = 0; i < DS_FROM_DOMAINS_MAX; i++)
-		strcat(v, "a@woodgrovebank.com, ");
-	strcat(v, "x@evil.example");
+		append(v, sizeof v, "a@woodgrovebank.com, ");
+	append(v, sizeof v, "x@evil.example");
 	memset(&fd, 0, sizeof fd);
 	ds_from_domains_parse(v, &fd);
 	assert_int_equal(fd.n, DS_FROM_DOMAINS_MAX);
@@ -106,7 +115,7 @@ static void test_from_overflow_never_aligns(void **state)
 	/* exactly 16 still align */
 	v[0] = '\0';
 	for (int i = 0; i < DS_FROM_DOMAINS_MAX; i++)
-		strcat(v, i ? ", a@woodgrovebank.com" : "a@woodgrovebank.com");
+		append(v, sizeof v, i ? ", a@woodgrovebank.com" : "a@woodgrovebank.com");
 	memset(&fd, 0, sizeof fd);
 	ds_from_domains_parse(v, &fd);
 	assert_int_equal(fd.n, DS_FROM_DOMAINS_MAX);
@@ -118,9 +127,9 @@ static void test_from_overflow_never_aligns(void **state)
 
 	/* padding pushes the evil address past what is read */
 	memset(v, 0, sizeof v);
-	strcpy(v, "a@woodgrovebank.com");
+	snprintf(v, sizeof v, "%s", "a@woodgrovebank.com");
 	memset(v + strlen(v), ' ', 4500);
-	strcat(v, ", x@evil.example");
+	append(v, sizeof v, ", x@evil.example");
 	memset(&fd, 0, sizeof fd);
 	ds_from_domains_parse(v, &fd);
 	assert_true(has_unreadable(&fd));
@@ -129,7 +138,7 @@ static void test_from_overflow_never_aligns(void **state)
 	memset(v, 0, sizeof v);
 	v[0] = '"';
 	memset(v + 1, 'x', 4095 - 1 - strlen("\" <a@woodgrovebank.com"));
-	strcat(v, "\" <a@woodgrovebank.com.evil.example>");
+	append(v, sizeof v, "\" <a@woodgrovebank.com.evil.example>");
 	memset(&fd, 0, sizeof fd);
 	ds_from_domains_parse(v, &fd);
 	assert_int_equal(fd.n, 1);

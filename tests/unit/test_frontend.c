@@ -2,6 +2,8 @@
  * test_frontend.c - unit tests for the pure parts of domsecd's front ends:
  * milter macros to facts (milter/mtafacts.c) and Postfix policy requests
  * (policy/request.c), linked from libdomsec-frontend.a.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,7 +69,8 @@ static void test_macros_sendmail(void **state)
 	static const struct macro ok[] = {
 		{ "{tls_version}", "TLSv1.3" }, { "{verify}", "OK" },
 		{ "{cert_subject}", "/C=US/O=Woodgrove+20Bank/CN=woodgrovebank.com" },
-		{ "{cert_fp}", "aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99" },
+		{ "{cert_fp}", "aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:"
+		    "aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99" },
 		{ NULL, NULL } };
 	static const struct macro fail[] = {
 		{ "{tls_version}", "TLSv1.3" }, { "{verify}", "FAIL" },
@@ -156,7 +159,8 @@ static void test_policy_request_tls(void **state)
 		"encryption_cipher=TLS_AES_256_GCM_SHA384", "encryption_keysize=256",
 		"ccert_subject=woodgrovebank.com",
 		"ccert_issuer=domsec+20Test+20Issuing+20CA",
-		"ccert_fingerprint=AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99",
+		"ccert_fingerprint=AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:"
+		    "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99",
 		"ccert_pubkey_fingerprint=11:22", "unknown_attribute=whatever", NULL };
 	struct ds_policy_request r;
 	struct ds_facts f;
@@ -184,7 +188,8 @@ static void test_policy_request_clear_and_unverified(void **state)
 	static const char *const unverified[] = {
 		"request=smtpd_access_policy", "client_address=2001:db8::1",
 		"client_port=25", "encryption_protocol=TLSv1.2", "ccert_subject=",
-		"ccert_fingerprint=AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99",
+		"ccert_fingerprint=AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:"
+		    "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99",
 		NULL };
 	static const char *const noport[] = {
 		"request=smtpd_access_policy", "client_address=192.0.2.1",

@@ -6,6 +6,8 @@
  * headers of a secured message, forged header recognition through the
  * configuration, and the counters file.  The session rules (hand-off,
  * binding, one verdict per message) are in test_session.c.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,8 @@
 /*
  * test_json.c - unit tests for lib/json.c: structure, commas, escaping,
  * invalid UTF-8 and misuse detection.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

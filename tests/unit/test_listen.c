@@ -1,6 +1,8 @@
 /*
  * test_listen.c - unit tests for lib/listen.c: socket specification syntax,
  * listening on inet and unix sockets, replacing a stale unix socket.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

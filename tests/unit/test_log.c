@@ -2,6 +2,8 @@
  * test_log.c - log lines: one printable line per message whatever the
  * message carries (CR, LF, escapes from a peer), level filtering, facility
  * names.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

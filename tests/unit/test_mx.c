@@ -2,6 +2,8 @@
  * test_mx.c - MX lookup against tests/dns_server.py on a loopback port:
  * preference order, RFC 5321 fallback to address records, NXDOMAIN, SERVFAIL,
  * null MX, hosts without addresses, malformed answers.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -3,6 +3,8 @@
  * dNSName subtree rule, and permitted/excluded constraints of a chain
  * applied to names OpenSSL never checked (a CN next to a SAN, the partner
  * domain a wildcard stands for).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,8 @@
 /*
  * test_netstring.c - netstring decoding (complete, partial, pipelined,
  * malformed, oversize) and encoding.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

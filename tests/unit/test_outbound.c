@@ -6,6 +6,8 @@
  * unsatisfiable fingerprint policy, are counted and cached, monitor mode
  * answers NOTFOUND.  (The verified path, with real Postfix, is in
  * tests/integration/50-outbound.sh.)
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -5,6 +5,8 @@
  * Checks the pinned fingerprint, the cache lifetime (earliest CRL nextUpdate
  * / notAfter), that a secured answer is served from the cache while the
  * server is gone, and that a flush then yields TEMP.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

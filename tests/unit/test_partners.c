@@ -1,6 +1,8 @@
 /*
  * test_partners.c - the partner table: parsing, defaults, file checks,
  * line-precise errors, lookup precedence and From-alignment coverage.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -2,6 +2,8 @@
  * test_postfix_merge.c - unit tests for lib/postfix_merge.c: domsec is
  * merged into existing milter, restriction and macro lists without
  * dropping anything, only once, and its sockets get Postfix's client form.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,7 +87,8 @@ static void test_policy_after_relay_control(void **state)
 	assert_string_equal(v, "check_policy_service " GROUP
 	    ", check_policy_service unix:private/policyd-spf");
 	free(v);
-	v = ds_pf_merge_policy("reject_unauth_pipelining\n    reject_unauth_destination  reject_rbl_client x",
+	v = ds_pf_merge_policy("reject_unauth_pipelining\n    "
+	    "reject_unauth_destination  reject_rbl_client x",
 	    POLICY, GROUP, &changed);
 	assert_int_equal(changed, 1);
 	assert_string_equal(v, "reject_unauth_pipelining\n    reject_unauth_destination, "
@@ -103,10 +106,12 @@ static void test_map_first(void **state)
 	int changed;
 	char *v;
 	(void)state;
-	v = ds_pf_merge_map("hash:/etc/postfix/transport", "socketmap:inet:127.0.0.1:8896:transport",
+	v = ds_pf_merge_map("hash:/etc/postfix/transport",
+	    "socketmap:inet:127.0.0.1:8896:transport",
 	    &changed);
 	assert_int_equal(changed, 1);
-	assert_string_equal(v, "socketmap:inet:127.0.0.1:8896:transport, hash:/etc/postfix/transport");
+	assert_string_equal(v, "socketmap:inet:127.0.0.1:8896:transport, "
+	    "hash:/etc/postfix/transport");
 	free(v);
 	v = ds_pf_merge_map("socketmap:inet:127.0.0.1:8896:transport hash:/x",
 	    "socketmap:inet:127.0.0.1:8896:transport", &changed);

@@ -4,6 +4,8 @@
  * recorded leaf first, TLS version and cipher are reported, and every
  * failure (refused, no STARTTLS, 4xx greeting, hang) ends in words within
  * the deadline.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

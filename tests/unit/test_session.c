@@ -7,6 +7,8 @@
  * submission stripped only, the forged-header cap and summary line, and a
  * seeded random walk over front-end events that must never end in a tag
  * without TLS and a verified fingerprint.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

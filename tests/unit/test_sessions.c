@@ -4,6 +4,8 @@
  * on a fake clock, the size bound evicting the oldest entry (a refresh counts
  * as new; a full table keeps its newest entries), and concurrent use from
  * several threads.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -4,6 +4,8 @@
  * the recognition of forged copies: our header name with any content,
  * Authentication-Results with our authserv-id in every spelling (comments,
  * versions, quoted, case, trailing dot, malformed), but not other sites'.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

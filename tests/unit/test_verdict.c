@@ -2,6 +2,8 @@
  * test_verdict.c - the SMTP replies of the verdicts (lib/verdict.c): codes,
  * a text that names domain and reason without repeating itself, and long
  * reasons cut between words within DS_REPLY_TEXT_MAX bytes.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -2,6 +2,8 @@
  * test_x509info.c - unit tests for lib/x509info.c over the test PKI:
  * certificate facts cross-checked against the openssl command, fingerprint
  * parsing, PEM loading errors, time parsing and formatting.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -9,6 +9,8 @@
  * revoked serials (content octets only, no per-entry objects).  The DER is
  * kept only when no file holds it (memory-only store), so that the signature
  * can be checked against a new issuer key later.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_CRL_INTERNAL_H
 #define DOMSEC_CRL_INTERNAL_H
@@ -159,7 +161,8 @@ struct ds_crl_got {
  * Returns the best copy of url for a certificate issued by issuer, fetching
  * when there is no fresh copy (single-flight per URL, with backoff after a
  * failure).  deadline (CLOCK_REALTIME, may be NULL) bounds the wait for a
- * download: a fetch started gets only the time left, none starts after it.  A fetched CRL replaces the cached copy only when it parses,
+ * download: a fetch started gets only the time left, none starts after it.
+ * A fetched CRL replaces the cached copy only when it parses,
  * names issuer's subject, verifies with issuer's key, is not older and is
  * not expired.  The caller unrefs got->data.
  */

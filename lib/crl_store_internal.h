@@ -8,6 +8,8 @@
  * Locking: s->mu guards the entry list and every field of an entry; an entry
  * with in_flight set is being fetched or loaded from disk by one thread (the
  * single flight), which may drop the lock meanwhile; waiters sleep on s->cv.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_CRL_STORE_INTERNAL_H
 #define DOMSEC_CRL_STORE_INTERNAL_H
@@ -15,7 +17,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <openssl/x509.h>
-#include "domsec/crl_internal.h"
+#include "crl_internal.h"
 
 /* One distribution point URL. */
 struct crl_entry {

@@ -2,6 +2,8 @@
  * config_internal.h - private to the files of the configuration reader
  * (lib/config.c reads the file, lib/config_keys.c holds the key table and
  * stores each value, lib/config_values.c parses and checks values).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_CONFIG_INTERNAL_H
 #define DOMSEC_CONFIG_INTERNAL_H

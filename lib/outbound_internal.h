@@ -3,6 +3,8 @@
  * (lib/outbound.c: the object and the Postfix maps; lib/outbound_cache.c:
  * the answer cache; lib/outbound_assess.c: probing and verification;
  * lib/outbound_key.c: lookup keys).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_OUTBOUND_INTERNAL_H
 #define DOMSEC_OUTBOUND_INTERNAL_H

@@ -2,6 +2,8 @@
  * acquire_internal.h - private to lib/acquire.c (the pinned index, the
  * entry point) and lib/acquire_discovery.c (STARTTLS discovery and its
  * caches): the acquisition object and what the two files share.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef DOMSEC_ACQUIRE_INTERNAL_H
 #define DOMSEC_ACQUIRE_INTERNAL_H
