@@ -372,6 +372,7 @@ it_postfix_start() {
 	local domsec_settings="
 smtpd_tls_CAfile = $pf/etc/clientca.pem
 smtpd_milters = inet:127.0.0.1:$IT_MILTER_PORT
+non_smtpd_milters = inet:127.0.0.1:$IT_MILTER_PORT
 smtpd_recipient_restrictions = check_policy_service { inet:127.0.0.1:$IT_POLICY_PORT, timeout=30s, default_action=DEFER_IF_PERMIT } reject_unauth_destination
 smtpd_relay_restrictions = reject_unauth_destination"
 	if [ -n "${IT_POSTFIX_BASE:-}" ]; then
