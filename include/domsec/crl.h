@@ -34,7 +34,6 @@ struct ds_crl_opts {
 	long max_redirects;           /* default 3 */
 	long grace_s;                 /* accepted past nextUpdate, default 0 */
 	long refresh_before_s;        /* background refresh window, default 3600 */
-	/* Added by the CRL engine (0 = default): */
 	long retry_backoff_s;         /* wait after a failed fetch before trying
 	                                 the URL again, default 30; doubles with
 	                                 each consecutive failure, up to 16x */
@@ -68,7 +67,6 @@ struct ds_crl_report {
 	int depth;              /* depth of the certificate it was used for */
 	char outcome[256];      /* "good", "revoked serial 1A2B", "HTTP 404",
 	                           "signature does not verify", "expired (nextUpdate ...)", ... */
-	/* Added by the CRL engine: */
 	long entries;           /* revoked entries listed, -1 if unknown */
 	time_t fetched_at;      /* last full download, 0 if none/unknown */
 	time_t checked_at;      /* last download or 304, 0 if none/unknown */
