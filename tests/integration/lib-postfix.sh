@@ -159,6 +159,8 @@ it_cleanup() {
 		fi
 	elif [ -n "${IT_DIR:-}" ] && [ -d "$IT_DIR" ]; then
 		rm -rf "$IT_DIR"
+		# shellcheck disable=SC2086
+		[ -n "${IT_EXTRA_DIRS:-}" ] && rm -rf $IT_EXTRA_DIRS
 	fi
 	return "$rc"
 }

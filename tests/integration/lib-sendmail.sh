@@ -10,7 +10,9 @@
 #     it runs in its own UTS and mount namespaces (unshare -um) with its own
 #     host name and an /etc/hosts bind-mounted over the real one;
 #   - under a group- or world-writable parent directory (/tmp) it silently
-#     turns STARTTLS off: its work directory is under the build directory;
+#     turns STARTTLS off and refuses its map files: its work directory is
+#     under the build directory when no parent of that is writable by
+#     others, else under /var/lib/domsec-tests (a clone in /tmp);
 #   - it wants /dev/log: inside the namespace /dev is a fresh tmpfs with the
 #     device nodes bound in, and /dev/log is a socket of tests/syslog_sink.py
 #     (its log becomes $SM_DIR/syslog).
@@ -30,6 +32,20 @@ fi
 
 SM_DEBS=${SM_DEBS:-$DOMSEC_BUILD/sendmail-debs}
 
+# sm_safe_base: a directory no parent of which is group- or world-writable.
+sm_safe_base() {
+	local d=$DOMSEC_BUILD
+	while [ -n "$d" ] && [ "$d" != / ]; do
+		if [ -n "$(find "$d" -maxdepth 0 -perm /022)" ]; then
+			mkdir -p /var/lib/domsec-tests && chmod 755 /var/lib/domsec-tests
+			echo /var/lib/domsec-tests
+			return
+		fi
+		d=$(dirname "$d")
+	done
+	echo "$DOMSEC_BUILD"
+}
+
 # sm_prepare: sets SM_ROOT (extracted packages), SM_DIR (work directory).
 # Returns 2 (skip) when the packages can be neither found nor downloaded.
 sm_prepare() {
@@ -43,8 +59,10 @@ sm_prepare() {
 		    apt-get download sendmail-bin sendmail-cf libwrap0) \
 		    >>"$SM_DEBS/download.log" 2>&1 || return 2
 	fi
-	SM_DIR=$(mktemp -d "$DOMSEC_BUILD/sendmail-it.XXXXXX")
+	SM_DIR=$(mktemp -d "$(sm_safe_base)/sendmail-it.XXXXXX")
 	chmod 755 "$SM_DIR"
+	# removed with the test's work directory (it_cleanup)
+	case $SM_DIR in /var/lib/domsec-tests/*) IT_EXTRA_DIRS="${IT_EXTRA_DIRS:-} $SM_DIR" ;; esac
 	SM_ROOT=$SM_DIR/root
 	mkdir -p "$SM_ROOT"
 	local d
