@@ -117,6 +117,15 @@ void ds_generation_release(struct ds_generation *g)
 		generation_free(g);
 }
 
+int ds_generation_admit(int fd, const char *service)
+{
+	struct ds_generation *g = ds_generation_acquire();
+	int ok = g != NULL && ds_peer_admit(&g->peers, fd, service);
+
+	ds_generation_release(g);
+	return ok;
+}
+
 void ds_generation_retire(void)
 {
 	ds_generation_publish(NULL);

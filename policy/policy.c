@@ -142,23 +142,13 @@ done:
 	free(buf);
 }
 
-/* Only the MTA may talk to us (the current generation's peer policy). */
-static int admit(int fd, const char *name)
-{
-	struct ds_generation *g = ds_generation_acquire();
-	int ok = g != NULL && ds_peer_admit(&g->peers, fd, name);
-
-	ds_generation_release(g);
-	return ok;
-}
-
 int ds_policy_start(int listen_fd, char *err, size_t errlen)
 {
 	static const struct ds_server_ops ops = {
 		.name = "policy service",
 		.max_connections = DS_POLICY_MAX_CONNECTIONS,
 		.idle_timeout_s = DS_POLICY_IDLE_TIMEOUT_S,
-		.admit = admit,
+		.admit = ds_generation_admit,
 		.serve = serve_connection,
 	};
 

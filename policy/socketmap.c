@@ -160,22 +160,13 @@ static void serve_connection(int fd)
 	free(reply);
 }
 
-static int admit(int fd, const char *name)
-{
-	struct ds_generation *g = ds_generation_acquire();
-	int ok = g != NULL && ds_peer_admit(&g->peers, fd, name);
-
-	ds_generation_release(g);
-	return ok;
-}
-
 int ds_socketmap_start(const char *spec, char *err, size_t errlen)
 {
 	static const struct ds_server_ops ops = {
 		.name = "socketmap",
 		.max_connections = DS_SOCKETMAP_MAX_CONNECTIONS,
 		.idle_timeout_s = DS_SOCKETMAP_IDLE_TIMEOUT_S,
-		.admit = admit,
+		.admit = ds_generation_admit,
 		.serve = serve_connection,
 	};
 	int fd;

@@ -53,6 +53,10 @@ void ds_generation_publish(struct ds_generation *g);
 struct ds_generation *ds_generation_acquire(void);
 void ds_generation_release(struct ds_generation *g);
 
+/* ds_peer_admit with the current generation's peer policy (a connection
+ * when none is loaded is refused); the admit hook of domsec/server.h. */
+int ds_generation_admit(int fd, const char *service);
+
 /* Drops the current generation (at exit). */
 void ds_generation_retire(void);
 
