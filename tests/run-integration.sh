@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 export DOMSEC_BUILD DOMSEC_TOP=$(cd "$here/.." && pwd)
 # domsecctl reads /etc/domsec/domsec.conf by default: not in tests.
 export DOMSEC_CONFIG=
-passed=0; failed=0; failures=""
+passed=0; failed=0; failures=""; failed_lines=""
 for t in "$here"/integration/[0-9]*.sh; do
 	[ -e "$t" ] || continue
 	if [ "${DOMSEC_SANITIZED:-0}" = 1 ] && ! grep -q '^# sanitize: yes' "$t"; then
@@ -25,9 +25,16 @@ for t in "$here"/integration/[0-9]*.sh; do
 	else
 		failed=$((failed + 1)); failures="$failures $name"
 		echo "-- $name FAILED, last output:"; tail -n 60 "$log" | sed 's/^/   /'
+		# CI shows only the end of the output: repeat what failed there.
+		failed_lines="$failed_lines$( (grep -E '^(not ok|FAIL)|timed out' "$log" | head -n 20
+		    echo "(last lines)"; tail -n 3 "$log") | sed "s|^|   $name: |")
+"
 	fi
 	rm -f "$log"
 done
-[ -n "$failures" ] && echo "failed integration tests:$failures"
+if [ -n "$failures" ]; then
+	printf '%s' "$failed_lines"
+	echo "failed integration tests:$failures"
+fi
 echo "integration: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

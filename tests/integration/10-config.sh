@@ -7,18 +7,11 @@
 # sanitize: yes
 set -eu
 
-: "${DOMSEC_BUILD:?}" "${DOMSEC_TOP:?}"
+. "$DOMSEC_TOP/tests/integration/lib-common.sh"
 CTL="$DOMSEC_BUILD/domsecctl"
-work=$(mktemp -d /tmp/domsec-10-config.XXXXXX)
-cleanup() { rm -rf "$work"; }
-trap cleanup EXIT
+it_init 10-config
+work=$IT_DIR
 
-failures=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
-
-# run NAME EXPECTED_STATUS PATTERN... : runs check-config on $work/NAME.conf
-# and checks the status and that the output matches every pattern.
 run() {
 	local name=$1 want=$2 out status
 	shift 2
@@ -27,19 +20,19 @@ run() {
 	status=$?
 	set -e
 	if [ "$status" != "$want" ]; then
-		not_ok "$name: exit $status, expected $want; output: $out"
+		it_not_ok "$name: exit $status, expected $want; output: $out"
 		return
 	fi
 	for pattern in "$@"; do
 		if ! grep -qE -- "$pattern" <<<"$out"; then
-			not_ok "$name: output lacks /$pattern/: $out"
+			it_not_ok "$name: output lacks /$pattern/: $out"
 			return
 		fi
 	done
 	if [ $# -eq 1 ]; then
-		ok "$name: exit $want, output matches /$1/"
+		it_ok "$name: exit $want, output matches /$1/"
 	else
-		ok "$name: exit $want, output matches all $# patterns"
+		it_ok "$name: exit $want, output matches all $# patterns"
 	fi
 }
 
@@ -109,9 +102,9 @@ set +e
 out=$("$CTL" check-config --config "$work/does-not-exist.conf" 2>&1); status=$?
 set -e
 if [ $status = 78 ] && grep -q "does-not-exist.conf" <<<"$out"; then
-	ok "missing configuration file: exit 78, names the file"
+	it_ok "missing configuration file: exit 78, names the file"
 else
-	not_ok "missing configuration file: exit $status: $out"
+	it_not_ok "missing configuration file: exit $status: $out"
 fi
 
 # --- bad partner tables: the partner file and its line named ---
@@ -141,7 +134,7 @@ run missing-partners 78 "missing-partners\.conf:1: PartnerTable: .*no-such-partn
 set +e
 "$CTL" check-config --bogus >/dev/null 2>&1; status=$?
 set -e
-[ $status = 64 ] && ok "unknown option: exit 64" || not_ok "unknown option: exit $status"
+[ $status = 64 ] && it_ok "unknown option: exit 64" || it_not_ok "unknown option: exit $status"
 
 # --- the samples ---
 set +e
@@ -149,9 +142,9 @@ out=$("$CTL" check-config --config "$DOMSEC_TOP/conf/domsec.conf" 2>&1); status=
 set -e
 if [ $status = 0 ] && grep -q '^configuration OK' <<<"$out" &&
     grep -qE 'CRLMaxSize +256M' <<<"$out"; then
-	ok "conf/domsec.conf as shipped loads and gives the defaults"
+	it_ok "conf/domsec.conf as shipped loads and gives the defaults"
 else
-	not_ok "conf/domsec.conf: exit $status: $out"
+	it_not_ok "conf/domsec.conf: exit $status: $out"
 fi
 
 # Every accepted key is in the sample (as "# Key default") and in the man
@@ -170,9 +163,9 @@ for k in $(sed -nE 's/^\.B ([A-Z][A-Za-z]+) \\fI.*/\1/p' "$DOMSEC_TOP/man/domsec
 	grep -qx "$k" <<<"$keys" || missing="$missing unknown-in-man:$k"
 done
 if [ -z "$missing" ] && [ "$nkeys" -ge 30 ]; then
-	ok "all $nkeys keys documented in conf/domsec.conf and domsec.conf(5), nothing extra"
+	it_ok "all $nkeys keys documented in conf/domsec.conf and domsec.conf(5), nothing extra"
 else
-	not_ok "sample/man out of sync:$missing"
+	it_not_ok "sample/man out of sync:$missing"
 fi
 
 # Every "# Key value" line of the sample, uncommented, is accepted (files
@@ -203,30 +196,27 @@ out2=$(DOMSEC_CONFIG="$work/default-broken.conf" "$CTL" crl list --no-config \
     --cache-dir "$work" 2>&1); st2=$?
 set -e
 if [ "$st" = 78 ] && grep -q "default-broken.conf:1: CRLTimeout" <<<"$out"; then
-	ok "crl list reads the default configuration without --config"
+	it_ok "crl list reads the default configuration without --config"
 else
-	not_ok "crl list without --config: exit $st: $out"
+	it_not_ok "crl list without --config: exit $st: $out"
 fi
 if [ "$st2" != 78 ]; then
-	ok "crl list --no-config ignores it (exit $st2)"
+	it_ok "crl list --no-config ignores it (exit $st2)"
 else
-	not_ok "crl list --no-config still read the default configuration: $out2"
+	it_not_ok "crl list --no-config still read the default configuration: $out2"
 fi
 for c in verify probe crl counters check-config cert sendmail-access reload \
     postfix-config; do
 	set +e
 	"$CTL" $c --help >/dev/null 2>&1; st=$?
 	set -e
-	if [ "$st" = 0 ]; then ok "domsecctl $c --help exits 0"; else not_ok "domsecctl $c --help exits $st"; fi
+	if [ "$st" = 0 ]; then it_ok "domsecctl $c --help exits 0"; else it_not_ok "domsecctl $c --help exits $st"; fi
 done
 v1=$("$CTL" --version); v2=$("$DOMSEC_BUILD/domsecd" --version)
 if [ "${v1#domsecctl }" = "${v2#domsecd }" ] && grep -q "^domsec (${v1#domsecctl })" "$DOMSEC_TOP/debian/changelog"; then
-	ok "--version: both programs say ${v1#domsecctl }, as debian/changelog"
+	it_ok "--version: both programs say ${v1#domsecctl }, as debian/changelog"
 else
-	not_ok "--version: '$v1', '$v2'"
+	it_not_ok "--version: '$v1', '$v2'"
 fi
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed"
-	exit 1
-fi
+it_finish

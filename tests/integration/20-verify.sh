@@ -9,40 +9,18 @@
 # sanitize: yes
 set -eu
 
-top=${DOMSEC_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-: "${DOMSEC_BUILD:?set DOMSEC_BUILD}"
+. "$DOMSEC_TOP/tests/integration/lib-common.sh"
+top=$DOMSEC_TOP
 ctl=$DOMSEC_BUILD/domsecctl
-work=$(mktemp -d /tmp/domsec-20-verify.XXXXXX)
-server_pid=""
-failures=0
+it_init 20-verify
+work=$IT_DIR
+it_crl_start
+it_pki_build
+pki=$IT_PKI
+port=$IT_CRL_PORT
+base=$IT_CRL_URL
+it_ok "PKI built, CRL server on port $port"
 
-cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
-
-# --- the CRL server and the PKI ---
-mkdir -p "$work/pki/crl"
-python3 "$top/tests/crlserver.py" --dir "$work/pki/crl" \
-    --port-file "$work/port" --log "$work/crl.log" &
-server_pid=$!
-for _ in $(seq 1 100); do
-	[ -s "$work/port" ] && break
-	sleep 0.1
-done
-[ -s "$work/port" ] || { echo "CRL server did not start"; exit 1; }
-port=$(cat "$work/port")
-base="http://127.0.0.1:$port"
-"$top/tests/pki/mkpki.sh" "$work/pki" "$base"
-pki=$work/pki
-ok "PKI built, CRL server on port $port"
 
 set_mode() {
 	python3 - "$base/_mode/$1" <<'EOF'
@@ -81,9 +59,9 @@ expect() {
 	local got
 	got=$(json_get 'j["verdict"]' 2>/dev/null || echo "(no JSON)")
 	if [ "$got" = "$verdict" ] && [ "$rc" = "$status" ]; then
-		ok "$what: $verdict, exit $status"
+		it_ok "$what: $verdict, exit $status"
 	else
-		not_ok "$what: wanted $verdict/exit $status, got $got/exit $rc"
+		it_not_ok "$what: wanted $verdict/exit $status, got $got/exit $rc"
 		sed 's/^/    /' "$work/out.json" "$work/err" | head -20
 	fi
 }
@@ -99,16 +77,16 @@ for leaf in twodeep wildus partialwild midwild star suffix cnnonascii; do
 	expect "name $leaf" name-mismatch 1 $wgb "$pki/$leaf-chain.pem"
 done
 if [ "$(log_lines)" = "$before" ]; then
-	ok "no CRL fetched for any name-mismatch certificate"
+	it_ok "no CRL fetched for any name-mismatch certificate"
 else
-	not_ok "CRLs fetched for name-mismatch certificates"
+	it_not_ok "CRLs fetched for name-mismatch certificates"
 fi
 
 run_verify $wgb "$pki/wildcard-chain.pem"
 if [ "$(json_get 'j["matched_name"]')" = "*.woodgrovebank.com" ]; then
-	ok "matched_name names the wildcard"
+	it_ok "matched_name names the wildcard"
 else
-	not_ok "matched_name: $(json_get 'j["matched_name"]')"
+	it_not_ok "matched_name: $(json_get 'j["matched_name"]')"
 fi
 
 # --- trust ---
@@ -117,29 +95,29 @@ for leaf in expired notyet emailonly untrusted; do
 	expect "$leaf" untrusted 1 $wgb "$pki/$leaf-chain.pem"
 done
 if [ "$(log_lines)" = "$before" ]; then
-	ok "no CRL fetched for any untrusted certificate"
+	it_ok "no CRL fetched for any untrusted certificate"
 else
-	not_ok "CRLs fetched for untrusted certificates"
+	it_not_ok "CRLs fetched for untrusted certificates"
 fi
 if grep -q 'unknown-root.crl' "$work/crl.log"; then
-	not_ok "the untrusted certificate's distribution point was fetched"
+	it_not_ok "the untrusted certificate's distribution point was fetched"
 else
-	ok "the untrusted certificate's distribution point was never fetched"
+	it_ok "the untrusted certificate's distribution point was never fetched"
 fi
 run_verify $wgb "$pki/expired-chain.pem"
 case "$(json_get 'j["reason"]')" in
-*"has expired (notAfter"*) ok "expired reason names notAfter" ;;
-*) not_ok "expired reason: $(json_get 'j["reason"]')" ;;
+*"has expired (notAfter"*) it_ok "expired reason names notAfter" ;;
+*) it_not_ok "expired reason: $(json_get 'j["reason"]')" ;;
 esac
 run_verify $wgb "$pki/untrusted-chain.pem"
 case "$(json_get 'j["reason"]')" in
-*"CN=Unknown Root CA"*"not a trust anchor"*) ok "untrusted reason names the unknown root" ;;
-*) not_ok "untrusted reason: $(json_get 'j["reason"]')" ;;
+*"CN=Unknown Root CA"*"not a trust anchor"*) it_ok "untrusted reason names the unknown root" ;;
+*) it_not_ok "untrusted reason: $(json_get 'j["reason"]')" ;;
 esac
 if [ "$(json_get 'j["revocation"]["checked"] or len(j["crls"]) > 0 or j["chain_verified"]')" = False ]; then
-	ok "untrusted: JSON says chain not verified, revocation not checked, no CRLs"
+	it_ok "untrusted: JSON says chain not verified, revocation not checked, no CRLs"
 else
-	not_ok "untrusted: JSON revocation $(json_get 'j["revocation"]')"
+	it_not_ok "untrusted: JSON revocation $(json_get 'j["revocation"]')"
 fi
 expect "serveronly (EKU serverAuth only)" secured 0 $wgb "$pki/serveronly-chain.pem"
 expect "leaf without its intermediate" untrusted 1 $wgb "$pki/exact.pem"
@@ -152,9 +130,9 @@ expect "revoked leaf" revoked 1 $wgb "$pki/revoked-chain.pem"
 expect "revoked intermediate" revoked 1 $wgb "$pki/revokedinter-chain.pem"
 run_verify $wgb "$pki/revoked-chain.pem"
 if [ "$(json_get 'len(j["crls"]) > 0 and j["crls"][0]["origin"] in ("fetched", "cached", "disk", "file")')" = True ]; then
-	ok "revoked: the CRL report lists the CRL and its origin"
+	it_ok "revoked: the CRL report lists the CRL and its origin"
 else
-	not_ok "revoked: CRL report $(json_get 'j["crls"]')"
+	it_not_ok "revoked: CRL report $(json_get 'j["crls"]')"
 fi
 expect "CDP answering 404 (nocrl)" revocation-unavailable 75 $wgb "$pki/nocrl-chain.pem"
 expect "nocrl with the CRL given by --crl" secured 0 $wgb --crl "$pki/crl/inter.crl" "$pki/nocrl-chain.pem"
@@ -167,9 +145,9 @@ expect "fabrikam with private-root as anchor" secured 0 $fab --ca "$pki/root.pem
 expect "fabrikam via cross.pem" secured 0 $fab --ca "$pki/root.pem" --chain "$pki/cross.pem" "$pki/fabrikam-chain.pem"
 run_verify $fab --ca "$pki/root.pem" --chain "$pki/cross.pem" "$pki/fabrikam-chain.pem"
 if [ "$(json_get 'len(j["chain"])')" = 3 ] && [ "$(json_get 'j["chain"][1]["issuer"]')" = "CN=domsec Test Root CA, O=domsec tests" ]; then
-	ok "the cross path runs leaf -> cross.pem -> root"
+	it_ok "the cross path runs leaf -> cross.pem -> root"
 else
-	not_ok "cross path: $(json_get '[c["subject"] + " / " + c["issuer"] for c in j["chain"]]')"
+	it_not_ok "cross path: $(json_get '[c["subject"] + " / " + c["issuer"] for c in j["chain"]]')"
 fi
 
 # --- partner table: extra anchors and revocation policy ---
@@ -188,13 +166,13 @@ conf="--config $work/domsec.conf"
 expect "partner anchor from the partner table" secured 0 $conf $fab "$pki/fabrikam-chain.pem"
 expect "revocation=soft: CRL unavailable still secured" secured 0 $conf --domain woodgrovebank.com "$pki/nocrl-chain.pem"
 case "$(json_get 'j["reason"]')" in
-*soft*) ok "revocation=soft says so in the reason" ;;
-*) not_ok "soft reason: $(json_get 'j["reason"]')" ;;
+*soft*) it_ok "revocation=soft says so in the reason" ;;
+*) it_not_ok "soft reason: $(json_get 'j["reason"]')" ;;
 esac
 expect "revocation=soft: revoked is still revoked" revoked 1 $conf --domain woodgrovebank.com "$pki/revoked-chain.pem"
 before=$(log_lines)
 expect "revocation=none: revoked leaf not checked" secured 0 $conf --domain sales.tailspin.com "$pki/tailspin-chain.pem"
-[ "$(log_lines)" = "$before" ] && ok "revocation=none fetches nothing" || not_ok "revocation=none fetched a CRL"
+[ "$(log_lines)" = "$before" ] && it_ok "revocation=none fetches nothing" || it_not_ok "revocation=none fetched a CRL"
 expect "--ca replaces CAFile" untrusted 1 $conf --ca "$pki/unknown-root.pem" --domain woodgrovebank.com "$pki/exact-chain.pem"
 
 # --- CRL faults (global server mode; a fresh cache for each run) ---
@@ -207,9 +185,9 @@ fault() {
 		local o
 		o=$(json_get '" | ".join(c["outcome"] for c in j["crls"])')
 		if printf '%s' "$o" | grep -Eiq "$outcome"; then
-			ok "CRL server $mode: outcome says \"$o\""
+			it_ok "CRL server $mode: outcome says \"$o\""
 		else
-			not_ok "CRL server $mode: outcome \"$o\" does not match /$outcome/"
+			it_not_ok "CRL server $mode: outcome \"$o\" does not match /$outcome/"
 		fi
 	fi
 }
@@ -229,9 +207,9 @@ crl_file_fault() {
 	local o
 	o=$(json_get '" | ".join(c["outcome"] for c in j["crls"])')
 	if printf '%s' "$o" | grep -Eiq "$outcome"; then
-		ok "CRL file $what: outcome says \"$o\""
+		it_ok "CRL file $what: outcome says \"$o\""
 	else
-		not_ok "CRL file $what: outcome \"$o\" does not match /$outcome/"
+		it_not_ok "CRL file $what: outcome \"$o\" does not match /$outcome/"
 	fi
 }
 crl_file_fault "signed by the wrong key" "$pki/crl/inter-wrongkey.crl" 'signature'
@@ -252,17 +230,17 @@ set_mode ok
 elapsed=$(python3 -c "print(round($end - $start, 1))")
 # The first CRL that cannot be had decides: one timeout, plus start-up slack.
 if python3 -c "import sys; sys.exit(0 if $end - $start < 3 + 2.5 else 1)"; then
-	ok "hanging CRL server: answer after ${elapsed}s (timeout 3s per fetch)"
+	it_ok "hanging CRL server: answer after ${elapsed}s (timeout 3s per fetch)"
 else
-	not_ok "hanging CRL server: took ${elapsed}s"
+	it_not_ok "hanging CRL server: took ${elapsed}s"
 fi
 run_verify $wgb "$pki/exact-chain.pem"
-[ "$rc" = 0 ] && ok "server back to normal: secured" || not_ok "after hang: exit $rc"
+[ "$rc" = 0 ] && it_ok "server back to normal: secured" || it_not_ok "after hang: exit $rc"
 
 # --- --at ---
 expect "expired leaf as of 2021-06-01 (before the CRLs existed)" revocation-unavailable 75 $wgb --at 2021-06-01 "$pki/expired-chain.pem"
 run_verify $wgb --at 2021-06-01 "$pki/expired-chain.pem"
-[ "$(json_get 'j["chain_verified"]')" = True ] && ok "--at: the expired chain verifies as of 2021" || not_ok "--at: chain not verified"
+[ "$(json_get 'j["chain_verified"]')" = True ] && it_ok "--at: the expired chain verifies as of 2021" || it_not_ok "--at: chain not verified"
 expect "good leaf as of 2021 (not yet valid)" untrusted 1 $wgb --at 2021-06-01 "$pki/exact-chain.pem"
 
 # --- JSON shape ---
@@ -285,22 +263,22 @@ for r in j["crls"]:
         assert k in r, k
 EOF
 then
-	ok "--json has verdict, domain, reason, matched_name, chain and crls"
+	it_ok "--json has verdict, domain, reason, matched_name, chain and crls"
 else
-	not_ok "--json shape"
+	it_not_ok "--json shape"
 fi
 fp=$(openssl x509 -in "$pki/exact.pem" -noout -fingerprint -sha256 | cut -d= -f2)
-[ "$(json_get 'j["chain"][0]["fingerprint"]')" = "$fp" ] && ok "JSON fingerprint equals openssl's" || not_ok "fingerprint differs"
+[ "$(json_get 'j["chain"][0]["fingerprint"]')" = "$fp" ] && it_ok "JSON fingerprint equals openssl's" || it_not_ok "fingerprint differs"
 
 # --- the report for a person ---
 out=$("$ctl" verify $wgb --cache-dir "$work/cache-human" "$pki/revoked-chain.pem" || true)
 for want in "Subject:" "Issuer:" "Serial:" "Thumbprint:" "Fingerprint:" "Alt names:" "Valid:" "Name match:" "inter.crl" "Verdict: revoked" "Reason:"; do
 	case "$out" in
 	*"$want"*) ;;
-	*) not_ok "human report lacks \"$want\""; continue ;;
+	*) it_not_ok "human report lacks \"$want\""; continue ;;
 	esac
 done
-ok "human report shows the chain, the name, the CRLs and the verdict"
+it_ok "human report shows the chain, the name, the CRLs and the verdict"
 
 # --- usage and configuration errors ---
 usage() {
@@ -308,7 +286,7 @@ usage() {
 	shift
 	local st=0
 	"$ctl" verify "$@" >/dev/null 2>"$work/err" || st=$?
-	[ "$st" = 64 ] && ok "usage error ($what): exit 64" || not_ok "usage error ($what): exit $st"
+	[ "$st" = 64 ] && it_ok "usage error ($what): exit 64" || it_not_ok "usage error ($what): exit $st"
 }
 usage "no arguments"
 usage "unknown option" --bogus --domain x "$pki/exact.pem"
@@ -326,14 +304,14 @@ config_error() {
 	local st=0
 	"$ctl" verify --domain woodgrovebank.com --cache-dir "$work/cache-cfg" "$@" "$pki/exact-chain.pem" >/dev/null 2>"$work/err" || st=$?
 	if [ "$st" = 78 ]; then
-		ok "configuration error ($what): exit 78: $(head -c 120 "$work/err")"
+		it_ok "configuration error ($what): exit 78: $(head -c 120 "$work/err")"
 	else
-		not_ok "configuration error ($what): exit $st"
+		it_not_ok "configuration error ($what): exit $st"
 	fi
 }
 printf 'CAFile %s\nNoSuchKey yes\n' "$pki/root.pem" >"$work/bad.conf"
 config_error "unknown key" --config "$work/bad.conf"
-grep -q "bad.conf:2" "$work/err" && ok "the error names file and line" || not_ok "error text: $(cat "$work/err")"
+grep -q "bad.conf:2" "$work/err" && it_ok "the error names file and line" || it_not_ok "error text: $(cat "$work/err")"
 config_error "missing config file" --config "$work/none.conf"
 config_error "unreadable --ca" --ca "$work/none.pem"
 # an unusable --crl is reported (file and reason) and skipped, not fatal
@@ -342,12 +320,9 @@ expect "--crl that is not a CRL is skipped" secured 0 $wgb --crl "$pki/exact.pem
 if grep -q "CRL file skipped: $pki/exact.pem: not a CRL" "$work/err" &&
     grep -q "CRL file skipped: $work/no-such.crl" "$work/err" &&
     [ "$(json_get 'len(j["crl_file_problems"])')" = 2 ]; then
-	ok "skipped CRL files are reported with file and reason"
+	it_ok "skipped CRL files are reported with file and reason"
 else
-	not_ok "skipped CRL files: $(cat "$work/err")"
+	it_not_ok "skipped CRL files: $(cat "$work/err")"
 fi
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures assertion(s) failed"
-	exit 1
-fi
+it_finish

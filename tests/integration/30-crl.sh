@@ -9,39 +9,15 @@
 # sanitize: yes
 set -eu
 
-: "${DOMSEC_BUILD:?}" "${DOMSEC_TOP:?}"
+. "$DOMSEC_TOP/tests/integration/lib-common.sh"
 CTL="$DOMSEC_BUILD/domsecctl"
-work=$(mktemp -d /tmp/domsec-30-crl.XXXXXX)
-srv_pid=
-cleanup() {
-	if [ -n "$srv_pid" ]; then
-		kill "$srv_pid" 2>/dev/null || true
-		wait "$srv_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-failures=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
-check() {   # check DESCRIPTION COMMAND...: ok when the command succeeds
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+it_init 30-crl
+work=$IT_DIR
 
 # --- the CRL server and the PKI ---
-mkdir -p "$work/pki/crl"
-python3 "$DOMSEC_TOP/tests/crlserver.py" --dir "$work/pki/crl" \
-    --port-file "$work/port" --log "$work/log" &
-srv_pid=$!
-for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
-port=$(cat "$work/port")
-base="http://127.0.0.1:$port"
-"$DOMSEC_TOP/tests/pki/mkpki.sh" "$work/pki" "$base"
-mode() { curl -s --noproxy '*' "$base/_mode/$1" >/dev/null; }
-requests() { grep -c "^GET $1" "$work/log" || true; }
+it_crl_start
+it_pki_build
+base=$IT_CRL_URL
 
 cache="$work/cache"
 conf="$work/domsec.conf"
@@ -62,7 +38,7 @@ run() {
 	status=$?
 	set -e
 	if [ "$status" != "$want" ]; then
-		not_ok "domsecctl crl $*: exit $status, expected $want: $(cat "$out")"
+		it_not_ok "domsecctl crl $*: exit $status, expected $want: $(cat "$out")"
 		return 1
 	fi
 	return 0
@@ -70,35 +46,35 @@ run() {
 
 # --- empty cache ---
 run 0 "$work/out" list --config "$conf" &&
-    check "list on an empty cache says so" grep -q "no cached CRLs" "$work/out"
+    it_check "list on an empty cache says so" grep -q "no cached CRLs" "$work/out"
 
 # --- first download ---
 run 0 "$work/out" refresh --config "$conf" "$base/inter.crl" "$base/root.crl" &&
-    check "refresh downloads the URLs given" \
+    it_check "refresh downloads the URLs given" \
     test "$(grep -c ': downloaded, 1 entry' "$work/out")" = 2
-check "cache directory is private (0700)" test "$(stat -c %a "$cache")" = 700
+it_check "cache directory is private (0700)" test "$(stat -c %a "$cache")" = 700
 n_files=$(find "$cache" -type f | wc -l)
 n_private=$(find "$cache" -type f -perm 0600 | wc -l)
-check "cache files are 0600 ($n_private of $n_files)" \
+it_check "cache files are 0600 ($n_private of $n_files)" \
     test "$n_files" = 4 -a "$n_private" = 4
-check "no temporary files left" \
+it_check "no temporary files left" \
     test "$(find "$cache" -name '.*' -type f | wc -l)" = 0
 inter_file=$(grep -l "^url $base/inter.crl\$" "$cache"/*.meta)
 inter_file=${inter_file%.meta}.crl
-check "the cached inter.crl is the served DER" \
+it_check "the cached inter.crl is the served DER" \
     cmp -s "$inter_file" "$work/pki/crl/inter.crl"
 good_sum=$(sha256sum <"$inter_file")
 
 # --- list after a restart: from disk, no network ---
-before=$(requests /)
+before=$(it_crl_requests /)
 run 0 "$work/out" list --config "$conf" || true
-check "list shows both CRLs from disk" \
+it_check "list shows both CRLs from disk" \
     test "$(grep -c '^  origin:     disk' "$work/out")" = 2
-check "list shows the issuer" grep -q "issuer:     CN=domsec Test Issuing CA" "$work/out"
-check "list shows thisUpdate and nextUpdate" \
+it_check "list shows the issuer" grep -q "issuer:     CN=domsec Test Issuing CA" "$work/out"
+it_check "list shows thisUpdate and nextUpdate" \
     grep -qE "nextUpdate: [0-9]{4}-[0-9]{2}-[0-9]{2} .* \(in " "$work/out"
-check "list shows the entries" grep -q "entries:    1" "$work/out"
-check "list made no request" test "$(requests /)" = "$before"
+it_check "list shows the entries" grep -q "entries:    1" "$work/out"
+it_check "list made no request" test "$(it_crl_requests /)" = "$before"
 
 # --- domsecctl as root keeps the daemon's cache readable for the daemon ---
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
@@ -109,69 +85,69 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	sed "s|^CRLCacheDir .*|CRLCacheDir $owned|" "$conf" >"$work/owned.conf"
 	chmod 644 "$work/owned.conf"
 	run 0 "$work/out" refresh --config "$work/owned.conf" "$base/inter.crl" || true
-	check "files root writes into nobody's cache belong to nobody" \
+	it_check "files root writes into nobody's cache belong to nobody" \
 	    test "$(find "$owned" -type f ! -user nobody | wc -l)" = 0 -a \
 	    "$(find "$owned" -type f | wc -l)" = 2
 	set +e
 	runuser -u nobody -- "$CTL" crl list --config "$work/owned.conf" >"$work/out" 2>&1
 	set -e
-	check "nobody (the daemon's user) reads them from disk" \
+	it_check "nobody (the daemon's user) reads them from disk" \
 	    grep -q '^  origin:     disk' "$work/out"
 	# A file it cannot read is said, not silently refetched.
 	chown root "$owned"/*.crl
 	set +e
 	runuser -u nobody -- "$CTL" crl list --config "$work/owned.conf" >"$work/out" 2>&1
 	set -e
-	check "an unreadable cache file is logged with its path" \
+	it_check "an unreadable cache file is logged with its path" \
 	    grep -q "CRL cache: cannot read $owned/.*Permission denied" "$work/out"
 fi
 
 # --- conditional GET ---
 run 0 "$work/out" refresh --config "$conf" --force &&
-    check "forced refresh of an unchanged CRL says not modified" \
+    it_check "forced refresh of an unchanged CRL says not modified" \
     test "$(grep -c 'not modified' "$work/out")" = 2
-check "the server answered 304 twice" test "$(grep -c ' 304$' "$work/log")" = 2
+it_check "the server answered 304 twice" test "$(grep -c ' 304$' "$IT_DIR/crl.log")" = 2
 run 0 "$work/out" refresh --config "$conf" &&
-    check "nothing is due a month before nextUpdate" \
+    it_check "nothing is due a month before nextUpdate" \
     grep -q "refreshed 0 CRLs" "$work/out"
 
 # --- bad fetches keep the good copy ---
 for m in garbage wrongkey 500 expired; do
-	mode "$m"
+	it_crl_mode "$m"
 	if run 75 "$work/out" refresh --config "$conf" "$base/inter.crl"; then
-		check "$m: refresh fails and says the cached copy keeps serving" \
+		it_check "$m: refresh fails and says the cached copy keeps serving" \
 		    grep -q "failed: .*cached copy keeps serving" "$work/out"
 	fi
-	check "$m: the good copy is untouched on disk" \
+	it_check "$m: the good copy is untouched on disk" \
 	    test "$(sha256sum <"$inter_file")" = "$good_sum"
 done
-mode garbage
+it_crl_mode garbage
 run 75 "$work/out" refresh --config "$conf" "$base/inter.crl" &&
-    check "garbage is named as such" grep -q "not a CRL (garbage)" "$work/out"
-mode wrongkey
+    it_check "garbage is named as such" grep -q "not a CRL (garbage)" "$work/out"
+it_crl_mode wrongkey
 run 75 "$work/out" refresh --config "$conf" "$base/inter.crl" &&
-    check "a wrongly signed CRL is named as such" \
+    it_check "a wrongly signed CRL is named as such" \
     grep -q "signature does not verify" "$work/out"
-mode hang
+it_crl_mode hang
 start=$(date +%s)
 run 75 "$work/out" refresh --config "$conf" "$base/inter.crl" &&
-    check "a hanging server times out" grep -qi "timed out" "$work/out"
-check "within the 2 s CRLTimeout (took $(( $(date +%s) - start )) s)" \
+    it_check "a hanging server times out" grep -qi "timed out" "$work/out"
+it_check "within the 2 s CRLTimeout (took $(( $(date +%s) - start )) s)" \
     test $(( $(date +%s) - start )) -le 4
-mode ok
+it_crl_mode ok
 run 0 "$work/out" list --config "$conf" &&
-    check "after all that, list still shows the good copy" \
+    it_check "after all that, list still shows the good copy" \
     test "$(grep -c 'status:     good' "$work/out")" = 2
 
 # --- protocol allow-list ---
 run 75 "$work/out" refresh --config "$conf" "file:///etc/passwd" &&
-    check "file:// is refused" grep -q "protocol not allowed" "$work/out"
+    it_check "file:// is refused" grep -q "protocol not allowed" "$work/out"
 
 # --- usage and configuration errors ---
-run 64 "$work/out" frobnicate && ok "unknown action: usage error"
-run 64 "$work/out" list --nonsense && ok "unknown option: usage error"
+run 64 "$work/out" frobnicate && it_ok "unknown action: usage error"
+run 64 "$work/out" list --nonsense && it_ok "unknown option: usage error"
 echo "CRLNonsense 1" >"$work/bad.conf"
 run 78 "$work/out" list --config "$work/bad.conf" &&
-    check "bad configuration: exit 78 naming the file" grep -q "bad.conf" "$work/out"
+    it_check "bad configuration: exit 78 naming the file" grep -q "bad.conf" "$work/out"
 
-[ "$failures" -eq 0 ]
+it_finish

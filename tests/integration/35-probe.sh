@@ -9,49 +9,27 @@
 # sanitize: yes
 set -eu
 
-top=${DOMSEC_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-: "${DOMSEC_BUILD:?set DOMSEC_BUILD}"
+. "$DOMSEC_TOP/tests/integration/lib-common.sh"
+top=$DOMSEC_TOP
 ctl=$DOMSEC_BUILD/domsecctl
-work=$(mktemp -d /tmp/domsec-35-probe.XXXXXX)
-pids=()
-failures=0
+it_init 35-probe
+work=$IT_DIR
 
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
-
-wait_port() {
-	for _ in $(seq 1 100); do
-		[ -s "$1" ] && { cat "$1"; return 0; }
-		sleep 0.1
-	done
-	echo "no port file $1" >&2
-	return 1
-}
+# wait_port FILE: prints the port a server wrote to FILE once it is there.
+wait_port() { it_wait_file "$1" && cat "$1"; }
 
 # --- CRL server, PKI ---
-mkdir -p "$work/pki/crl"
-python3 "$top/tests/crlserver.py" --dir "$work/pki/crl" --port-file "$work/crl.port" &
-pids+=($!)
-crl_port=$(wait_port "$work/crl.port")
-"$top/tests/pki/mkpki.sh" "$work/pki" "http://127.0.0.1:$crl_port"
-pki=$work/pki
+it_crl_start
+it_pki_build
+pki=$IT_PKI
 
 # --- a STARTTLS server presenting the "exact" chain ---
 python3 "$top/tests/starttls_server.py" --cert "$pki/exact-chain.pem" \
     --key "$pki/exact.key" --bind 127.0.0.1 --port-file "$work/tls.port" \
     --log "$work/tls.log" &
-pids+=($!)
+it_track_pid $!
 tls_port=$(wait_port "$work/tls.port")
-ok "servers up: CRL on $crl_port, STARTTLS on $tls_port"
+it_ok "servers up: CRL on $IT_CRL_PORT, STARTTLS on $tls_port"
 
 want_fp=$(openssl x509 -in "$pki/exact.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
 
@@ -59,34 +37,34 @@ rc=0
 "$ctl" probe --ca "$pki/root.pem" --domain woodgrovebank.com --timeout 5s \
     "127.0.0.1:$tls_port" >"$work/out" 2>"$work/err" || rc=$?
 if grep -qi "$want_fp" "$work/out"; then
-	ok "probe shows the presented leaf's SHA-256 fingerprint"
+	it_ok "probe shows the presented leaf's SHA-256 fingerprint"
 else
-	not_ok "probe output lacks fingerprint $want_fp"; cat "$work/out" "$work/err"
+	it_not_ok "probe output lacks fingerprint $want_fp"; cat "$work/out" "$work/err"
 fi
 if [ "$rc" -eq 0 ]; then
-	ok "probe of a valid partner certificate exits 0"
+	it_ok "probe of a valid partner certificate exits 0"
 else
-	not_ok "probe exit status $rc, wanted 0"; cat "$work/out" "$work/err"
+	it_not_ok "probe exit status $rc, wanted 0"; cat "$work/out" "$work/err"
 fi
 if grep -q "clear STARTTLS" "$work/tls.log" && grep -q "tls QUIT" "$work/tls.log"; then
-	ok "the server saw STARTTLS and a QUIT inside TLS"
+	it_ok "the server saw STARTTLS and a QUIT inside TLS"
 else
-	not_ok "server log lacks STARTTLS/QUIT"; cat "$work/tls.log"
+	it_not_ok "server log lacks STARTTLS/QUIT"; cat "$work/tls.log"
 fi
 
 # --- no STARTTLS offered ---
 python3 "$top/tests/starttls_server.py" --cert "$pki/exact-chain.pem" \
     --key "$pki/exact.key" --bind 127.0.0.1 --port-file "$work/plain.port" \
     --no-starttls &
-pids+=($!)
+it_track_pid $!
 plain_port=$(wait_port "$work/plain.port")
 rc=0
 "$ctl" probe --ca "$pki/root.pem" --domain woodgrovebank.com --timeout 5s \
     "127.0.0.1:$plain_port" >"$work/out" 2>&1 || rc=$?
 if [ "$rc" -ne 0 ] && grep -q "no STARTTLS offered" "$work/out"; then
-	ok "a server without STARTTLS fails with 'no STARTTLS offered' (exit $rc)"
+	it_ok "a server without STARTTLS fails with 'no STARTTLS offered' (exit $rc)"
 else
-	not_ok "no-STARTTLS server: exit $rc"; cat "$work/out"
+	it_not_ok "no-STARTTLS server: exit $rc"; cat "$work/out"
 fi
 
 # --- a closed port ---
@@ -95,9 +73,9 @@ rc=0
 "$ctl" probe --ca "$pki/root.pem" --domain woodgrovebank.com --timeout 5s \
     "127.0.0.1:$closed" >"$work/out" 2>&1 || rc=$?
 if [ "$rc" -eq 75 ] && grep -q "connection refused" "$work/out"; then
-	ok "a closed port is a temporary failure: 'connection refused', exit 75"
+	it_ok "a closed port is a temporary failure: 'connection refused', exit 75"
 else
-	not_ok "closed port: exit $rc"; cat "$work/out"
+	it_not_ok "closed port: exit $rc"; cat "$work/out"
 fi
 
 # --- domsecctl counters ---
@@ -112,15 +90,15 @@ EOF
 out=$("$ctl" counters --file "$work/counters")
 if echo "$out" | grep -Eq '^Domain-Secured Messages Received +12$' &&
    echo "$out" | grep -Eq '^verdict revoked +2$'; then
-	ok "counters prints name and value per line"
+	it_ok "counters prints name and value per line"
 else
-	not_ok "counters output: $out"
+	it_not_ok "counters output: $out"
 fi
 json=$("$ctl" counters --file "$work/counters" --json)
 if echo "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["domain_secured_messages_sent"]==3 and d["verdict_revoked"]==2 and d["partners"]["woodgrovebank.com"]["secured"]==7 and all(" " not in k for k in d)'; then
-	ok "counters --json is valid JSON with machine keys (no spaces) and per-partner counts"
+	it_ok "counters --json is valid JSON with machine keys (no spaces) and per-partner counts"
 else
-	not_ok "counters --json: $json"
+	it_not_ok "counters --json: $json"
 fi
 # Prometheus text, parsed by the Prometheus project's own Python parser
 # (Debian's python3-prometheus-client, for /usr/bin/python3).
@@ -136,23 +114,23 @@ assert v[("domsec_domain_secured_messages_received_total", ())] == 12
 assert v[("domsec_verdicts_total", (("verdict", "revoked"),))] == 2
 assert v[("domsec_partner_verdicts_total", (("partner", "woodgrovebank.com"), ("verdict", "secured")))] == 7
 '; then
-	ok "counters --format prometheus parses (prometheus_client) with the values"
+	it_ok "counters --format prometheus parses (prometheus_client) with the values"
 else
-	not_ok "counters --format prometheus: $prom"
+	it_not_ok "counters --format prometheus: $prom"
 fi
 printf 'StateDir %s\n' "$work" >"$work/domsec.conf"
 out=$("$ctl" counters --config "$work/domsec.conf")
 if echo "$out" | grep -Eq '^Domain-Secured Outbound Session Failures +1$'; then
-	ok "counters reads StateDir/counters from the configuration"
+	it_ok "counters reads StateDir/counters from the configuration"
 else
-	not_ok "counters --config: $out"
+	it_not_ok "counters --config: $out"
 fi
 rc=0
 "$ctl" counters --file "$work/missing" >"$work/out" 2>&1 || rc=$?
 if [ "$rc" -eq 1 ] && grep -q "cannot read" "$work/out"; then
-	ok "a missing counters file is reported (exit 1)"
+	it_ok "a missing counters file is reported (exit 1)"
 else
-	not_ok "missing counters file: exit $rc"; cat "$work/out"
+	it_not_ok "missing counters file: exit $rc"; cat "$work/out"
 fi
 
-[ "$failures" -eq 0 ]
+it_finish

@@ -31,16 +31,6 @@ it_postfix_start
 wgb=a@woodgrovebank.com
 fp_of() { openssl x509 -in "$IT_PKI/$1.pem" -noout -fingerprint -sha256 | sed 's/.*=//'; }
 
-# expect_refused LABEL CODE VERDICT: the last it_send was refused with CODE
-# and domsecd logged VERDICT.
-expect_refused() {
-	it_expect_eq "$1: SMTP reply" "$2" "$IT_REPLY"
-	it_check "$1: reply names the domain ($IT_REPLY_TEXT)" \
-	    grep -q "woodgrovebank.com" <<<"$IT_REPLY_TEXT"
-	it_check "$1: verdict $3 logged" it_log_since "verdict=$3 .*domain=woodgrovebank.com"
-	it_check "$1: nothing delivered" test -z "$(it_delivered "$IT_ID" 1 || true)"
-}
-
 # --- CRL server down: 4xx, then back: the retry is delivered and tagged ----
 it_crl_mode 500
 it_log_mark
@@ -93,35 +83,25 @@ it_check "discovery: delivered and tagged" test "$(it_count_headers "$f" X-Domai
 it_check "discovery: verdict secured (source discovered) logged" it_log_since "verdict=secured .*source=discover"
 it_check "discovery: the STARTTLS listener was probed" grep -qi 'starttls\|connect' "$IT_DIR/probe.log"
 
-# --- refusals ---------------------------------------------------------------
-it_log_mark
-it_send_partner no-tls "$wgb" plain
-expect_refused "no TLS" 530 no-tls
-it_expect_eq "no TLS: one verdict line" 1 "$(it_log_count 'verdict=')"
-
-it_log_mark
-it_send_partner no-cert "$wgb" -
-expect_refused "TLS without a certificate" 550 no-certificate
-
-it_log_mark
-it_send_partner unknown-ca "$wgb" untrusted
-expect_refused "unknown CA" 550 untrusted
-
-it_log_mark
-it_send_partner name-mismatch "$wgb" suffix
-expect_refused "name mismatch" 550 name-mismatch
-
-it_log_mark
-it_send_partner revoked "$wgb" revoked
-expect_refused "revoked" 550 revoked
-
-# --- private root of a partner (Postfix cannot verify it, domsec can) -------
-it_log_mark
-it_send_partner fabrikam a@fabrikam.com fabrikam
-it_expect_eq "fabrikam private root: SMTP reply" 250 "$IT_REPLY"
-f=$(it_delivered "$IT_ID" || true)
-it_check "fabrikam private root: tagged" test "$(it_count_headers "$f" X-Domain-Secured 'domain=fabrikam.com')" = 1
-it_check "fabrikam private root: verdict secured logged" it_log_since "verdict=secured .*domain=fabrikam.com"
+# --- the verdict table: refusals, partners, alignment, monitor, strangers ---
+it_scenarios <<'EOF'
+# label        sender               cert      from                            reply verdict        tags
+no-tls         a@woodgrovebank.com  plain     =                               530   no-tls         -
+no-cert        a@woodgrovebank.com  -         =                               550   no-certificate -
+unknown-ca     a@woodgrovebank.com  untrusted =                               550   untrusted      -
+name-mismatch  a@woodgrovebank.com  suffix    =                               550   name-mismatch  -
+revoked        a@woodgrovebank.com  revoked   =                               550   revoked        -
+fabrikam       a@fabrikam.com       fabrikam  =                               250   secured        1
+unaligned      a@woodgrovebank.com  exact     someone@evil.example            250   unaligned      0
+monitor        a@sales.tailspin.com plain     =                               250   no-tls         0
+stranger       a@example.net        plain     =                               250   none           0
+bounce-secured <>                   exact     MAILER-DAEMON@woodgrovebank.com 250   secured        1
+bounce-nocert  <>                   -         MAILER-DAEMON@woodgrovebank.com 550   no-certificate -
+EOF
+it_check "monitor: the verdict line says mode=monitor" \
+    it_domsecd_logged "verdict=no-tls mode=monitor .*domain=sales.tailspin.com"
+f=$(it_delivered "$(it_scenario_id stranger)" || true)
+it_expect_eq "stranger: no Authentication-Results added" 0 "$(it_count_headers "$f" Authentication-Results)"
 
 # --- forged trust headers ---------------------------------------------------
 forged=(
@@ -153,47 +133,6 @@ it_expect_eq "forged headers on non-partner mail: no Authentication-Results of o
 it_expect_eq "forged headers on non-partner mail: the other party's kept" 1 "$(it_count_headers "$f" Authentication-Results 'other.example')"
 it_check "forged headers on non-partner mail: removals logged in one line" \
     test "$(it_log_count 'removing 4 forged trust header')" -eq 1
-
-# --- From header of another domain ------------------------------------------
-it_log_mark
-it_send_partner unaligned "$wgb" exact "someone@evil.example"
-it_expect_eq "From of another domain: SMTP reply" 250 "$IT_REPLY"
-f=$(it_delivered "$IT_ID" || true)
-it_check "From of another domain: delivered" test -n "$f"
-it_expect_eq "From of another domain: not tagged" 0 "$(it_count_headers "$f" X-Domain-Secured)"
-it_check "From of another domain: verdict unaligned logged" it_log_since "verdict=unaligned .*domain=woodgrovebank.com"
-
-# --- monitor mode -------------------------------------------------------------
-it_log_mark
-it_send_partner monitor a@sales.tailspin.com plain
-it_expect_eq "monitor mode (no TLS): SMTP reply" 250 "$IT_REPLY"
-f=$(it_delivered "$IT_ID" || true)
-it_check "monitor mode: delivered" test -n "$f"
-it_expect_eq "monitor mode: not tagged" 0 "$(it_count_headers "$f" X-Domain-Secured)"
-it_check "monitor mode: verdict no-tls logged in monitor mode" it_log_since "verdict=no-tls mode=monitor .*domain=sales.tailspin.com"
-it_expect_eq "monitor mode: one verdict line for the message" 1 "$(it_log_count 'verdict=')"
-
-# --- non-partner mail -------------------------------------------------------
-it_log_mark
-it_send_partner stranger a@example.net plain
-it_expect_eq "non-partner: SMTP reply" 250 "$IT_REPLY"
-f=$(it_delivered "$IT_ID" || true)
-it_check "non-partner: delivered" test -n "$f"
-it_expect_eq "non-partner: not tagged" 0 "$(it_count_headers "$f" X-Domain-Secured)"
-it_expect_eq "non-partner: no Authentication-Results added" 0 "$(it_count_headers "$f" Authentication-Results)"
-it_check "non-partner: no verdict logged" bash -c "! tail -n +$((IT_LOG_MARK + 1)) '$IT_DOMSECD_LOG' | grep -q 'verdict='"
-
-# --- null sender: decided at end of message with the From domain -----------
-it_log_mark
-it_send_partner bounce-secured '<>' exact "MAILER-DAEMON@woodgrovebank.com"
-it_expect_eq "null sender, certificate: SMTP reply" 250 "$IT_REPLY"
-f=$(it_delivered "$IT_ID" || true)
-it_check "null sender, certificate: tagged" test "$(it_count_headers "$f" X-Domain-Secured 'domain=woodgrovebank.com')" = 1
-
-it_log_mark
-it_send_partner bounce-nocert '<>' - "MAILER-DAEMON@woodgrovebank.com"
-it_expect_eq "null sender, no certificate: refused at end of data" 550 "$IT_REPLY"
-it_check "null sender, no certificate: verdict no-certificate logged" it_log_since "verdict=no-certificate .*domain=woodgrovebank.com"
 
 # --- domsecd stayed up through all of it ---------------------------------------
 it_check "domsecd still running" kill -0 "$IT_DOMSECD_PID"

@@ -114,18 +114,24 @@ elif case == "many":
 PY
 ask() { python3 "$IT_DIR/policy_client.py" "$IT_POLICY_PORT" "$1"; }
 
-it_check "secured partner: DUNNO" grep -q '^action=DUNNO$' <<<"$(ask secured)"
-a=$(ask revoked)
-it_check "revoked: 550 5.7.1 naming the domain ($a)" grep -q '^action=550 5.7.1 .*woodgrovebank.com' <<<"$a"
-a=$(ask no-tls)
-it_check "no TLS: 530 5.7.0 ($a)" grep -q '^action=530 5.7.0 ' <<<"$a"
-a=$(ask no-cert)
-it_check "TLS without certificate: 550 5.7.1 ($a)" grep -q '^action=550 5.7.1 ' <<<"$a"
-it_check "monitor mode: DUNNO" grep -q '^action=DUNNO$' <<<"$(ask monitor)"
+# The verdict table: case (policy_client.py), then the action expected.
+# The null sender gets DUNNO (the milter decides at end of message with
+# the From domain); so does the MAIL state (decisions are taken at RCPT).
+while read -r -u 3 case want; do
+	[ -n "$case" ] || continue
+	a=$(ask "$case")
+	it_check "$case: action=$want ($a)" grep -Eq "^action=$want" <<<"$a"
+done 3<<'EOF'
+secured      DUNNO$
+revoked      550 5.7.1 .*woodgrovebank.com
+no-tls       530 5.7.0 .*woodgrovebank.com
+no-cert      550 5.7.1 .*woodgrovebank.com
+monitor      DUNNO$
+stranger     DUNNO$
+null-sender  DUNNO$
+mail-state   DUNNO$
+EOF
 it_check "monitor mode: verdict logged" it_domsecd_logged 'verdict=no-tls mode=monitor'
-it_check "non-partner: DUNNO" grep -q '^action=DUNNO$' <<<"$(ask stranger)"
-it_check "null sender: DUNNO (the milter decides at end of message)" grep -q '^action=DUNNO$' <<<"$(ask null-sender)"
-it_check "MAIL state: DUNNO (decisions are taken at RCPT)" grep -q '^action=DUNNO$' <<<"$(ask mail-state)"
 a=$(ask pipelined)
 it_check "two requests on one connection: two answers in order" \
     test "$(grep '^action=' <<<"$a" | tr '\n' ' ')" = "action=DUNNO action=530 5.7.0 $(grep '^action=530' <<<"$a" | cut -d' ' -f3-) "

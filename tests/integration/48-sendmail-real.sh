@@ -36,7 +36,7 @@ fi
 echo "# Sendmail $SM_VERSION extracted in $SM_DIR"
 # The Sendmail work directory lives under the build directory (not /tmp).
 sm_cleanup() { sm_stop; [ "${IT_KEEP:-0}" = 1 ] || rm -rf "$SM_DIR"; }
-trap 'rc=$?; set +e; sm_cleanup; (exit $rc); it_cleanup' EXIT
+IT_CLEANUP_HOOKS="sm_cleanup $IT_CLEANUP_HOOKS"
 
 it_crl_start
 it_pki_build

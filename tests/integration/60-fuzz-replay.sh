@@ -8,53 +8,48 @@
 # sanitize: yes
 set -eu
 
-: "${DOMSEC_BUILD:?}" "${DOMSEC_TOP:?}"
+. "$DOMSEC_TOP/tests/integration/lib-common.sh"
 if ! command -v clang >/dev/null 2>&1; then
-	echo "ok - fuzz replay skipped: clang is not installed (Debian package clang)"
+	it_ok "fuzz replay skipped: clang is not installed (Debian package clang)"
 	exit 0
 fi
-out=$(mktemp -d /tmp/domsec-60-fuzz.XXXXXX)
-cleanup() { rm -rf "$out"; }
-trap cleanup EXIT
+it_init 60-fuzz
+out=$IT_DIR
 
 # clang without its sanitizer and libFuzzer runtimes (libclang-rt-14-dev,
 # only recommended by clang-14) cannot link a harness: skip, saying so.
 printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$out/probe.c"
 if ! clang -fsanitize=fuzzer,address,undefined -o "$out/probe" "$out/probe.c" >/dev/null 2>&1; then
-	echo "ok - fuzz replay skipped: clang cannot link -fsanitize=fuzzer (Debian package libclang-rt-14-dev)"
+	it_ok "fuzz replay skipped: clang cannot link -fsanitize=fuzzer (Debian package libclang-rt-14-dev)"
 	exit 0
 fi
 
 if ! make -C "$DOMSEC_TOP" FUZZ_O="$out" fuzz-build >"$out/build.log" 2>&1; then
-	echo "not ok - make fuzz-build failed:"
+	it_not_ok "make fuzz-build failed:"
 	tail -n 30 "$out/build.log"
 	exit 1
 fi
 
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-failures=0
 harnesses=0
 for src in "$DOMSEC_TOP"/tests/fuzz/fuzz_*.c; do
 	n=${src##*/fuzz_}
 	n=${n%.c}
 	seeds=("$DOMSEC_TOP/tests/fuzz/corpus/$n"/*)
 	if [ ! -e "${seeds[0]}" ]; then
-		echo "not ok - fuzz_$n: no seed corpus in tests/fuzz/corpus/$n/"
-		failures=$((failures + 1))
+		it_not_ok "fuzz_$n: no seed corpus in tests/fuzz/corpus/$n/"
 		continue
 	fi
 	harnesses=$((harnesses + 1))
 	if "$out/fuzz_$n" -timeout=20 "${seeds[@]}" >"$out/$n.log" 2>&1; then
-		echo "ok - fuzz_$n: ${#seeds[@]} seeds replayed clean"
+		it_ok "fuzz_$n: ${#seeds[@]} seeds replayed clean"
 	else
-		echo "not ok - fuzz_$n failed on its seed corpus:"
+		it_not_ok "fuzz_$n failed on its seed corpus:"
 		grep -E 'ERROR|runtime error|SUMMARY|Running:' "$out/$n.log" | tail -n 20
-		failures=$((failures + 1))
 	fi
 done
 if [ "$harnesses" -lt 10 ]; then
-	echo "not ok - only $harnesses harnesses found under tests/fuzz/"
-	failures=$((failures + 1))
+	it_not_ok "only $harnesses harnesses found under tests/fuzz/"
 fi
-[ "$failures" -eq 0 ]
+it_finish

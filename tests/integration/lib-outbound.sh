@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# lib-outbound.sh - harness for the outbound Domain Security tests (5x-*.sh):
+# lib-outbound.sh - harness for the outbound Domain Security tests (5x-*.sh),
+# built on lib-postfix.sh and lib-common.sh:
 # a private network namespace in which everything runs (so port 25, fixed
 # ports and a DNS server on 127.0.0.1:53 are ours alone), a tiny DNS server
 # (tests/dns_server.py) that /etc/netns/NS/resolv.conf points at, the CRL
@@ -13,8 +14,8 @@
 #   . "$DOMSEC_TOP/tests/integration/lib-outbound.sh"
 #   ob_enter_netns "$0"        # re-runs the script inside a fresh namespace
 #                              # (returns only inside it)
-#   ob_init                    # work dir $OB_DIR, EXIT trap
-#   ob_crl_start; ob_pki_build; ob_dns_start; ob_domsecd_start PARTNER_LINE...
+#   it_init ob                 # work dir $IT_DIR, EXIT trap (lib-common.sh)
+#   it_crl_start; it_pki_build; ob_dns_start; ob_domsecd_start PARTNER_LINE...
 #   ob_partner_start; ob_sender_start
 #   ob_send LABEL RCPT         # sets OB_ID (X-Test-Id) and OB_QID (queue id)
 #
@@ -22,30 +23,12 @@
 
 : "${DOMSEC_TOP:?set DOMSEC_TOP to the source tree}"
 : "${DOMSEC_BUILD:?set DOMSEC_BUILD to the build directory}"
+. "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
 
-OB_FAILURES=0
-OB_PIDS=""
 OB_SOCKETMAP_PORT=8896
 OB_SENDER_PORT=2525
-
-ob_ok() { echo "ok - $*"; }
-ob_not_ok() {
-	echo "not ok - $*"
-	OB_FAILURES=$((OB_FAILURES + 1))
-}
-# ob_check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
-ob_check() {
-	local what=$1
-	shift
-	if "$@"; then ob_ok "$what"; else ob_not_ok "$what"; fi
-}
-ob_finish() {
-	if [ "$OB_FAILURES" -gt 0 ]; then
-		echo "$OB_FAILURES assertion(s) failed" >&2
-		exit 1
-	fi
-	exit 0
-}
+IT_CLEANUP_HOOKS="$IT_CLEANUP_HOOKS ob_postfix_stop"
+IT_LOG_FILES="$IT_LOG_FILES sender/maillog partner/maillog"
 
 # ---- the namespace ---------------------------------------------------------
 
@@ -93,113 +76,7 @@ ob_netns_remove() {
 	rmdir /etc/netns 2>/dev/null    # only if no other namespace uses it
 }
 
-# ---- plumbing --------------------------------------------------------------
-
-ob_init() {
-	OB_DIR=$(mktemp -d /tmp/domsec-ob.XXXXXX)
-	chmod 755 "$OB_DIR"
-	OB_PKI=$OB_DIR/pki
-	trap ob_cleanup EXIT
-	trap 'exit 130' INT TERM
-}
-
-ob_wait_file() {
-	local i
-	for i in $(seq 1 $((${2:-10} * 10))); do
-		[ -s "$1" ] && return 0
-		sleep 0.1
-	done
-	echo "timed out waiting for $1" >&2
-	return 1
-}
-
-# ob_wait_port ADDR PORT [SECONDS]
-ob_wait_port() {
-	local i
-	for i in $(seq 1 $((${3:-10} * 10))); do
-		python3 -c 'import socket,sys; socket.create_connection((sys.argv[1],int(sys.argv[2])),0.5).close()' "$1" "$2" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "timed out waiting for $1:$2" >&2
-	return 1
-}
-
-# ob_wait_log FILE REGEX [SECONDS]
-ob_wait_log() {
-	local i
-	for i in $(seq 1 $((${3:-10} * 10))); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-ob_track_pid() { OB_PIDS="$OB_PIDS $1"; }
-
-ob_stop_pid() {
-	local pid=$1 i
-	kill "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null || true
-}
-
-ob_cleanup() {
-	local rc=$? pid pf f i
-	set +e
-	for pf in "$OB_DIR/sender" "$OB_DIR/partner"; do
-		[ -f "$pf/queue/pid/master.pid" ] && postfix -c "$pf/etc" stop >/dev/null 2>&1
-	done
-	# master exits a moment after "postfix stop"; wait for its pid files.
-	for i in $(seq 1 50); do
-		[ -f "$OB_DIR/sender/queue/pid/master.pid" ] ||
-		    [ -f "$OB_DIR/partner/queue/pid/master.pid" ] || break
-		sleep 0.1
-	done
-	for pid in $OB_PIDS; do
-		ob_stop_pid "$pid"
-	done
-	if [ "$rc" != 0 ] || [ "$OB_FAILURES" != 0 ] || [ -n "${OB_KEEP:-}" ]; then
-		echo "work directory kept: $OB_DIR" >&2
-		for f in domsecd.log sender/maillog partner/maillog; do
-			[ -f "$OB_DIR/$f" ] || continue
-			echo "---- last lines of $f" >&2
-			tail -n 25 "$OB_DIR/$f" >&2
-		done
-	else
-		sleep 0.3
-		rm -rf "$OB_DIR" || { sleep 1; rm -rf "$OB_DIR"; }
-	fi
-	return "$rc"
-}
-
-# ---- CRL server, PKI, DNS ----------------------------------------------------
-
-ob_crl_start() {
-	mkdir -p "$OB_PKI/crl"
-	python3 "$DOMSEC_TOP/tests/crlserver.py" --dir "$OB_PKI/crl" \
-	    --port-file "$OB_DIR/crl.port" --log "$OB_DIR/crl.log" \
-	    >"$OB_DIR/crlserver.out" 2>&1 &
-	ob_track_pid $!
-	ob_wait_file "$OB_DIR/crl.port" || return 1
-	OB_CRL_URL=http://127.0.0.1:$(cat "$OB_DIR/crl.port")
-}
-
-# ob_crl_mode MODE (crlserver.py fault modes: ok, 500, hang, ...)
-ob_crl_mode() {
-	python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5).read()' \
-	    "$OB_CRL_URL/_mode/$1" >/dev/null
-}
-
-ob_pki_build() {
-	sh "$DOMSEC_TOP/tests/pki/mkpki.sh" "$OB_PKI" "$OB_CRL_URL" >"$OB_DIR/mkpki.out" 2>&1 || {
-		cat "$OB_DIR/mkpki.out" >&2
-		return 1
-	}
-	chmod 755 "$OB_PKI"
-}
+# ---- DNS ----------------------------------------------------
 
 # ob_zone_write "PREF HOST"...: the zone, with woodgrovebank.com's MX records.
 ob_zone_write() {
@@ -213,24 +90,24 @@ ob_zone_write() {
 		echo "mx.nonpartner.example        A  127.0.0.5"
 		echo "contoso.com                  MX 10 mx.contoso.com"
 		echo "mx.contoso.com               A  127.0.0.1"
-	} >"$OB_DIR/zone.tmp"
-	mv "$OB_DIR/zone.tmp" "$OB_DIR/zone"
+	} >"$IT_DIR/zone.tmp"
+	mv "$IT_DIR/zone.tmp" "$IT_DIR/zone"
 }
 
 ob_dns_start() {
 	ob_zone_write "10 mx-good.woodgrovebank.com"
 	python3 "$DOMSEC_TOP/tests/dns_server.py" --bind 127.0.0.1 --port 53 \
-	    --zone "$OB_DIR/zone" --port-file "$OB_DIR/dns.port" \
-	    --pid-file "$OB_DIR/dns.pid" --log "$OB_DIR/dns.log" \
-	    >"$OB_DIR/dns.out" 2>&1 &
-	ob_track_pid $!
-	ob_wait_file "$OB_DIR/dns.pid"
+	    --zone "$IT_DIR/zone" --port-file "$IT_DIR/dns.port" \
+	    --pid-file "$IT_DIR/dns.pid" --log "$IT_DIR/dns.log" \
+	    >"$IT_DIR/dns.out" 2>&1 &
+	it_track_pid $!
+	it_wait_file "$IT_DIR/dns.pid"
 }
 
 # ob_set_mx "PREF HOST"...: replaces woodgrovebank.com's MX records.
 ob_set_mx() {
 	ob_zone_write "$@"
-	kill -HUP "$(cat "$OB_DIR/dns.pid")"
+	kill -HUP "$(cat "$IT_DIR/dns.pid")"
 	sleep 0.3
 }
 
@@ -239,90 +116,63 @@ ob_set_mx() {
 # ob_domsecd_start PARTNER_LINE...
 ob_domsecd_start() {
 	local line
-	mkdir -p "$OB_DIR/crlcache" "$OB_DIR/state"
-	: >"$OB_DIR/partners"
-	for line in "$@"; do printf '%s\n' "$line" >>"$OB_DIR/partners"; done
+	mkdir -p "$IT_DIR/crlcache" "$IT_DIR/state"
+	: >"$IT_DIR/partners"
+	for line in "$@"; do printf '%s\n' "$line" >>"$IT_DIR/partners"; done
 	{
-		echo "CAFile            $OB_PKI/root.pem"
-		echo "ChainFile         $OB_PKI/inter.pem"
-		echo "PartnerTable      $OB_DIR/partners"
-		echo "CRLCacheDir       $OB_DIR/crlcache"
+		echo "CAFile            $IT_PKI/root.pem"
+		echo "ChainFile         $IT_PKI/inter.pem"
+		echo "PartnerTable      $IT_DIR/partners"
+		echo "CRLCacheDir       $IT_DIR/crlcache"
 		echo "CRLConnectTimeout 2s"
 		echo "CRLTimeout        4s"
 		echo "CRLRetryBackoff   2s"
 		echo "SocketmapSocket   inet:$OB_SOCKETMAP_PORT@127.0.0.1"
-		echo "StateDir          $OB_DIR/state"
+		echo "StateDir          $IT_DIR/state"
 		echo "Syslog            no"
 		echo "LogLevel          debug"
 		echo "HeloName          mx.contoso.com"
 		echo "ProbeTimeout      5s"
 		echo "OutboundCacheTTL  1s"
-	} >"$OB_DIR/domsec.conf"
-	"${OB_DOMSECD:-$DOMSEC_BUILD/domsecd}" -f -c "$OB_DIR/domsec.conf" \
-	    >>"$OB_DIR/domsecd.log" 2>&1 &
+	} >"$IT_DIR/domsec.conf"
+	"${OB_DOMSECD:-$DOMSEC_BUILD/domsecd}" -f -c "$IT_DIR/domsec.conf" \
+	    >>"$IT_DIR/domsecd.log" 2>&1 &
 	OB_DOMSECD_PID=$!
-	ob_track_pid "$OB_DOMSECD_PID"
-	ob_wait_port 127.0.0.1 "$OB_SOCKETMAP_PORT"
+	it_track_pid "$OB_DOMSECD_PID"
+	it_wait_addr 127.0.0.1 "$OB_SOCKETMAP_PORT"
 }
 
 # ---- Postfix instances -------------------------------------------------------
 
-# Services every private instance needs (chroot off).
-ob_master_common() {
-	printf '%s\n' \
-	    "pickup    unix  n  -  n  60     1  pickup" \
-	    "cleanup   unix  n  -  n  -      0  cleanup" \
-	    "qmgr      unix  n  -  n  300    1  qmgr" \
-	    "tlsmgr    unix  -  -  n  1000?  1  tlsmgr" \
-	    "rewrite   unix  -  -  n  -      -  trivial-rewrite" \
-	    "bounce    unix  -  -  n  -      0  bounce" \
-	    "defer     unix  -  -  n  -      0  bounce" \
-	    "trace     unix  -  -  n  -      0  bounce" \
-	    "verify    unix  -  -  n  -      1  verify" \
-	    "flush     unix  n  -  n  1000?  0  flush" \
-	    "proxymap  unix  -  -  n  -      -  proxymap" \
-	    "proxywrite unix -  -  n  -      1  proxymap" \
-	    "smtp      unix  -  -  n  -      -  smtp" \
-	    "relay     unix  -  -  n  -      -  smtp" \
-	    "showq     unix  n  -  n  -      -  showq" \
-	    "error     unix  -  -  n  -      -  error" \
-	    "retry     unix  -  -  n  -      -  error" \
-	    "discard   unix  -  -  n  -      -  discard" \
-	    "virtual   unix  -  n  n  -      -  virtual" \
-	    "anvil     unix  -  -  n  -      1  anvil" \
-	    "scache    unix  -  -  n  -      1  scache" \
-	    "postlog   unix-dgram n - n -    1  postlogd"
-}
-
-# ob_postfix_up DIR: checks the configuration and starts the instance.
-ob_postfix_up() {
-	if ! postconf -c "$1/etc" -n >"$1/postconf.out" 2>&1; then
-		cat "$1/postconf.out" >&2
-		return 1
-	fi
-	if ! postfix -c "$1/etc" start >"$1/start.out" 2>&1; then
-		# postfix prints its reasons only to a terminal: give it one.
-		script -qc "postfix -c $1/etc check" /dev/null >&2 || true
-		cat "$1/start.out" >&2
-		[ -f "$1/maillog" ] && tail -n 20 "$1/maillog" >&2
-		return 1
-	fi
+# ob_postfix_stop: stops the sender and the partner instance (cleanup hook).
+ob_postfix_stop() {
+	local pf i
+	for pf in "$IT_DIR/sender" "$IT_DIR/partner"; do
+		[ -f "$pf/queue/pid/master.pid" ] && postfix -c "$pf/etc" stop >/dev/null 2>&1
+	done
+	# master exits a moment after "postfix stop"; wait for its pid files.
+	for i in $(seq 1 50); do
+		[ -f "$IT_DIR/sender/queue/pid/master.pid" ] ||
+		    [ -f "$IT_DIR/partner/queue/pid/master.pid" ] || break
+		sleep 0.1
+	done
+	return 0
 }
 
 # ob_chain_file LEAF OUT: key, certificate and intermediates in one file, as
 # smtp(d)_tls_chain_files wants them.
 ob_chain_file() {
-	cat "$OB_PKI/$1.key" "$OB_PKI/$1-chain.pem" >"$2"
+	cat "$IT_PKI/$1.key" "$IT_PKI/$1-chain.pem" >"$2"
 	chmod 600 "$2"
 }
 
 # The partner's MX: one smtpd per certificate, mail stored in $pp/mail/inbox.
 ob_partner_start() {
-	local pp=$OB_DIR/partner
+	local pp=$IT_DIR/partner
 	mkdir -p "$pp/etc" "$pp/queue" "$pp/data" "$pp/mail"
 	chown postfix "$pp/data"
 	chown nobody "$pp/mail"
-	cat "$OB_PKI/root.pem" "$OB_PKI/inter.pem" >"$pp/etc/ca.pem"
+	cat "$IT_PKI/root.pem" "$IT_PKI/inter.pem" >"$pp/etc/ca.pem"
 	ob_chain_file exact "$pp/etc/good.pem"
 	ob_chain_file revoked "$pp/etc/revoked.pem"
 	ob_chain_file twodeep "$pp/etc/other.pem"
@@ -361,16 +211,16 @@ ob_partner_start() {
 		echo "127.0.0.3:25 inet n - n - - smtpd -o syslog_name=partner-revoked -o smtpd_tls_chain_files=$pp/etc/revoked.pem"
 		echo "127.0.0.4:25 inet n - n - - smtpd -o syslog_name=partner-other -o smtpd_tls_chain_files=$pp/etc/other.pem"
 		echo "127.0.0.5:25 inet n - n - - smtpd -o syslog_name=nonpartner -o smtpd_tls_chain_files=$pp/etc/nonpartner.pem"
-		ob_master_common
+		it_postfix_services
 	} >"$pp/etc/master.cf"
-	ob_postfix_up "$pp" && ob_wait_port 127.0.0.2 25 15 && ob_wait_port 127.0.0.5 25
+	it_postfix_up "$pp" && it_wait_addr 127.0.0.2 25 15 && it_wait_addr 127.0.0.5 25
 }
 
 # The sending MTA (contoso.com): the main.cf and master.cf lines of
 # contrib/postfix-outbound.cf are used as an administrator would copy them,
 # with the socketmap port and our chain file filled in.
 ob_sender_start() {
-	local ps=$OB_DIR/sender
+	local ps=$IT_DIR/sender
 	mkdir -p "$ps/etc" "$ps/queue" "$ps/data"
 	chown postfix "$ps/data"
 	ob_chain_file contoso "$ps/etc/domsec-client.pem"
@@ -400,16 +250,16 @@ ob_sender_start() {
 	} >"$ps/etc/main.cf"
 	{
 		echo "127.0.0.1:$OB_SENDER_PORT inet n - n - - smtpd"
-		ob_master_common
+		it_postfix_services
 		sed -n 's/^#master\.cf //p' "$DOMSEC_TOP/contrib/postfix-outbound.cf" |
 		    sed -e "s|/etc/postfix/domsec-client.pem|$ps/etc/domsec-client.pem|" \
 		        -e "s/:8896:/:$OB_SOCKETMAP_PORT:/"
 	} >"$ps/etc/master.cf"
-	ob_postfix_up "$ps" && ob_wait_port 127.0.0.1 "$OB_SENDER_PORT" 15
+	it_postfix_up "$ps" && it_wait_addr 127.0.0.1 "$OB_SENDER_PORT" 15
 }
 
 ob_flush() {
-	postqueue -c "$OB_DIR/sender/etc" -f >/dev/null 2>&1 || true
+	postqueue -c "$IT_DIR/sender/etc" -f >/dev/null 2>&1 || true
 }
 
 # ---- mail --------------------------------------------------------------------
@@ -422,7 +272,7 @@ ob_send() {
 	local label=$1 rcpt=$2 log
 	OB_SEQ=$((OB_SEQ + 1))
 	OB_ID="ob$$-$OB_SEQ-$label"
-	log=$OB_DIR/swaks-$label.log
+	log=$IT_DIR/swaks-$label.log
 	swaks --server "127.0.0.1:$OB_SENDER_PORT" --from "sender@contoso.com" \
 	    --to "$rcpt" --helo client.contoso.com --header "X-Test-Id: $OB_ID" \
 	    --header "Subject: outbound test $label" --timeout 30 >"$log" 2>&1 || true
@@ -432,7 +282,7 @@ ob_send() {
 # ob_status QID: the last delivery status the sender logged for QID
 # (sent, deferred, bounced) or "" while there is none.
 ob_status() {
-	grep -E " $1: to=<" "$OB_DIR/sender/maillog" 2>/dev/null |
+	grep -E " $1: to=<" "$IT_DIR/sender/maillog" 2>/dev/null |
 	    sed -n 's/.*status=\([a-z]*\).*/\1/p' | tail -n 1
 }
 
@@ -448,7 +298,7 @@ ob_wait_status() {
 
 # ob_partner_got ID: the partner MX stored a message with X-Test-Id ID.
 ob_partner_got() {
-	grep -q "^X-Test-Id: $1\$" "$OB_DIR/partner/mail/inbox" 2>/dev/null
+	grep -q "^X-Test-Id: $1\$" "$IT_DIR/partner/mail/inbox" 2>/dev/null
 }
 
 # ob_partner_received ID: the first (topmost) Received header of stored
@@ -463,5 +313,5 @@ ob_partner_received() {
 			if (first == "" && $0 ~ /^Received:/) { first = $0; cur = "r" }
 			if ($0 == "X-Test-Id: " id) found = 1
 		}
-	' "$OB_DIR/partner/mail/inbox" 2>/dev/null
+	' "$IT_DIR/partner/mail/inbox" 2>/dev/null
 }

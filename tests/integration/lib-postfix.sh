@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# lib-postfix.sh - shared harness for the integration tests and the demo: a
-# private Postfix instance (its own configuration, queue and log under a
-# temporary directory, smtpd on a free loopback port), an smtp-sink that
-# stores every delivered message, the CRL server, a STARTTLS listener for
-# certificate discovery, the test PKI and domsecd.  Everything listens on
-# 127.0.0.1 on ports the kernel chose; it_cleanup (installed as an EXIT
-# trap by it_init) stops whatever was started.
+# lib-postfix.sh - the Postfix harness, built on lib-common.sh, for the
+# inbound integration tests and the demo: a private Postfix instance (its
+# own configuration, queue and log under a temporary directory, smtpd on a
+# free loopback port), an smtp-sink that stores every delivered message, a
+# STARTTLS listener for certificate discovery and domsecd.  Everything
+# listens on 127.0.0.1 on ports the kernel chose; it_cleanup (installed as
+# an EXIT trap by it_init) stops whatever was started.
 #
 # This file only defines functions: source it, do not run it.
 #
@@ -31,139 +31,11 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	exit 0
 fi
 
-: "${DOMSEC_TOP:?set DOMSEC_TOP to the source tree}"
-: "${DOMSEC_BUILD:?set DOMSEC_BUILD to the build directory}"
+. "$DOMSEC_TOP/tests/integration/lib-common.sh"
 
-IT_FAILURES=0
-IT_PIDS=""
 IT_POSTFIX_UP=0
-
-# ---- assertions ----------------------------------------------------------
-
-it_ok() { echo "ok - $*"; }
-it_not_ok() {
-	echo "not ok - $*"
-	IT_FAILURES=$((IT_FAILURES + 1))
-}
-# it_check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
-it_check() {
-	local what=$1
-	shift
-	if "$@"; then it_ok "$what"; else it_not_ok "$what"; fi
-}
-# it_expect_eq DESCRIPTION EXPECTED ACTUAL
-it_expect_eq() {
-	if [ "$2" = "$3" ]; then
-		it_ok "$1"
-	else
-		it_not_ok "$1 (expected '$2', got '$3')"
-	fi
-}
-# Exit status for the end of a test script.
-it_finish() {
-	if [ "$IT_FAILURES" -gt 0 ]; then
-		echo "$IT_FAILURES assertion(s) failed; work directory $IT_DIR kept" >&2
-		IT_KEEP=1
-		exit 1
-	fi
-	exit 0
-}
-
-# ---- plumbing ------------------------------------------------------------
-
-it_init() {
-	IT_DIR=$(mktemp -d /tmp/domsec-it.XXXXXX)
-	# The Postfix processes (user postfix) walk into the queue below it.
-	chmod 755 "$IT_DIR"
-	IT_PKI=$IT_DIR/pki
-	IT_KEEP=${IT_KEEP:-0}
-	trap it_cleanup EXIT
-	trap 'exit 130' INT TERM
-}
-
-# A port on 127.0.0.1 that was free a moment ago.
-it_free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-# it_wait_file FILE [SECONDS]
-it_wait_file() {
-	local i
-	for i in $(seq 1 $((${2:-10} * 10))); do
-		[ -s "$1" ] && return 0
-		sleep 0.1
-	done
-	echo "timed out waiting for $1" >&2
-	return 1
-}
-
-# it_wait_port PORT [SECONDS]: until something accepts on 127.0.0.1:PORT.
-it_wait_port() {
-	local i
-	for i in $(seq 1 $((${2:-10} * 10))); do
-		if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.5).close()' "$1" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "timed out waiting for port $1" >&2
-	return 1
-}
-
-# it_wait_log FILE REGEX [SECONDS]
-it_wait_log() {
-	local i
-	for i in $(seq 1 $((${3:-10} * 10))); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-it_track_pid() { IT_PIDS="$IT_PIDS $1"; }
-
-# it_gone PID: the process has exited (a zombie still answers kill -0).
-it_gone() {
-	[ -d "/proc/$1" ] || return 0
-	grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
-}
-
-it_stop_pid() {
-	local pid=$1 i
-	kill "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 50); do
-		it_gone "$pid" && break
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-it_cleanup() {
-	local rc=$?
-	set +e
-	it_postfix_stop
-	for pid in $IT_PIDS; do
-		it_stop_pid "$pid"
-	done
-	IT_PIDS=""
-	if [ "${IT_KEEP:-0}" = 1 ] || [ "$rc" != 0 ]; then
-		echo "work directory kept: $IT_DIR" >&2
-		if [ -f "$IT_DIR/domsecd.log" ]; then
-			echo "---- last lines of domsecd.log" >&2
-			tail -n 30 "$IT_DIR/domsecd.log" >&2
-		fi
-		if [ -f "$IT_DIR/postfix/maillog" ]; then
-			echo "---- last lines of the Postfix maillog" >&2
-			tail -n 30 "$IT_DIR/postfix/maillog" >&2
-		fi
-	elif [ -n "${IT_DIR:-}" ] && [ -d "$IT_DIR" ]; then
-		rm -rf "$IT_DIR"
-		# shellcheck disable=SC2086
-		[ -n "${IT_EXTRA_DIRS:-}" ] && rm -rf $IT_EXTRA_DIRS
-	fi
-	return "$rc"
-}
+IT_CLEANUP_HOOKS="$IT_CLEANUP_HOOKS it_postfix_stop"
+IT_LOG_FILES="$IT_LOG_FILES domsecd.log postfix/maillog"
 
 # it_require_tools: every program the Postfix scenarios need, and swaks
 # with TLS (it needs the Perl modules Net::SSLeay and IO::Socket::SSL,
@@ -182,34 +54,6 @@ it_require_tools() {
 		    "libio-socket-ssl-perl" >&2
 		return 1
 	fi
-}
-
-# ---- CRL server and PKI -------------------------------------------------
-
-it_crl_start() {
-	mkdir -p "$IT_PKI/crl"
-	python3 "$DOMSEC_TOP/tests/crlserver.py" --dir "$IT_PKI/crl" \
-	    --port-file "$IT_DIR/crl.port" --log "$IT_DIR/crl.log" \
-	    >"$IT_DIR/crlserver.out" 2>&1 &
-	it_track_pid $!
-	it_wait_file "$IT_DIR/crl.port" || return 1
-	IT_CRL_PORT=$(cat "$IT_DIR/crl.port")
-	IT_CRL_URL=http://127.0.0.1:$IT_CRL_PORT
-}
-
-# it_crl_mode MODE: ok, 404, 500, garbage, hang, ... for all later requests.
-it_crl_mode() {
-	python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5).read()' \
-	    "$IT_CRL_URL/_mode/$1" >/dev/null
-}
-
-it_pki_build() {
-	sh "$DOMSEC_TOP/tests/pki/mkpki.sh" "$IT_PKI" "$IT_CRL_URL" >"$IT_DIR/mkpki.out" 2>&1 || {
-		cat "$IT_DIR/mkpki.out" >&2
-		return 1
-	}
-	# Postfix reads its key and CA file as root, but keep them readable.
-	chmod 755 "$IT_PKI"
 }
 
 # ---- the sink ------------------------------------------------------------
@@ -356,6 +200,50 @@ it_domsecd_clean() {
 	    bash -c "! grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error' '$IT_DOMSECD_LOG'"
 }
 
+# it_postfix_services: the master.cf services every private instance needs
+# (chroot off; the smtpd listeners are the caller's).
+it_postfix_services() {
+	printf '%s\n' \
+	    "pickup    unix  n  -  n  60     1  pickup" \
+	    "cleanup   unix  n  -  n  -      0  cleanup" \
+	    "qmgr      unix  n  -  n  300    1  qmgr" \
+	    "tlsmgr    unix  -  -  n  1000?  1  tlsmgr" \
+	    "rewrite   unix  -  -  n  -      -  trivial-rewrite" \
+	    "bounce    unix  -  -  n  -      0  bounce" \
+	    "defer     unix  -  -  n  -      0  bounce" \
+	    "trace     unix  -  -  n  -      0  bounce" \
+	    "verify    unix  -  -  n  -      1  verify" \
+	    "flush     unix  n  -  n  1000?  0  flush" \
+	    "proxymap  unix  -  -  n  -      -  proxymap" \
+	    "proxywrite unix -  -  n  -      1  proxymap" \
+	    "smtp      unix  -  -  n  -      -  smtp" \
+	    "relay     unix  -  -  n  -      -  smtp" \
+	    "showq     unix  n  -  n  -      -  showq" \
+	    "error     unix  -  -  n  -      -  error" \
+	    "retry     unix  -  -  n  -      -  error" \
+	    "discard   unix  -  -  n  -      -  discard" \
+	    "virtual   unix  -  n  n  -      -  virtual" \
+	    "anvil     unix  -  -  n  -      1  anvil" \
+	    "scache    unix  -  -  n  -      1  scache" \
+	    "postlog   unix-dgram n - n -    1  postlogd"
+}
+
+# it_postfix_up DIR: checks DIR/etc's configuration (postconf -n shows a
+# syntax error) and starts the instance; on failure prints why.
+it_postfix_up() {
+	if ! postconf -c "$1/etc" -n >"$1/postconf.out" 2>&1; then
+		cat "$1/postconf.out" >&2
+		return 1
+	fi
+	if ! postfix -c "$1/etc" start >"$1/start.out" 2>&1; then
+		# postfix prints its reasons only to a terminal: give it one.
+		script -qc "postfix -c $1/etc check" /dev/null >&2 || true
+		cat "$1/start.out" >&2
+		[ -f "$1/maillog" ] && tail -n 20 "$1/maillog" >&2
+		return 1
+	fi
+}
+
 # it_postfix_start: the private instance.  main.cf is contrib/postfix-main.cf
 # (the administrator's snippet, used as it is; or $IT_POSTFIX_BASE and no
 # domsec settings) plus the settings that place
@@ -426,40 +314,11 @@ ${IT_POSTFIX_EXTRA:-}
 	done <<EOF
 $settings
 EOF
-	cat >"$pf/etc/master.cf" <<EOF
-127.0.0.1:$IT_SMTPD_PORT inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
-	# postconf -n expands and checks the file; a syntax error shows here.
-	if ! postconf -c "$pf/etc" -n >"$IT_DIR/postconf.out" 2>&1; then
-		cat "$IT_DIR/postconf.out" >&2
-		return 1
-	fi
-	if ! postfix -c "$pf/etc" start >"$IT_DIR/postfix-start.out" 2>&1; then
-		cat "$IT_DIR/postfix-start.out" >&2
-		[ -f "$pf/maillog" ] && tail -n 20 "$pf/maillog" >&2
-		return 1
-	fi
+	{
+		echo "127.0.0.1:$IT_SMTPD_PORT inet n - n - - smtpd"
+		it_postfix_services
+	} >"$pf/etc/master.cf"
+	it_postfix_up "$pf" || return 1
 	IT_POSTFIX_UP=1
 	it_wait_port "$IT_SMTPD_PORT" 15
 }
@@ -543,6 +402,56 @@ it_send_partner() {
 	*) tls=(--tls --tls-cert "$IT_PKI/$leaf.pem" --tls-key "$IT_PKI/$leaf.key") ;;
 	esac
 	it_send "$label" "${tls[@]}" --from "$sender" --to b@contoso.com --data "$data"
+}
+
+# it_scenarios: runs the verdict scenarios of a table read on stdin, one a
+# line (blank lines and "#" comments skipped), the way curl's tests/data
+# describes a case as data:
+#   LABEL  SENDER  CERT  FROM  REPLY  VERDICT  TAGS
+# SENDER "<>" is the null sender.  CERT is a leaf of the test PKI, "-" (TLS
+# without a certificate) or "plain" (no TLS).  FROM is the From header
+# ("=": the sender).  REPLY is the SMTP reply code expected.  VERDICT is the
+# verdict domsecd must log, exactly once, for the partner domain (the
+# sender's, or the From header's for the null sender); "none": no verdict
+# line at all.  TAGS is the number of X-Domain-Secured headers the delivered
+# message carries ("-" for refused mail: the reply must name the domain and
+# nothing may be delivered).  it_scenario_id LABEL gives a message's id.
+it_scenarios() {
+	local label sender cert from reply verdict tags domain f want
+	# fd 3: the commands below must not eat the table from stdin
+	while read -r -u 3 label sender cert from reply verdict tags; do
+		case $label in '' | '#'*) continue ;; esac
+		[ "$from" = = ] && from=$sender
+		domain=${sender##*@}
+		[ "$sender" = "<>" ] && domain=${from##*@}
+		it_log_mark
+		it_send_partner "$label" "$sender" "$cert" "$from"
+		echo "$label $IT_ID" >>"$IT_DIR/scenario-ids"
+		it_expect_eq "$label: SMTP reply" "$reply" "$IT_REPLY"
+		if [ "$verdict" = none ]; then
+			it_expect_eq "$label: no verdict logged" 0 "$(it_log_count 'verdict=')"
+		else
+			it_check "$label: verdict $verdict logged" \
+			    it_log_since "verdict=$verdict .*domain=$domain"
+			it_expect_eq "$label: one verdict line" 1 "$(it_log_count 'verdict=')"
+		fi
+		if [ "$tags" = - ]; then
+			it_check "$label: the reply names $domain ($IT_REPLY_TEXT)" \
+			    grep -q "$domain" <<<"$IT_REPLY_TEXT"
+			it_check "$label: nothing delivered" test -z "$(it_delivered "$IT_ID" 1 || true)"
+		else
+			f=$(it_delivered "$IT_ID" || true)
+			it_check "$label: delivered" test -n "$f"
+			want=
+			[ "$tags" = 0 ] || want="domain=$domain"
+			it_expect_eq "$label: X-Domain-Secured headers" "$tags" \
+			    "$(it_count_headers "$f" X-Domain-Secured "$want")"
+		fi
+	done 3<&0
+}
+# it_scenario_id LABEL: the X-Test-Id of it_scenarios' message LABEL.
+it_scenario_id() {
+	awk -v l="$1" '$1 == l { id = $2 } END { print id }' "$IT_DIR/scenario-ids"
 }
 
 # it_domsecd_logged REGEX [SECONDS]: domsecd's log mentions REGEX.
