@@ -94,9 +94,15 @@ $(O)/domsecd: $(DAEMON_OBJ) $(O)/libdomsec-frontend.a $(O)/libdomsec.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(DAEMON_OBJ) $(O)/libdomsec-frontend.a \
 	    $(O)/libdomsec.a -lmilter -lmicrohttpd $(LDLIBS_CORE)
 
-$(O)/tests/%: tests/unit/%.c $(O)/libdomsec-frontend.a $(O)/libdomsec.a
+# tests/unit/fixture.c: the compiled fixture (PKI, helper servers) every
+# unit test links.
+$(O)/tests/fixture.o: tests/unit/fixture.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -I. $(DEPFLAGS) $(LDFLAGS_ALL) -o $@ $< \
+	$(CC) $(CFLAGS_ALL) -I. $(DEPFLAGS) -c -o $@ $<
+
+$(O)/tests/%: tests/unit/%.c $(O)/tests/fixture.o $(O)/libdomsec-frontend.a $(O)/libdomsec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I. $(DEPFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/tests/fixture.o \
 	    $(O)/libdomsec-frontend.a $(O)/libdomsec.a -lcmocka $(LDLIBS_CORE)
 
 # libFuzzer harnesses: the libraries built again with clang, ASan, UBSan and

@@ -21,7 +21,9 @@
 #include "domsec/inbound.h"
 #include "domsec/log.h"
 #include "domsec/session.h"
-#include "inbound_test_helpers.h"
+#include "fixture.h"
+
+#define HELPER __attribute__((unused)) static
 
 static struct tls_fixture fx;
 static struct ds_config cfg;

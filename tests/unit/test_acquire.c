@@ -19,7 +19,8 @@
 #include "domsec/acquire.h"
 #include "domsec/config.h"
 #include "domsec/log.h"
-#include "inbound_test_helpers.h"
+#include <unistd.h>
+#include "fixture.h"
 
 static struct tls_fixture fx;
 

@@ -14,7 +14,7 @@
 #include <openssl/x509.h>
 #include "domsec/chain.h"
 #include "domsec/x509info.h"
-#include "pki_fixture.h"
+#include "fixture.h"
 
 static int setup(void **state)
 {

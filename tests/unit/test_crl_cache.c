@@ -21,8 +21,9 @@
 #include <openssl/x509v3.h>
 #include "domsec/crl.h"
 #include "lib/crl_internal.h"
-#include "pki_fixture.h"
-#include "test_crl_util.h"
+#include <unistd.h>
+#include <openssl/pem.h>
+#include "fixture.h"
 
 static int setup(void **state)
 {

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include "domsec/engine.h"
 #include "domsec/config.h"
-#include "pki_fixture.h"
+#include "fixture.h"
 
 static int setup(void **state)
 {

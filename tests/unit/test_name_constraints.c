@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include "domsec/name_constraints.h"
 #include "domsec/x509info.h"
-#include "pki_fixture.h"
+#include "fixture.h"
 
 static int setup(void **state)
 {
@@ -51,7 +51,7 @@ static void test_subtree_rule(void **state)
 	assert_false(ds_dns_within_subtree(NULL, "x"));
 }
 
-static STACK_OF(X509) *chain_of(const char *leaf, const char *inter)
+static STACK_OF(X509) *leaf_chain(const char *leaf, const char *inter)
 {
 	char err[256];
 	STACK_OF(X509) *sk = ds_load_pem_certs(pki_path(leaf), err, sizeof err);
@@ -73,7 +73,7 @@ static void test_chain_constraints(void **state)
 {
 	(void)state;
 	char reason[300];
-	STACK_OF(X509) *c = chain_of("nccn.pem", "nc-inter.pem");
+	STACK_OF(X509) *c = leaf_chain("nccn.pem", "nc-inter.pem");
 	assert_true(ds_name_constraints_ok(c, "mail.allowed.example", reason,
 	    sizeof reason));
 	assert_false(ds_name_constraints_ok(c, "woodgrovebank.com", reason,
@@ -83,7 +83,7 @@ static void test_chain_constraints(void **state)
 	assert_non_null(strstr(reason, "domsec Constrained CA"));
 	sk_X509_pop_free(c, X509_free);
 
-	c = chain_of("ncwild.pem", "ncx-inter.pem");
+	c = leaf_chain("ncwild.pem", "ncx-inter.pem");
 	assert_true(ds_name_constraints_ok(c, "other.example.com", reason,
 	    sizeof reason));
 	assert_true(ds_name_constraints_ok(c, "*.example.com", reason,
@@ -97,7 +97,7 @@ static void test_chain_constraints(void **state)
 
 	/* an unconstrained chain admits any name; the leaf's own (absent)
 	 * extension is never consulted */
-	c = chain_of("exact.pem", "inter.pem");
+	c = leaf_chain("exact.pem", "inter.pem");
 	assert_true(ds_name_constraints_ok(c, "anything.example", reason,
 	    sizeof reason));
 	sk_X509_pop_free(c, X509_free);

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include "domsec/probe.h"
 #include "domsec/x509info.h"
-#include "inbound_test_helpers.h"
+#include "fixture.h"
 
 static struct tls_fixture fx;
 

@@ -13,7 +13,7 @@
 #include <ctype.h>
 #include <openssl/pem.h>
 #include "domsec/x509info.h"
-#include "pki_fixture.h"
+#include "fixture.h"
 
 static int setup(void **state)
 {
@@ -137,7 +137,7 @@ static void test_fingerprint_roundtrip(void **state)
 	X509_free(x);
 }
 
-static void write_file(const char *path, const char *data, size_t len)
+static void write_bytes(const char *path, const char *data, size_t len)
 {
 	FILE *f = fopen(path, "wb");
 	assert_non_null(f);
@@ -162,18 +162,18 @@ static void test_load_pem_chain_and_errors(void **state)
 	assert_null(ds_load_pem_certs(pki_path("no-such.pem"), err, sizeof err));
 	assert_non_null(strstr(err, "no-such.pem: cannot open"));
 
-	write_file(pki_path("garbage.pem"), "hello world\n", 12);
+	write_bytes(pki_path("garbage.pem"), "hello world\n", 12);
 	err[0] = '\0';
 	assert_null(ds_load_pem_certs(pki_path("garbage.pem"), err, sizeof err));
 	assert_non_null(strstr(err, "garbage.pem: no certificate found"));
 
-	write_file(pki_path("empty.pem"), "", 0);
+	write_bytes(pki_path("empty.pem"), "", 0);
 	assert_null(ds_load_pem_certs(pki_path("empty.pem"), err, sizeof err));
 
 	/* a PEM block whose base64 body is damaged */
 	const char *bad = "-----BEGIN CERTIFICATE-----\nMIIB!!!!notbase64\n"
 	    "-----END CERTIFICATE-----\n";
-	write_file(pki_path("bad.pem"), bad, strlen(bad));
+	write_bytes(pki_path("bad.pem"), bad, strlen(bad));
 	err[0] = '\0';
 	assert_null(ds_load_pem_certs(pki_path("bad.pem"), err, sizeof err));
 	assert_non_null(strstr(err, "bad.pem: certificate 1 is malformed"));
