@@ -29,7 +29,6 @@ it_domsecd_start
 it_postfix_start
 
 wgb=a@woodgrovebank.com
-fp_of() { openssl x509 -in "$IT_PKI/$1.pem" -noout -fingerprint -sha256 | sed 's/.*=//'; }
 
 # --- CRL server down: 4xx, then back: the retry is delivered and tagged ----
 it_crl_mode 500
@@ -62,7 +61,7 @@ f=$(it_delivered "$IT_ID" || true)
 it_check "pinned: delivered" test -n "$f"
 hdrs=$(it_message_headers "$f")
 it_check "pinned: X-Domain-Secured names the domain" grep -q '^X-Domain-Secured: .*domain=woodgrovebank.com' <<<"$hdrs"
-it_check "pinned: X-Domain-Secured carries the fingerprint" grep -q "fingerprint=$(fp_of exact)" <<<"$hdrs"
+it_check "pinned: X-Domain-Secured carries the fingerprint" grep -q "fingerprint=$(it_fp exact)" <<<"$hdrs"
 it_check "pinned: Authentication-Results under our authserv-id" \
     grep -q '^Authentication-Results: mx.contoso.com; x-domainsecurity=pass' <<<"$hdrs"
 first_received=$(grep -n '^Received:' <<<"$hdrs" | head -n 1 | cut -d: -f1)
@@ -79,7 +78,7 @@ it_log_mark
 it_send_partner discovery "$wgb" onedeep
 it_expect_eq "discovery: SMTP reply" 250 "$IT_REPLY"
 f=$(it_delivered "$IT_ID" || true)
-it_check "discovery: delivered and tagged" test "$(it_count_headers "$f" X-Domain-Secured "fingerprint=$(fp_of onedeep)")" = 1
+it_check "discovery: delivered and tagged" test "$(it_count_headers "$f" X-Domain-Secured "fingerprint=$(it_fp onedeep)")" = 1
 it_check "discovery: verdict secured (source discovered) logged" it_log_since "verdict=secured .*source=discover"
 it_check "discovery: the STARTTLS listener was probed" grep -qi 'starttls\|connect' "$IT_DIR/probe.log"
 

@@ -23,10 +23,9 @@ IT_DOMSECD_PID=$!
 it_track_pid "$IT_DOMSECD_PID"
 it_wait_port "$IT_POLICY_PORT"
 
-fp() { openssl x509 -in "$IT_PKI/$1.pem" -noout -fingerprint -sha256 | sed 's/.*=//'; }
 export FP_EXACT FP_REVOKED
-FP_EXACT=$(fp exact)
-FP_REVOKED=$(fp revoked)
+FP_EXACT=$(it_fp exact)
+FP_REVOKED=$(it_fp revoked)
 
 # policy_client.py: sends the named case, prints what came back.
 cat >"$IT_DIR/policy_client.py" <<'PY'

@@ -32,12 +32,11 @@ IT_DOMSECD_PID=$!
 it_track_pid "$IT_DOMSECD_PID"
 it_wait_port "$IT_MILTER_PORT"
 
-fp() { openssl x509 -in "$IT_PKI/$1.pem" -noout -fingerprint -sha256 | sed 's/.*=//'; }
 export DOMSEC_MILTER="inet:$IT_MILTER_PORT@127.0.0.1"
 export FP_EXACT FP_EXACT_PLAIN FP_UNTRUSTED
-FP_EXACT=$(fp exact)
-FP_EXACT_PLAIN=$(fp exact | tr -d ':' | tr 'A-F' 'a-f')
-FP_UNTRUSTED=$(fp untrusted)
+FP_EXACT=$(it_fp exact)
+FP_EXACT_PLAIN=$(it_fp exact | tr -d ':' | tr 'A-F' 'a-f')
+FP_UNTRUSTED=$(it_fp untrusted)
 
 for script in "$DOMSEC_TOP"/tests/miltertest/sendmail-*.lua; do
 	name=$(basename "$script" .lua)

@@ -88,15 +88,7 @@ sm_fix_reply() {
 	fi
 }
 send_p() { sm_send_partner "$@"; sm_fix_reply "$1"; }
-fp_of() { openssl x509 -in "$IT_PKI/$1.pem" -noout -fingerprint -sha256 | sed 's/.*=//'; }
 wgb=a@woodgrovebank.com
-
-expect_refused() {
-	it_expect_eq "$1: SMTP reply" "$2" "$IT_REPLY"
-	it_check "$1: reply names the domain ($IT_REPLY_TEXT)" grep -q "woodgrovebank.com" <<<"$IT_REPLY_TEXT"
-	it_check "$1: verdict $3 logged" it_log_since "verdict=$3 .*domain=woodgrovebank.com"
-	it_check "$1: nothing delivered" test -z "$(it_delivered "$IT_ID" 1 || true)"
-}
 
 # ---- CRL down: 451, then back ---------------------------------------------------
 it_crl_mode 500
@@ -125,24 +117,22 @@ it_check "secured: delivered" test -n "$f"
 if [ -n "$f" ]; then
 	it_expect_eq "secured: one X-Domain-Secured (ours)" 1 "$(it_count_headers "$f" X-Domain-Secured)"
 	it_expect_eq "secured: it names the domain and the fingerprint" 1 \
-	    "$(it_count_headers "$f" X-Domain-Secured "domain=woodgrovebank.com.*$(fp_of exact)")"
+	    "$(it_count_headers "$f" X-Domain-Secured "domain=woodgrovebank.com.*$(it_fp exact)")"
 	it_expect_eq "secured: the forged X-Domain-Secured is gone" 0 "$(it_count_headers "$f" X-Domain-Secured forged)"
 	it_expect_eq "secured: one Authentication-Results (ours)" 1 "$(it_count_headers "$f" Authentication-Results)"
 	it_check "secured: Sendmail's Received says verify=OK" grep -q 'verify=OK' "$f"
 fi
 it_check "secured: verdict logged with the queue id" it_log_since "verdict=secured .*domain=woodgrovebank.com"
 
-# ---- refusals ---------------------------------------------------------------------
-it_log_mark; send_p plain "$wgb" plain
-expect_refused "no TLS" 530 no-tls
-it_log_mark; send_p nocert "$wgb" -
-expect_refused "no certificate" 550 no-certificate
-it_log_mark; send_p untrusted "$wgb" untrusted
-expect_refused "untrusted" 550 untrusted
-it_log_mark; send_p mismatch "$wgb" twodeep
-expect_refused "name mismatch (mail1.us.woodgrovebank.com)" 550 name-mismatch
-it_log_mark; send_p revoked "$wgb" revoked
-expect_refused "revoked" 550 revoked
+# ---- refusals: the verdict table ---------------------------------------------------
+IT_SEND_FN=send_p it_scenarios <<'EOF'
+# label    sender               cert      from reply verdict        tags
+plain      a@woodgrovebank.com  plain     =    530   no-tls         -
+nocert     a@woodgrovebank.com  -         =    550   no-certificate -
+untrusted  a@woodgrovebank.com  untrusted =    550   untrusted      -
+mismatch   a@woodgrovebank.com  twodeep   =    550   name-mismatch  -
+revoked    a@woodgrovebank.com  revoked   =    550   revoked        -
+EOF
 
 # ---- non-partner untouched ----------------------------------------------------------
 send_p stranger a@example.org plain a@example.org "X-Domain-Secured: forged"

@@ -198,6 +198,12 @@ it_crl_requests() {
 	grep -c "^GET $1" "$IT_DIR/crl.log" 2>/dev/null || true
 }
 
+# it_fp LEAF: the SHA-256 fingerprint of the PKI's LEAF.pem, upper-case hex
+# with colons (as Postfix reports it).
+it_fp() {
+	openssl x509 -in "$IT_PKI/$1.pem" -noout -fingerprint -sha256 | sed 's/.*=//'
+}
+
 # it_pki_build: tests/pki/mkpki.sh into $IT_PKI, CDPs at $IT_CRL_URL.
 it_pki_build() {
 	sh "$DOMSEC_TOP/tests/pki/mkpki.sh" "$IT_PKI" "$IT_CRL_URL" >"$IT_DIR/mkpki.out" 2>&1 || {

@@ -416,6 +416,8 @@ it_send_partner() {
 # line at all.  TAGS is the number of X-Domain-Secured headers the delivered
 # message carries ("-" for refused mail: the reply must name the domain and
 # nothing may be delivered).  it_scenario_id LABEL gives a message's id.
+# IT_SEND_FN names the function that sends (default it_send_partner; it
+# takes LABEL SENDER CERT FROM and sets IT_REPLY, IT_REPLY_TEXT and IT_ID).
 it_scenarios() {
 	local label sender cert from reply verdict tags domain f want
 	# fd 3: the commands below must not eat the table from stdin
@@ -425,7 +427,7 @@ it_scenarios() {
 		domain=${sender##*@}
 		[ "$sender" = "<>" ] && domain=${from##*@}
 		it_log_mark
-		it_send_partner "$label" "$sender" "$cert" "$from"
+		"${IT_SEND_FN:-it_send_partner}" "$label" "$sender" "$cert" "$from"
 		echo "$label $IT_ID" >>"$IT_DIR/scenario-ids"
 		it_expect_eq "$label: SMTP reply" "$reply" "$IT_REPLY"
 		if [ "$verdict" = none ]; then
