@@ -163,13 +163,10 @@ static void counters_path(const struct ds_config *cfg, char *out, size_t outlen)
 static void save_metrics(const char *counters_file)
 {
 	char path[4200];
-	const char *slash = strrchr(counters_file, '/');
 	struct ds_generation *g;
 
-	if (slash == NULL)
+	if (ds_metrics_path(counters_file, path, sizeof path) != 0)
 		return;
-	snprintf(path, sizeof path, "%.*s/metrics.prom",
-	    (int)(slash - counters_file), counters_file);
 	g = ds_generation_acquire();
 	if (ds_metrics_save(path, g != NULL ? ds_engine_crls(g->engine) : NULL) != 0)
 		ds_log(LOG_WARNING, "%s: cannot write the metrics: %s", path,

@@ -149,6 +149,18 @@ int ds_metrics_write(FILE *out, struct ds_crl_store *crls, time_t now)
 	return ferror(out) ? -1 : 0;
 }
 
+int ds_metrics_path(const char *counters_file, char *out, size_t outlen)
+{
+	const char *slash = strrchr(counters_file, '/');
+	int n;
+
+	if (slash == NULL)
+		return -1;
+	n = snprintf(out, outlen, "%.*s/metrics.prom",
+	    (int)(slash - counters_file), counters_file);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
 int ds_metrics_save(const char *path, struct ds_crl_store *crls)
 {
 	char *text = NULL;

@@ -93,15 +93,11 @@ static void text_partner(const char *partner, enum ds_verdict v,
 static int print_prometheus(const char *counters_file)
 {
 	char path[4200], buf[8192];
-	const char *slash = strrchr(counters_file, '/');
 	FILE *f = NULL;
 	size_t n;
 
-	if (slash != NULL) {
-		snprintf(path, sizeof path, "%.*s/metrics.prom",
-		    (int)(slash - counters_file), counters_file);
+	if (ds_metrics_path(counters_file, path, sizeof path) == 0)
 		f = fopen(path, "r");
-	}
 	if (f == NULL)
 		return ds_metrics_write(stdout, NULL, time(NULL)) == 0 ?
 		    DS_EXIT_OK : DS_EXIT_FAIL;

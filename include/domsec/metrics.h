@@ -23,6 +23,11 @@ void ds_metrics_note_certificate(const char *partner, const char *fingerprint,
  * Returns 0, -1 on a write error. */
 int ds_metrics_write(FILE *out, struct ds_crl_store *crls, time_t now);
 
+/* The metrics file beside a counters file: DIR/metrics.prom for
+ * DIR/counters (StateDir).  Returns 0, -1 when counters_file has no
+ * directory part or the result does not fit in outlen. */
+int ds_metrics_path(const char *counters_file, char *out, size_t outlen);
+
 /* ds_metrics_write into path atomically (mode 0644).  Returns 0 or -1. */
 int ds_metrics_save(const char *path, struct ds_crl_store *crls);
 
