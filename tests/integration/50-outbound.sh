@@ -85,60 +85,40 @@ it_check "the partner MX saw our client certificate (Received: $recv)" \
 it_check "domsecd pinned the partner certificate it verified" \
     grep -Eq "outbound woodgrovebank.com: partner woodgrovebank.com: delivery allowed only to servers presenting [0-9A-F:]{95}" "$DLOG"
 
-# ---- good certificate, CRLs cached: delivered at once -------------------------
-ob_send good user@woodgrovebank.com
-it_check "good partner certificate: delivered" ob_wait_status "$OB_QID" sent 30
-it_check "good partner certificate: stored at the partner" ob_partner_got "$OB_ID"
-it_check "good partner certificate: client certificate presented" \
-    grep -q 'Client CN "mail.contoso.com"' <<<"$(ob_partner_received "$OB_ID")"
-
-# ---- revoked partner certificate: deferred, never delivered ---------------------
-ob_set_mx "10 mx-revoked.woodgrovebank.com"
-sleep 1.2   # OutboundCacheTTL 1s
-ob_send revoked user@woodgrovebank.com
-QID_REV=$OB_QID; ID_REV=$OB_ID
-it_check "revoked certificate: delivery deferred" ob_wait_status "$QID_REV" deferred 40
-it_check "revoked certificate: domsecd logged why" \
-    it_wait_log "$DLOG" "mx-revoked.woodgrovebank.com \[127.0.0.3\]:25 not usable for woodgrovebank.com \(definitive\): revoked" 5
-it_check "revoked certificate: domsecd answered an unsatisfiable policy" \
+# ---- the verdict table: which MX certificate gets the partner's mail --------
+ob_scenarios <<'EOF'
+# label    | MX records                        | recipient               | status   | stored | domsecd log
+good       | -                                 | user@woodgrovebank.com  | sent     | yes    | -
+revoked    | 10 mx-revoked.woodgrovebank.com   | user@woodgrovebank.com  | deferred | no     | mx-revoked.woodgrovebank.com \[127.0.0.3\]:25 not usable for woodgrovebank.com \(definitive\): revoked
+EOF
+read -r qid id <<<"$(ob_scenario revoked)"
+it_check "revoked: domsecd answered an unsatisfiable policy" \
     grep -q "no server presents a valid certificate for woodgrovebank.com" "$DLOG"
 ob_flush
 sleep 3
-it_check "revoked certificate: still not delivered after a flush" bash -c "! grep -q '^X-Test-Id: $ID_REV\$' '$IT_DIR/partner/mail/inbox'"
-it_check "revoked certificate: status still deferred" test "$(ob_status "$QID_REV")" = deferred
-
-# ---- certificate for another name: not delivered, reason logged -----------------
-ob_set_mx "10 mx-other.woodgrovebank.com"
-sleep 1.2
-ob_send othername user@woodgrovebank.com
-QID_OTHER=$OB_QID; ID_OTHER=$OB_ID
-it_check "certificate for another name: delivery deferred" ob_wait_status "$QID_OTHER" deferred 40
-it_check "certificate for another name: reason logged (name-mismatch)" \
-    it_wait_log "$DLOG" "mx-other.woodgrovebank.com \[127.0.0.4\]:25 not usable for woodgrovebank.com \(definitive\): name-mismatch" 5
-it_check "certificate for another name: not delivered" bash -c "! grep -q '^X-Test-Id: $ID_OTHER\$' '$IT_DIR/partner/mail/inbox'"
-
-# ---- two MX hosts, the preferred one revoked: delivered to the good one ----------
-ob_set_mx "10 mx-revoked.woodgrovebank.com" "20 mx-good.woodgrovebank.com"
-sleep 1.2
-ob_send twomx user@woodgrovebank.com
-it_check "preferred MX revoked, backup good: delivered" ob_wait_status "$OB_QID" sent 40
-it_check "preferred MX revoked, backup good: through the good MX" \
-    grep -Eq "$OB_QID: to=<user@woodgrovebank.com>, relay=mx-good.woodgrovebank.com\[127.0.0.2\]:25.*status=sent" "$SLOG"
-it_check "preferred MX revoked, backup good: stored at the partner" ob_partner_got "$OB_ID"
-it_check "preferred MX revoked: Postfix refused its certificate first" \
+it_check "revoked: still not delivered after a flush" ob_partner_lacks "$id"
+it_check "revoked: status still deferred" test "$(ob_status "$qid")" = deferred
+ob_scenarios <<'EOF'
+othername  | 10 mx-other.woodgrovebank.com     | user@woodgrovebank.com  | deferred | no     | mx-other.woodgrovebank.com \[127.0.0.4\]:25 not usable for woodgrovebank.com \(definitive\): name-mismatch
+twomx      | 10 mx-revoked.woodgrovebank.com,20 mx-good.woodgrovebank.com | user@woodgrovebank.com | sent | yes | -
+nonpartner | -                                 | user@nonpartner.example | sent     | yes    | -
+EOF
+read -r qid id <<<"$(ob_scenario good)"
+it_check "good: our client certificate presented" \
+    grep -q 'Client CN "mail.contoso.com"' <<<"$(ob_partner_received "$id")"
+read -r qid id <<<"$(ob_scenario twomx)"
+it_check "twomx (preferred MX revoked, backup good): through the good MX" \
+    grep -Eq "$qid: to=<user@woodgrovebank.com>, relay=mx-good.woodgrovebank.com\[127.0.0.2\]:25.*status=sent" "$SLOG"
+it_check "twomx: Postfix refused the revoked certificate first" \
     grep -Eq "server certificate verification failed for mx-revoked.woodgrovebank.com\[127.0.0.3\]:25" "$SLOG"
-
-# ---- non-partner: delivered normally, no client certificate ---------------------
-ob_send nonpartner user@nonpartner.example
-it_check "non-partner: delivered" ob_wait_status "$OB_QID" sent 30
-it_check "non-partner: stored at its MX" ob_partner_got "$OB_ID"
-it_check "non-partner: ordinary smtp transport" \
-    grep -Eq "postfix/smtp\[[0-9]+\]: $OB_QID: to=<user@nonpartner.example>.*status=sent" "$SLOG"
-it_check "non-partner: no client certificate presented (log)" \
+read -r qid id <<<"$(ob_scenario nonpartner)"
+it_check "nonpartner: ordinary smtp transport" \
+    grep -Eq "postfix/smtp\[[0-9]+\]: $qid: to=<user@nonpartner.example>.*status=sent" "$SLOG"
+it_check "nonpartner: no client certificate presented (log)" \
     grep -Eq "nonpartner/smtpd\[[0-9]+\]: Anonymous TLS connection established from" "$PLOG"
-it_check "non-partner: no client certificate presented (Received)" \
-    bash -c "! grep -q 'Client CN' <<<\"\$1\"" _ "$(ob_partner_received "$OB_ID")"
-it_check "non-partner: domsecd did not probe it" bash -c "! grep -q 'outbound nonpartner.example' '$DLOG'"
+it_check "nonpartner: no client certificate presented (Received)" \
+    bash -c "! grep -q 'Client CN' <<<\"\$1\"" _ "$(ob_partner_received "$id")"
+it_check "nonpartner: domsecd did not probe it" bash -c "! grep -q 'outbound nonpartner.example' '$DLOG'"
 
 # ---- domsecd down: mail to the partner is deferred, never sent unverified -------
 it_stop_pid "$OB_DOMSECD_PID"

@@ -279,6 +279,53 @@ ob_send() {
 	OB_QID=$(sed -n 's/.*250 2\.0\.0 Ok: queued as \([0-9A-Za-z]*\).*/\1/p' "$log" | tail -n 1)
 }
 
+# ob_scenarios: the outbound verdict table on stdin, one scenario a line,
+# fields separated by "|" ("#" lines skipped):
+#   LABEL | MX RECORDS | RECIPIENT | STATUS | STORED | DOMSECD LOG REGEX
+# MX RECORDS ("PREF HOST", comma-separated; "-": unchanged) replace
+# woodgrovebank.com's MX before the message is sent; STATUS is the delivery
+# status the sender must reach (sent, deferred); STORED says whether the
+# partner MX stored it (yes, no); the regex ("-": none) must appear in
+# domsecd's log.  Each message's queue id and X-Test-Id are kept in
+# $IT_DIR/ob-scenarios ("LABEL QID ID").
+ob_scenarios() {
+	local label mx rcpt status stored regex
+	local IFS_SAVE=$IFS
+	while IFS='|' read -r -u 3 label mx rcpt status stored regex; do
+		IFS=$IFS_SAVE
+		label=$(ob_trim "$label"); mx=$(ob_trim "$mx"); rcpt=$(ob_trim "$rcpt")
+		status=$(ob_trim "$status"); stored=$(ob_trim "$stored")
+		regex=$(ob_trim "$regex")
+		case $label in '' | '#'*) continue ;; esac
+		if [ "$mx" != - ]; then
+			local records=()
+			IFS=, read -r -a records <<<"$mx"
+			ob_set_mx "${records[@]}"
+			sleep 1.2   # OutboundCacheTTL 1s
+		fi
+		ob_send "$label" "$rcpt"
+		echo "$label $OB_QID $OB_ID" >>"$IT_DIR/ob-scenarios"
+		it_check "$label: accepted by the sending Postfix ($OB_QID)" test -n "$OB_QID"
+		it_check "$label: delivery $status" ob_wait_status "$OB_QID" "$status" 40
+		if [ "$regex" != - ]; then
+			it_check "$label: domsecd logged /$regex/" it_wait_log "$IT_DIR/domsecd.log" "$regex" 5
+		fi
+		if [ "$stored" = yes ]; then
+			it_check "$label: stored at the partner" ob_partner_got "$OB_ID"
+		else
+			it_check "$label: nothing reached the partner" ob_partner_lacks "$OB_ID"
+		fi
+	done 3<&0
+	IFS=$IFS_SAVE
+}
+
+ob_trim() { sed -E 's/^[[:space:]]+|[[:space:]]+$//g' <<<"$1"; }
+
+# ob_scenario LABEL: "QID ID" of ob_scenarios' message LABEL.
+ob_scenario() {
+	awk -v l="$1" '$1 == l { v = $2 " " $3 } END { print v }' "$IT_DIR/ob-scenarios"
+}
+
 # ob_status QID: the last delivery status the sender logged for QID
 # (sent, deferred, bounced) or "" while there is none.
 ob_status() {
@@ -300,6 +347,9 @@ ob_wait_status() {
 ob_partner_got() {
 	grep -q "^X-Test-Id: $1\$" "$IT_DIR/partner/mail/inbox" 2>/dev/null
 }
+
+# ob_partner_lacks ID: the partner MX has no message with X-Test-Id ID.
+ob_partner_lacks() { ! ob_partner_got "$1"; }
 
 # ob_partner_received ID: the first (topmost) Received header of stored
 # message ID, unfolded onto one line.
