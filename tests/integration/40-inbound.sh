@@ -9,12 +9,7 @@
 set -eu
 . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
 
-it_require_tools
-it_init
-it_crl_start
-it_pki_build
-it_sink_start
-it_ports
+it_mail_setup
 # Certificate discovery target: "the client's MTA" on 127.0.0.1 serves the
 # onedeep certificate (mail1.woodgrovebank.com), which is not pinned.
 it_starttls_start "$IT_PKI/onedeep-chain.pem" "$IT_PKI/onedeep.key"
@@ -31,27 +26,7 @@ it_postfix_start
 wgb=a@woodgrovebank.com
 
 # --- CRL server down: 4xx, then back: the retry is delivered and tagged ----
-it_crl_mode 500
-it_log_mark
-it_send_partner crl-down "$wgb" exact
-it_expect_eq "CRL server down: SMTP reply" 451 "$IT_REPLY"
-it_check "CRL server down: reply is 4.7.5 ($IT_REPLY_TEXT)" grep -q '^451 4.7.5' <<<"$IT_REPLY_TEXT"
-it_check "CRL server down: verdict revocation-unavailable logged" \
-    it_log_since "verdict=revocation-unavailable .*domain=woodgrovebank.com"
-it_crl_mode ok
-# The CRL engine waits a backoff (CRLRetryBackoff, 2 s here) before it asks
-# a failed URL again, so the sender's first retry may be deferred too.
-for attempt in $(seq 1 12); do
-	it_log_mark
-	it_send_partner "crl-back-$attempt" "$wgb" exact
-	[ "$IT_REPLY" = 250 ] && break
-	sleep 1
-done
-it_expect_eq "CRL server back: retry accepted" 250 "$IT_REPLY"
-f=$(it_delivered "$IT_ID" || true)
-it_check "CRL server back: retry delivered" test -n "$f"
-it_check "CRL server back: retry tagged" test "$(it_count_headers "$f" X-Domain-Secured 'result=secured')" = 1
-it_check "CRL server back: verdict secured logged" it_log_since "verdict=secured .*domain=woodgrovebank.com"
+it_crl_outage
 
 # --- secured with a pinned certificate ------------------------------------
 it_log_mark

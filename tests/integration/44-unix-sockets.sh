@@ -9,12 +9,7 @@
 set -eu
 . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
 
-it_require_tools
-it_init
-it_crl_start
-it_pki_build
-it_sink_start
-it_ports
+it_mail_setup
 it_domsecd_config "woodgrovebank.com mode=enforce"
 it_pin exact
 mkdir -p "$IT_DIR/run"

@@ -14,12 +14,7 @@
 set -eu
 . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
 
-it_require_tools
-it_init
-it_crl_start
-it_pki_build
-it_sink_start
-it_ports
+it_mail_setup
 it_starttls_start "$IT_PKI/onedeep-chain.pem" "$IT_PKI/onedeep.key"
 it_domsecd_config "woodgrovebank.com mode=enforce"
 echo "ChainFile         $IT_PKI/nc-inter.pem" >>"$IT_DIR/domsec.conf"

@@ -13,12 +13,7 @@
 set -eu
 . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
 
-it_require_tools
-it_init
-it_crl_start
-it_pki_build
-it_sink_start
-it_ports
+it_mail_setup
 it_domsecd_config "woodgrovebank.com mode=enforce"
 echo "OutboundTransport domsec-partner" >>"$IT_DIR/domsec.conf"
 # Roots and intermediates in one CAFile: postfix-config hands it to Postfix

@@ -91,21 +91,7 @@ send_p() { sm_send_partner "$@"; sm_fix_reply "$1"; }
 wgb=a@woodgrovebank.com
 
 # ---- CRL down: 451, then back ---------------------------------------------------
-it_crl_mode 500
-it_log_mark
-send_p crl-down "$wgb" exact
-it_expect_eq "CRL server down: deferred" 451 "$IT_REPLY"
-it_check "CRL server down: 4.7.5 ($IT_REPLY_TEXT)" grep -q '^451 4.7.5' <<<"$IT_REPLY_TEXT"
-it_check "CRL server down: verdict revocation-unavailable" \
-    it_log_since "verdict=revocation-unavailable .*domain=woodgrovebank.com"
-it_crl_mode ok
-for attempt in $(seq 1 12); do
-	it_log_mark
-	send_p "crl-back-$attempt" "$wgb" exact
-	[ "$IT_REPLY" = 250 ] && break
-	sleep 1
-done
-it_expect_eq "CRL server back: the retry is accepted" 250 "$IT_REPLY"
+IT_SEND_FN=send_p it_crl_outage
 
 # ---- secured, forged headers replaced ------------------------------------------
 it_log_mark

@@ -10,11 +10,12 @@
 # This file only defines functions: source it, do not run it.
 #
 #   . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
-#   it_init                  # work dir $IT_DIR, trap
-#   it_crl_start             # CRL server on $IT_CRL_PORT serving $IT_PKI/crl
-#   it_pki_build             # test PKI in $IT_PKI, CDPs point at the CRL server
-#   it_sink_start            # smtp-sink on $IT_SINK_PORT, dumps in $IT_SINK_DIR
-#   it_ports                 # picks $IT_SMTPD_PORT $IT_MILTER_PORT $IT_POLICY_PORT
+#   it_mail_setup            # all of these five:
+#     it_init                # work dir $IT_DIR, trap
+#     it_crl_start           # CRL server on $IT_CRL_PORT serving $IT_PKI/crl
+#     it_pki_build           # test PKI in $IT_PKI, CDPs point at the CRL server
+#     it_sink_start          # smtp-sink on $IT_SINK_PORT, dumps in $IT_SINK_DIR
+#     it_ports               # picks $IT_SMTPD_PORT $IT_MILTER_PORT $IT_POLICY_PORT
 #   it_domsecd_config PARTNER_LINES...   # $IT_DIR/domsec.conf (+ partners)
 #   it_domsecd_start         # domsecd -f, log in $IT_DOMSECD_LOG
 #   it_postfix_start         # main.cf from contrib/postfix-main.cf + test values
@@ -54,6 +55,17 @@ it_require_tools() {
 		    "libio-socket-ssl-perl" >&2
 		return 1
 	fi
+}
+
+# it_mail_setup: what every mail-flow test starts from: the tools checked,
+# the work directory, the CRL server, the PKI, the sink and free ports.
+it_mail_setup() {
+	it_require_tools
+	it_init
+	it_crl_start
+	it_pki_build
+	it_sink_start
+	it_ports
 }
 
 # ---- the sink ------------------------------------------------------------
@@ -454,6 +466,36 @@ it_scenarios() {
 # it_scenario_id LABEL: the X-Test-Id of it_scenarios' message LABEL.
 it_scenario_id() {
 	awk -v l="$1" '$1 == l { id = $2 } END { print id }' "$IT_DIR/scenario-ids"
+}
+
+# it_crl_outage: with the CRL server failing, woodgrovebank.com's message
+# (leaf "exact") is deferred with 451 4.7.5 and revocation-unavailable;
+# once the server is back, the sender's retries are accepted within the CRL
+# engine's backoff (CRLRetryBackoff) and the last one is delivered tagged.
+# Sends through IT_SEND_FN like it_scenarios.
+it_crl_outage() {
+	local send=${IT_SEND_FN:-it_send_partner} attempt f
+	it_crl_mode 500
+	it_log_mark
+	"$send" crl-down a@woodgrovebank.com exact
+	it_expect_eq "CRL server down: SMTP reply" 451 "$IT_REPLY"
+	it_check "CRL server down: reply is 4.7.5 ($IT_REPLY_TEXT)" grep -q '^451 4.7.5' <<<"$IT_REPLY_TEXT"
+	it_check "CRL server down: verdict revocation-unavailable logged" \
+	    it_log_since "verdict=revocation-unavailable .*domain=woodgrovebank.com"
+	it_crl_mode ok
+	for attempt in $(seq 1 12); do
+		it_log_mark
+		"$send" "crl-back-$attempt" a@woodgrovebank.com exact
+		[ "$IT_REPLY" = 250 ] && break
+		sleep 1
+	done
+	it_expect_eq "CRL server back: retry accepted" 250 "$IT_REPLY"
+	f=$(it_delivered "$IT_ID" || true)
+	it_check "CRL server back: retry delivered" test -n "$f"
+	it_check "CRL server back: retry tagged" \
+	    test "$(it_count_headers "$f" X-Domain-Secured 'result=secured')" = 1
+	it_check "CRL server back: verdict secured logged" \
+	    it_log_since "verdict=secured .*domain=woodgrovebank.com"
 }
 
 # it_domsecd_logged REGEX [SECONDS]: domsecd's log mentions REGEX.
