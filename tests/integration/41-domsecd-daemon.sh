@@ -8,9 +8,7 @@
 set -eu
 . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
 
-it_init
-it_crl_start
-it_pki_build
+it_pki_setup
 it_ports
 it_domsecd_config "woodgrovebank.com mode=enforce"
 d=$DOMSEC_BUILD/domsecd

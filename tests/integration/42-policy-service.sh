@@ -9,19 +9,13 @@
 set -eu
 . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
 
-it_init
-it_crl_start
-it_pki_build
+it_pki_setup
 it_ports
 it_domsecd_config "woodgrovebank.com mode=enforce" "sales.tailspin.com mode=monitor"
 it_pin exact
 it_pin revoked
 sed -i -e '/^MilterSocket/d' -e 's/^Discovery .*/Discovery no/' "$IT_DIR/domsec.conf"
-IT_DOMSECD_LOG=$IT_DIR/domsecd.log
-"$DOMSEC_BUILD/domsecd" -f -c "$IT_DIR/domsec.conf" >>"$IT_DOMSECD_LOG" 2>&1 &
-IT_DOMSECD_PID=$!
-it_track_pid "$IT_DOMSECD_PID"
-it_wait_port "$IT_POLICY_PORT"
+it_domsecd_start
 
 export FP_EXACT FP_REVOKED
 FP_EXACT=$(it_fp exact)

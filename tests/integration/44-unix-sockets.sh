@@ -22,10 +22,7 @@ sed -i -e "s|^MilterSocket .*|MilterSocket unix:$milter_sock|" \
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$policy_sock"
 it_check "a stale policy socket file exists before start" test -S "$policy_sock"
 
-IT_DOMSECD_LOG=$IT_DIR/domsecd.log
-"$DOMSEC_BUILD/domsecd" -f -c "$IT_DIR/domsec.conf" >>"$IT_DOMSECD_LOG" 2>&1 &
-IT_DOMSECD_PID=$!
-it_track_pid "$IT_DOMSECD_PID"
+it_domsecd_start
 for i in $(seq 1 100); do [ -S "$milter_sock" ] && [ -S "$policy_sock" ] && break; sleep 0.1; done
 it_check "domsecd started on unix sockets" it_domsecd_logged "started .*milter unix:"
 it_check "sockets are mode 0660, group postfix (default SocketMode, SocketGroup)" \

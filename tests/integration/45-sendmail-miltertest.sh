@@ -10,9 +10,7 @@
 set -eu
 . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
 
-it_init
-it_crl_start
-it_pki_build
+it_pki_setup
 it_ports
 it_domsecd_config "woodgrovebank.com mode=enforce"
 for leaf in exact untrusted; do
@@ -26,11 +24,7 @@ echo "TrustedRelays 192.0.2.99/32" >>"$IT_DIR/domsec.conf"
 # (sendmail-verify-ok.lua checks them; 40-inbound.sh checks they are off by
 # default).
 echo "ExchangeHeaders yes" >>"$IT_DIR/domsec.conf"
-IT_DOMSECD_LOG=$IT_DIR/domsecd.log
-"$DOMSEC_BUILD/domsecd" -f -c "$IT_DIR/domsec.conf" >>"$IT_DOMSECD_LOG" 2>&1 &
-IT_DOMSECD_PID=$!
-it_track_pid "$IT_DOMSECD_PID"
-it_wait_port "$IT_MILTER_PORT"
+it_domsecd_start
 
 export DOMSEC_MILTER="inet:$IT_MILTER_PORT@127.0.0.1"
 export FP_EXACT FP_EXACT_PLAIN FP_UNTRUSTED

@@ -48,11 +48,7 @@ for leaf in exact twodeep revoked untrusted; do
 done
 # Sendmail has no policy service; no discovery probes.
 sed -i -e '/^PolicySocket/d' -e 's/^Discovery .*/Discovery no/' "$IT_DIR/domsec.conf"
-IT_DOMSECD_LOG=$IT_DIR/domsecd.log
-"$DOMSEC_BUILD/domsecd" -f -c "$IT_DIR/domsec.conf" >>"$IT_DOMSECD_LOG" 2>&1 &
-IT_DOMSECD_PID=$!
-it_track_pid "$IT_DOMSECD_PID"
-it_wait_port "$IT_MILTER_PORT"
+it_domsecd_start
 
 # The partner's MX (127.0.0.3) and a stranger's (127.0.0.4), asking for a
 # client certificate and logging its fingerprint.

@@ -10,20 +10,14 @@
 set -eu
 . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
 
-it_init
-mkdir -p "$IT_PKI"
-it_crl_start
-it_pki_build
+it_pki_setup
 it_ports
 SM_PORT=$(it_free_port)
 it_domsecd_config "woodgrovebank.com direction=send" ".tailspin.com direction=both" \
     "fabrikam.com direction=receive"
 sed -i -e '/^MilterSocket/d' -e '/^PolicySocket/d' "$IT_DIR/domsec.conf"
 echo "SocketmapSocket inet:$SM_PORT@127.0.0.1" >>"$IT_DIR/domsec.conf"
-IT_DOMSECD_LOG=$IT_DIR/domsecd.log
-"$DOMSEC_BUILD/domsecd" -f -c "$IT_DIR/domsec.conf" >>"$IT_DOMSECD_LOG" 2>&1 &
-IT_DOMSECD_PID=$!
-it_track_pid "$IT_DOMSECD_PID"
+it_domsecd_start
 it_check "domsecd listens on the socketmap port" it_wait_port "$SM_PORT"
 
 cat >"$IT_DIR/sm_client.py" <<'PY'

@@ -10,10 +10,7 @@
 set -eu
 . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
 
-it_init
-mkdir -p "$IT_PKI"
-it_crl_start
-it_pki_build
+it_pki_setup
 ctl=$DOMSEC_BUILD/domsecctl
 
 # Two STARTTLS servers on one port number: 127.0.0.1 (good certificate) and

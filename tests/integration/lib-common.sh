@@ -10,6 +10,7 @@
 #
 #   . "$DOMSEC_TOP/tests/integration/lib-common.sh"
 #   it_init [NAME]            # work dir $IT_DIR (pki in $IT_PKI), EXIT trap
+#   it_pki_setup [NAME]       # it_init, it_crl_start and it_pki_build
 #   it_crl_start              # CRL server: $IT_CRL_PORT, $IT_CRL_URL
 #   it_pki_build              # the test PKI in $IT_PKI, CDPs at the server
 #   it_check "what" COMMAND...; it_expect_eq "what" WANT GOT; it_status CMD...
@@ -105,6 +106,14 @@ it_cleanup() {
 		[ -n "${IT_EXTRA_DIRS:-}" ] && rm -rf $IT_EXTRA_DIRS
 	fi
 	return "$rc"
+}
+
+# it_pki_setup [NAME]: it_init, the CRL server and the PKI: where every
+# test with certificates starts.
+it_pki_setup() {
+	it_init "${1:-it}"
+	it_crl_start
+	it_pki_build
 }
 
 # ---- processes, ports and waits -------------------------------------------

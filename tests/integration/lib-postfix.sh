@@ -61,9 +61,7 @@ it_require_tools() {
 # the work directory, the CRL server, the PKI, the sink and free ports.
 it_mail_setup() {
 	it_require_tools
-	it_init
-	it_crl_start
-	it_pki_build
+	it_pki_setup
 	it_sink_start
 	it_ports
 }
@@ -183,7 +181,14 @@ it_domsecd_start() {
 	"$DOMSEC_BUILD/domsecd" -f -c "$IT_DIR/domsec.conf" >>"$IT_DOMSECD_LOG" 2>&1 &
 	IT_DOMSECD_PID=$!
 	it_track_pid "$IT_DOMSECD_PID"
-	it_wait_port "$IT_MILTER_PORT" && it_wait_port "$IT_POLICY_PORT"
+	# until every inet listener the configuration names accepts
+	local conf=$IT_DIR/domsec.conf
+	if grep -q "^MilterSocket *inet:$IT_MILTER_PORT@" "$conf"; then
+		it_wait_port "$IT_MILTER_PORT" || return 1
+	fi
+	if grep -q "^PolicySocket *inet:127.0.0.1:$IT_POLICY_PORT" "$conf"; then
+		it_wait_port "$IT_POLICY_PORT" || return 1
+	fi
 }
 
 # it_domsecd_stop: SIGTERM, then wait; IT_DOMSECD_STATUS is its exit status.
