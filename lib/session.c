@@ -379,6 +379,17 @@ void ds_session_eom(struct ds_session *s, const char *queue_id,
 	}
 	if (judged(s) && !s->decided && s->domain[0] != '\0')
 		decide(s);
+	if (s->refused_headers) {
+		/* counted at the header step, refused here: the MTA does not
+		 * wait for an answer to each header (SMFIP_NR_HDR) */
+		*out = s->header_refusal;
+		ds_log(LOG_INFO, "client %s[%d]: %s at end of message: %s %s "
+		    "%s", s->facts.client_addr, s->facts.client_port,
+		    out->step == DS_STEP_TEMPFAIL ? "deferred" : "rejected",
+		    out->reply.rcode, out->reply.xcode, out->reply.text);
+		ds_session_abort(s);
+		return;
+	}
 	if (judged(s) && s->decided && s->decision.refuse) {
 		answer(s, "end of message", out);
 		ds_session_abort(s);
