@@ -29,6 +29,10 @@
 # (both cases ran seconds apart) and reported as min and median.  The
 # same again with one message per connection.
 #
+# The milters listen where their shipped configurations put them: on unix
+# sockets (domsecd's MilterSocket and PolicySocket, OpenDKIM's Debian
+# default); BENCH_SOCKETS=inet puts all of them on loopback TCP instead.
+#
 # Environment: BENCH_ROUNDS (3), BENCH_CONNS (4), BENCH_K (25 messages per
 # connection), BENCH_N (4 connections per sender thread), BENCH_N1 (50
 # one-message connections per thread); DOMSEC_BENCH_KEEP=1 keeps the work
@@ -41,6 +45,7 @@ set -eu
 . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
 
 ROUNDS=${BENCH_ROUNDS:-3}
+SOCKETS=${BENCH_SOCKETS:-unix}
 CONNS=${BENCH_CONNS:-4}
 K=${BENCH_K:-25}
 NCONN=${BENCH_N:-4}
@@ -84,7 +89,7 @@ smtp-sink -u postfix "127.0.0.1:$IT_SINK_PORT" 256 >"$BM_DIR/sink.out" 2>&1 &
 it_track_pid $!
 it_wait_port "$IT_SINK_PORT"
 
-# bm_base NAME [MILTER_PORT]: main.cf base for an instance without domsec:
+# bm_base NAME [MILTER_SPEC]: main.cf base for an instance without domsec:
 # the TLS settings of contrib/postfix-main.cf, and the milter if given.
 bm_base() {
 	local pf=$BM_DIR/$1/postfix
@@ -96,8 +101,8 @@ bm_base() {
 		echo "smtpd_tls_loglevel = 1"
 		echo "smtpd_tls_received_header = yes"
 		if [ -n "${2:-}" ]; then
-			echo "smtpd_milters = inet:127.0.0.1:$2"
-			echo "non_smtpd_milters = inet:127.0.0.1:$2"
+			echo "smtpd_milters = $2"
+			echo "non_smtpd_milters = $2"
 			echo "milter_default_action = tempfail"
 			echo "milter_protocol = 6"
 		fi
@@ -122,18 +127,43 @@ bm_postfix() {
 master_pid() { cat "$BM_DIR/$1/postfix/queue/pid/master.pid" 2>/dev/null | tr -d ' '; }
 
 it_ports   # domsecd's milter and policy ports (lib-postfix.sh needs them set)
+mkdir -p "$BM_DIR/run"
+chmod 755 "$BM_DIR/run"
+
+# bm_wait_socket SPEC: until the milter's unix socket or inet port answers.
+bm_wait_socket() {
+	local i
+	case $1 in
+	unix:*)
+		for i in $(seq 1 100); do [ -S "${1#unix:}" ] && return 0; sleep 0.1; done
+		return 1 ;;
+	*) it_wait_port "${1##*:}" ;;
+	esac
+}
+# bm_spec NAME: where milter NAME listens, in Postfix's notation.
+bm_spec() {
+	if [ "$SOCKETS" = unix ]; then
+		echo "unix:$BM_DIR/run/$1.sock"
+	else
+		echo "inet:127.0.0.1:$(it_free_port)"
+	fi
+}
 
 # A: Postfix alone
 bm_base A
 IT_POSTFIX_BASE=$BM_DIR/A.base bm_postfix A
 
 # N: the null milter
-NULL_PORT=$(it_free_port)
-"$NULLM" "inet:$NULL_PORT@127.0.0.1" >"$BM_DIR/null_milter.log" 2>&1 &
+NULL_SPEC=$(bm_spec null)
+case $NULL_SPEC in
+unix:*) nm_conn=$NULL_SPEC ;;
+*) nm_conn="inet:${NULL_SPEC##*:}@127.0.0.1" ;;
+esac
+(umask 0; exec "$NULLM" "$nm_conn") >"$BM_DIR/null_milter.log" 2>&1 &
 NULL_PID=$!
 it_track_pid $NULL_PID
-it_wait_port "$NULL_PORT"
-bm_base N "$NULL_PORT"
+bm_wait_socket "$NULL_SPEC"
+bm_base N "$NULL_SPEC"
 IT_POSTFIX_BASE=$BM_DIR/N.base bm_postfix N
 
 # S: domsecd (milter and policy service), woodgrovebank.com in enforce mode
@@ -142,16 +172,37 @@ mkdir -p "$BM_DIR/S"
 it_domsecd_config "woodgrovebank.com mode=enforce"
 sed -i 's/^LogLevel .*/LogLevel          info/' "$BM_DIR/domsec.conf"
 it_pin exact
-it_domsecd_start
+if [ "$SOCKETS" = unix ]; then
+	DS_MILTER=unix:$BM_DIR/run/domsec-milter.sock
+	DS_POLICY=unix:$BM_DIR/run/domsec-policy.sock
+	sed -i -e "s|^MilterSocket .*|MilterSocket $DS_MILTER|" \
+	    -e "s|^PolicySocket .*|PolicySocket $DS_POLICY|" "$BM_DIR/domsec.conf"
+	IT_DOMSECD_LOG=$BM_DIR/domsecd.log
+	"$DOMSEC_BUILD/domsecd" -f -c "$BM_DIR/domsec.conf" >>"$IT_DOMSECD_LOG" 2>&1 &
+	IT_DOMSECD_PID=$!
+	it_track_pid "$IT_DOMSECD_PID"
+	bm_wait_socket "$DS_MILTER" && bm_wait_socket "$DS_POLICY"
+	IT_POSTFIX_EXTRA="smtpd_milters = $DS_MILTER
+non_smtpd_milters = $DS_MILTER
+smtpd_recipient_restrictions = check_policy_service { $DS_POLICY, timeout=30s, default_action=DEFER_IF_PERMIT } reject_unauth_destination"
+else
+	it_domsecd_start
+fi
 unset IT_POSTFIX_BASE
 bm_postfix S
+IT_POSTFIX_EXTRA=
 
 # D: OpenDKIM, verifying
 if [ "$HAVE_DKIM" = 1 ]; then
-	DKIM_PORT=$(it_free_port)
+	DKIM_SPEC=$(bm_spec opendkim)
+	case $DKIM_SPEC in
+	unix:*) dk_sock=local:${DKIM_SPEC#unix:} ;;
+	*) dk_sock="inet:${DKIM_SPEC##*:}@127.0.0.1" ;;
+	esac
 	cat >"$BM_DIR/opendkim.conf" <<EOF
 Mode            v
-Socket          inet:$DKIM_PORT@127.0.0.1
+Socket          $dk_sock
+UMask           000
 Syslog          no
 Background      no
 AuthservID      mx.contoso.com
@@ -160,8 +211,8 @@ EOF
 	opendkim -f -x "$BM_DIR/opendkim.conf" >"$BM_DIR/opendkim.log" 2>&1 &
 	DKIM_PID=$!
 	it_track_pid $DKIM_PID
-	it_wait_port "$DKIM_PORT"
-	bm_base D "$DKIM_PORT"
+	bm_wait_socket "$DKIM_SPEC"
+	bm_base D "$DKIM_SPEC"
 	IT_POSTFIX_BASE=$BM_DIR/D.base bm_postfix D
 fi
 
@@ -238,7 +289,7 @@ if ! grep -q 'verdict=secured .*domain=woodgrovebank.com' "$IT_DOMSECD_LOG"; the
 	exit 1
 fi
 
-echo "bench-mail: $ROUNDS rounds; cases:$CASES; $CONNS connections;" \
+echo "bench-mail: $ROUNDS rounds; cases:$CASES; milters on $SOCKETS sockets; $CONNS connections;" \
     "reused: $K messages per connection x $NCONN; one-per-connection: $N1"
 for round in $(seq 1 "$ROUNDS"); do
 	# rotate the order of the cases each round
