@@ -133,14 +133,19 @@ struct conn {
 	struct ds_generation *g;
 	struct ds_session *s;
 	unsigned long steps;
+	int tcp_fd;          /* the milter connection over TCP, else -1 */
 };
 
-/* What a callback of a step that never answers but "continue" returns. */
+/* What a callback of a step that never answers but "continue" returns;
+ * over TCP the step is acknowledged at once (see negotiate.h). */
 static sfsistat no_reply(SMFICTX *ctx, unsigned long bit)
 {
 	const struct conn *c = smfi_getpriv(ctx);
-	return c != NULL && (c->steps & bit) != 0 ? SMFIS_NOREPLY :
-	    SMFIS_CONTINUE;
+
+	if (c == NULL || (c->steps & bit) == 0)
+		return SMFIS_CONTINUE;
+	ds_milter_ack_now(c->tcp_fd);
+	return SMFIS_NOREPLY;
 }
 
 /* Option negotiation (before connect): the connection's state starts here
@@ -158,6 +163,8 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0,
 		ds_log(LOG_ERR, "milter: out of memory at negotiation");
 		return SMFIS_REJECT;
 	}
+	c->tcp_fd = milter_addr.ss_family != AF_UNIX ? peer_fd(ctx) : -1;
+	ds_milter_tcp_setup(c->tcp_fd);
 	return ds_milter_negotiate(ctx, f0, f1, pf0, pf1, pf2, pf3, &c->steps);
 }
 

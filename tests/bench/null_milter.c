@@ -4,38 +4,63 @@
  * domsecd (connect, HELO, MAIL, RCPT, header, end of message, abort,
  * close), negotiates exactly what domsecd negotiates (milter/negotiate.h:
  * actions, no-reply steps, macro lists) and does nothing: every callback
- * continues (or does not answer where no reply was negotiated).
+ * continues (or does not answer where no reply was negotiated, and then
+ * acknowledges at once over TCP, as domsecd does).
  *
  * usage: null_milter inet:PORT@127.0.0.1
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <libmilter/mfapi.h>
 #include "milter/negotiate.h"
 
-/* The negotiated steps, per connection (libmilter's private pointer holds
- * them directly: no allocation, as cheap as a milter can be). */
+struct conn {
+	unsigned long steps;     /* negotiated */
+	int tcp_fd;              /* over TCP (acknowledged at once), else -1 */
+};
+
+/* The connection's descriptor, as domsecd's milter.c finds it (libmilter's
+ * context starts with its thread id and socket), when it is TCP. */
+static int tcp_fd(SMFICTX *ctx)
+{
+	const struct { pthread_t id; int sd; } *head = (const void *)ctx;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (head->sd < 0 || getsockname(head->sd, (struct sockaddr *)&ss,
+	    &len) != 0 || (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return -1;
+	return head->sd;
+}
+
 static sfsistat reply_for(SMFICTX *ctx, unsigned long bit)
 {
-	unsigned long steps = (unsigned long)smfi_getpriv(ctx);
-	return (steps & bit) != 0 ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	const struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL || (c->steps & bit) == 0)
+		return SMFIS_CONTINUE;
+	ds_milter_ack_now(c->tcp_fd);
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	unsigned long steps = 0;
-	sfsistat r;
+	struct conn *c = calloc(1, sizeof *c);
 
 	(void)f2;
 	(void)f3;
-	r = ds_milter_negotiate(ctx, f0, f1, pf0, pf1, pf2, pf3, &steps);
-	smfi_setpriv(ctx, (void *)steps);
-	return r;
+	if (c == NULL)
+		return SMFIS_REJECT;
+	c->tcp_fd = tcp_fd(ctx);
+	ds_milter_tcp_setup(c->tcp_fd);
+	smfi_setpriv(ctx, c);
+	return ds_milter_negotiate(ctx, f0, f1, pf0, pf1, pf2, pf3, &c->steps);
 }
 
 static sfsistat nm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
@@ -74,6 +99,7 @@ static sfsistat nm_continue(SMFICTX *ctx)
 
 static sfsistat nm_close(SMFICTX *ctx)
 {
+	free(smfi_getpriv(ctx));
 	smfi_setpriv(ctx, NULL);
 	return SMFIS_CONTINUE;
 }
