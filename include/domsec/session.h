@@ -80,8 +80,10 @@ struct ds_sessions *ds_core_handoff_new(void);
 void ds_core_free(struct ds_core *c);
 /* The decision engine behind the core (for tools and tests). */
 struct ds_inbound *ds_core_inbound(struct ds_core *c);
-/* Entries in the hand-off table now. */
+/* Entries in the hand-off table now, and the bytes of one entry's value
+ * (for make bench). */
 size_t ds_core_handoff_count(struct ds_core *c);
+size_t ds_core_handoff_entry_size(void);
 
 /*
  * The Postfix policy service: facts from one request (client address and
