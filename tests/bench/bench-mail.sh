@@ -5,7 +5,7 @@
 # make check): it prints figures and asserts only that every message was
 # accepted.
 #
-# It starts, on loopback, four private Postfix instances (lib-postfix.sh)
+# It starts, on loopback, five private Postfix instances (lib-postfix.sh)
 # relaying to one smtp-sink (which stores nothing), all with the same TLS
 # settings (smtpd_tls_ask_ccert, the test PKI's CA file, sha256
 # fingerprints, TLS Received header):
@@ -14,7 +14,11 @@
 #      registers and negotiates exactly what it negotiates, does nothing);
 #   S  Postfix with domsecd as milter and policy service, configured as
 #      contrib/postfix-main.cf says (B and C are sent to it);
-#   D  Postfix with OpenDKIM from Debian (Mode v: verifying) as milter.
+#   D  Postfix with OpenDKIM from Debian (Mode v: verifying) as milter;
+#   E  Postfix with the null milter accepting each message at RCPT
+#      (SMFIS_ACCEPT), the floor of a design that lets non-partner mail
+#      leave the milter before its headers (Postfix would strip forged
+#      headers itself).
 # and sends with tests/bench/mailsend.c (STARTTLS with a client certificate,
 # BENCH_CONNS parallel connections, BENCH_K messages per connection, about
 # 20 header fields and 3 KB per message) the cases
@@ -80,7 +84,7 @@ bm_cleanup() {
 }
 trap bm_cleanup EXIT
 
-echo "bench-mail: setting up in $BM_DIR (PKI, CRL server, sink, 4 Postfix instances)"
+echo "bench-mail: setting up in $BM_DIR (PKI, CRL server, sink, 5 Postfix instances)"
 it_crl_start
 it_pki_build
 mkdir -p "$BM_DIR/sink"
@@ -166,6 +170,19 @@ bm_wait_socket "$NULL_SPEC"
 bm_base N "$NULL_SPEC"
 IT_POSTFIX_BASE=$BM_DIR/N.base bm_postfix N
 
+# E: the null milter accepting at RCPT
+NULLA_SPEC=$(bm_spec nulla)
+case $NULLA_SPEC in
+unix:*) nm_conn=$NULLA_SPEC ;;
+*) nm_conn="inet:${NULLA_SPEC##*:}@127.0.0.1" ;;
+esac
+(umask 0; exec "$NULLM" -a "$nm_conn") >"$BM_DIR/null_milter_a.log" 2>&1 &
+NULLA_PID=$!
+it_track_pid $NULLA_PID
+bm_wait_socket "$NULLA_SPEC"
+bm_base E "$NULLA_SPEC"
+IT_POSTFIX_BASE=$BM_DIR/E.base bm_postfix E
+
 # S: domsecd (milter and policy service), woodgrovebank.com in enforce mode
 # with its certificate pinned; logging at info, as in production.
 mkdir -p "$BM_DIR/S"
@@ -221,6 +238,7 @@ inst_of() { case $1 in B|C) echo S ;; *) echo "$1" ;; esac; }
 milter_of() {
 	case $1 in
 	N) echo "$NULL_PID" ;;
+	E) echo "$NULLA_PID" ;;
 	B|C) echo "$IT_DOMSECD_PID" ;;
 	D) echo "$DKIM_PID" ;;
 	*) echo "" ;;
@@ -271,7 +289,7 @@ bm_run() {
 	fi
 }
 
-CASES="A N B C"
+CASES="A N E B C"
 [ "$HAVE_DKIM" = 1 ] && CASES="$CASES D"
 
 # Warm up every path (CRL fetch, certificate, TLS session cache, process
@@ -324,7 +342,8 @@ for v, c, r, sent, refused, failed, secs, pft, mt in rows:
                      mt=int(mt) / tck * 1000 / max(sent, 1))
 def mm(xs):
     return "%7.3f %7.3f" % (min(xs), statistics.median(xs))
-names = {"A": "Postfix alone", "N": "null milter", "B": "domsec, partner",
+names = {"A": "Postfix alone", "N": "null milter",
+         "E": "null, accept@RCPT", "B": "domsec, partner",
          "C": "domsec, non-partner", "D": "OpenDKIM verifying"}
 for v, title in (("reuse", "messages reused per connection"),
                  ("single", "one message per connection")):
@@ -334,7 +353,7 @@ for v, title in (("reuse", "messages reused per connection"),
     print("== %s" % title)
     print("%-22s %15s %17s %17s %17s %5s" % ("case", "msgs/s min  med",
           "postfix ms/msg", "milter ms/msg", "total ms/msg", "bad"))
-    for c in ("A", "N", "B", "C", "D"):
+    for c in ("A", "N", "E", "B", "C", "D"):
         if c not in data[v]:
             continue
         rs = data[v][c].values()
@@ -348,7 +367,8 @@ for v, title in (("reuse", "messages reused per connection"),
     print("%-22s %21s %29s" % ("ratio (per round)", "msgs/s min   med",
           "receiving CPU/msg min   med"))
     for a, b, target in (("B", "A", 0.85), ("C", "A", 0.97), ("B", "N", 0.97),
-                         ("D", "A", None), ("N", "A", None)):
+                         ("D", "A", None), ("N", "A", None),
+                         ("E", "A", None)):
         if a not in data[v] or b not in data[v]:
             continue
         rounds = sorted(set(data[v][a]) & set(data[v][b]))

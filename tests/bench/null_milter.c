@@ -7,7 +7,10 @@
  * continues (or does not answer where no reply was negotiated, and then
  * acknowledges at once over TCP, as domsecd does).
  *
- * usage: null_milter inet:PORT@127.0.0.1
+ * With -a it accepts each message at RCPT (SMFIS_ACCEPT: no headers, no end
+ * of message), the floor of a milter that lets non-partner mail go early.
+ *
+ * usage: null_milter [-a] inet:PORT@127.0.0.1 | unix:PATH
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -15,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <libmilter/mfapi.h>
 #include "milter/negotiate.h"
 
@@ -77,11 +81,20 @@ static sfsistat nm_helo(SMFICTX *ctx, char *helo)
 	return reply_for(ctx, SMFIP_NR_HELO);
 }
 
+static int accept_at_rcpt;
+
 static sfsistat nm_envelope(SMFICTX *ctx, char **argv)
 {
 	(void)ctx;
 	(void)argv;
 	return SMFIS_CONTINUE;
+}
+
+static sfsistat nm_rcpt(SMFICTX *ctx, char **argv)
+{
+	(void)ctx;
+	(void)argv;
+	return accept_at_rcpt ? SMFIS_ACCEPT : SMFIS_CONTINUE;
 }
 
 static sfsistat nm_header(SMFICTX *ctx, char *name, char *value)
@@ -111,7 +124,7 @@ static struct smfiDesc filter = {
 	.xxfi_connect = nm_connect,
 	.xxfi_helo = nm_helo,
 	.xxfi_envfrom = nm_envelope,
-	.xxfi_envrcpt = nm_envelope,
+	.xxfi_envrcpt = nm_rcpt,
 	.xxfi_header = nm_header,
 	.xxfi_eom = nm_continue,
 	.xxfi_abort = nm_continue,
@@ -121,8 +134,13 @@ static struct smfiDesc filter = {
 
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "-a") == 0) {
+		accept_at_rcpt = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: null_milter inet:PORT@127.0.0.1\n");
+		fprintf(stderr, "usage: null_milter [-a] CONNECTION\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
