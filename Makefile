@@ -6,6 +6,8 @@
 #                   unit tests again under AddressSanitizer + UBSan
 #   make demo       install what is missing, build, run the mail-flow demo
 #   make bench      print benchmark figures
+#   make bench-mail mail throughput against Postfix alone (private Postfix
+#                   instances, tests/bench/bench-mail.sh; not part of check)
 #   make fuzz       libFuzzer over every parser, FUZZ_SECONDS (60) each
 #   make install    honours PREFIX and DESTDIR; installs conf/ samples as
 #                   *.sample, and as the live files only where none exist,
@@ -70,7 +72,7 @@ BENCH_BIN  := $(BENCH_SRC:tests/bench/%.c=$(O)/bench/%)
 
 PROGRAMS := $(O)/domsecctl $(O)/domsecd
 
-.PHONY: all check unit integration sanitize demo bench fuzz fuzz-build lint install uninstall clean deps
+.PHONY: all check unit integration sanitize demo bench bench-mail fuzz fuzz-build lint install uninstall clean deps
 all: $(O)/libdomsec.a $(O)/libdomsec-frontend.a $(PROGRAMS)
 
 $(O)/%.o: %.c
@@ -153,6 +155,18 @@ demo:
 
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+
+# make bench-mail: the sending client and the null milter, then the script.
+$(O)/bench/mailsend: tests/bench/mailsend.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(DEPFLAGS) $(LDFLAGS_ALL) -o $@ $< -lssl -lcrypto -pthread
+
+$(O)/bench/null_milter: tests/bench/null_milter.c milter/negotiate.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I. $(DEPFLAGS) $(LDFLAGS_ALL) -o $@ $< -lmilter -pthread
+
+bench-mail: all $(O)/bench/mailsend $(O)/bench/null_milter
+	DOMSEC_BUILD=$(abspath $(O)) DOMSEC_TOP=$(CURDIR) tests/bench/bench-mail.sh
 
 FUZZ_SECONDS ?= 60
 fuzz: fuzz-build

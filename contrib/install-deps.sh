@@ -4,6 +4,7 @@
 # Sendmail is not installed: tests/integration/48-sendmail-real.sh fetches
 # sendmail-bin, sendmail-cf and libwrap0 with `apt-get download` into
 # build/sendmail-debs and extracts them (Postfix stays the system's MTA).
+# opendkim is the peer milter make bench-mail compares against.
 # Non-interactive and idempotent: packages already present are left alone.
 set -eu
 
@@ -11,7 +12,7 @@ PACKAGES="build-essential pkg-config libssl-dev libcurl4-openssl-dev
 libmilter-dev libcmocka-dev openssl ca-certificates postfix swaks miltertest
 python3 iproute2 procps libnet-ssleay-perl libio-socket-ssl-perl
 clang libclang-rt-14-dev libpsl-dev publicsuffix psl libmicrohttpd-dev python3-prometheus-client curl debhelper lintian fakeroot dpkg-dev
-m4 util-linux cppcheck"
+m4 util-linux cppcheck opendkim"
 
 missing=""
 for p in $PACKAGES; do

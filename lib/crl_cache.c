@@ -138,6 +138,7 @@ void ds_crl_entry_fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
 	if (r.status == DS_FETCH_OK && d != NULL) {
 		ds_crl_data_unref(e->data);
 		e->data = d;
+		ds_crl_generation_bump();
 		e->data_origin = DS_ORIGIN_FETCHED;
 		snprintf(e->etag, sizeof e->etag, "%s", r.etag);
 		snprintf(e->last_modified, sizeof e->last_modified, "%s",

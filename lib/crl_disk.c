@@ -205,6 +205,7 @@ void ds_crl_disk_load_locked(struct ds_crl_store *s, struct crl_entry *e)
 	e->disk_checked = 1;
 	if (d != NULL && e->data == NULL) {
 		e->data = d;
+		ds_crl_generation_bump();
 		e->data_origin = DS_ORIGIN_DISK;
 		snprintf(e->etag, sizeof e->etag, "%s", m.etag);
 		snprintf(e->last_modified, sizeof e->last_modified, "%s",

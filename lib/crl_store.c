@@ -191,6 +191,7 @@ static int add_one(const unsigned char *der, size_t len, void *arg)
 		return -1;
 	}
 	f->data = d;
+	ds_crl_generation_bump();
 	pthread_mutex_lock(&c->s->mu);
 	f->next = c->s->files;
 	c->s->files = f;
@@ -298,4 +299,17 @@ int ds_crl_store_verify(struct ds_crl_store *s, struct ds_crl_data *d,
 		pthread_mutex_unlock(&s->mu);
 	}
 	return rc;
+}
+
+/* See include/domsec/crl.h: one counter for every store in the process. */
+static unsigned long crl_generation = 1;
+
+unsigned long ds_crl_generation(void)
+{
+	return __atomic_load_n(&crl_generation, __ATOMIC_ACQUIRE);
+}
+
+void ds_crl_generation_bump(void)
+{
+	__atomic_add_fetch(&crl_generation, 1, __ATOMIC_ACQ_REL);
 }

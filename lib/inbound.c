@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 #include "domsec/acquire.h"
 #include "domsec/cidr.h"
+#include "domsec/crl.h"
 #include "domsec/fmt.h"
 #include "domsec/inbound.h"
 #include "domsec/log.h"
@@ -24,12 +26,44 @@
 #include "domsec/trust_headers.h"
 #include "domsec/verdict_log.h"
 
+/*
+ * The verdict cache: a verified certificate's verdict for a partner,
+ * reused while the fingerprint, the partner entry and the CRL generation
+ * it was verified under (ds_crl_generation()) are the same, for at most
+ * VCACHE_TTL_S seconds (and never past the leaf's notAfter), so that time
+ * (expiry, a CRL's nextUpdate) is seen again soon.  It lives in struct
+ * ds_inbound, which each configuration generation makes anew: a reload
+ * drops it.  Transient verdicts (revocation-unavailable,
+ * unknown-certificate, an internal failure) are never cached.
+ * Direct-mapped by fingerprint and partner domain: a collision replaces.
+ */
+#define VCACHE_SLOTS 1024
+#define VCACHE_TTL_S 60
+
+struct vcache_entry {
+	int used;
+	unsigned char fp[DS_FP_SHA256_LEN];
+	const struct ds_partner *partner;
+	char domain[256];
+	unsigned long crl_gen;
+	time_t expires;
+	enum ds_verdict verdict;
+	char reason[512];
+	char matched_name[256];
+	struct ds_cert_info leaf;
+	int have_leaf;
+	char cert_source[32];
+};
+
 struct ds_inbound {
 	const struct ds_config *cfg;
 	struct ds_engine *engine;
 	struct ds_acquire *acquire;
 	struct ds_cidr_list relays;
 	char authserv_id[256];
+	pthread_mutex_t vc_lock;
+	struct vcache_entry *vcache;      /* VCACHE_SLOTS, NULL: no cache */
+	unsigned long vc_hits, vc_misses;
 };
 
 struct ds_inbound *ds_inbound_new(const struct ds_config *cfg,
@@ -57,6 +91,8 @@ struct ds_inbound *ds_inbound_new(const struct ds_config *cfg,
 		free(in);
 		return NULL;
 	}
+	pthread_mutex_init(&in->vc_lock, NULL);
+	in->vcache = calloc(VCACHE_SLOTS, sizeof *in->vcache);
 	return in;
 }
 
@@ -64,6 +100,8 @@ void ds_inbound_free(struct ds_inbound *in)
 {
 	if (in == NULL)
 		return;
+	free(in->vcache);
+	pthread_mutex_destroy(&in->vc_lock);
 	ds_acquire_free(in->acquire);
 	ds_cidr_list_free(&in->relays);
 	free(in);
@@ -141,6 +179,96 @@ static void pin_advice(const struct ds_inbound *in, const struct ds_decision *d,
 		    "partner's line, then reload domsecd", d->domain, fptext);
 }
 
+void ds_inbound_cache_stats(struct ds_inbound *in, unsigned long *hits,
+    unsigned long *misses)
+{
+	pthread_mutex_lock(&in->vc_lock);
+	*hits = in->vc_hits;
+	*misses = in->vc_misses;
+	pthread_mutex_unlock(&in->vc_lock);
+}
+
+/* The slot of (fingerprint, partner domain): FNV-1a over both. */
+static struct vcache_entry *vcache_slot(struct ds_inbound *in,
+    const unsigned char *fp, const char *domain)
+{
+	unsigned h = 2166136261u;
+
+	for (size_t i = 0; i < 8; i++)
+		h = (h ^ fp[i]) * 16777619u;
+	for (const char *p = domain; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return &in->vcache[h % VCACHE_SLOTS];
+}
+
+/* 1 with d's verdict fields filled from the cache. */
+static int vcache_get(struct ds_inbound *in, const unsigned char *fp,
+    const struct ds_partner *partner, struct ds_decision *d)
+{
+	struct vcache_entry *e;
+	int hit = 0;
+
+	if (in->vcache == NULL)
+		return 0;
+	pthread_mutex_lock(&in->vc_lock);
+	e = vcache_slot(in, fp, d->domain);
+	if (e->used && e->partner == partner &&
+	    memcmp(e->fp, fp, sizeof e->fp) == 0 &&
+	    strcmp(e->domain, d->domain) == 0 &&
+	    e->crl_gen == ds_crl_generation() && time(NULL) < e->expires) {
+		d->verdict = e->verdict;
+		memcpy(d->reason, e->reason, sizeof d->reason);
+		memcpy(d->matched_name, e->matched_name,
+		    sizeof d->matched_name);
+		d->leaf = e->leaf;
+		d->have_leaf = e->have_leaf;
+		memcpy(d->cert_source, e->cert_source, sizeof d->cert_source);
+		hit = 1;
+	}
+	if (hit)
+		in->vc_hits++;
+	else
+		in->vc_misses++;
+	pthread_mutex_unlock(&in->vc_lock);
+	return hit;
+}
+
+/* Caches d's verdict, verified under CRL generation crl_gen, unless it is
+ * transient. */
+static void vcache_put(struct ds_inbound *in, const unsigned char *fp,
+    const struct ds_partner *partner, const struct ds_decision *d,
+    unsigned long crl_gen)
+{
+	struct vcache_entry *e;
+	time_t now = time(NULL), expires = now + VCACHE_TTL_S;
+
+	if (in->vcache == NULL ||
+	    d->verdict == DS_VERDICT_REVOCATION_UNAVAILABLE ||
+	    d->verdict == DS_VERDICT_UNKNOWN_CERTIFICATE)
+		return;
+	if (d->have_leaf && d->leaf.not_after > 0 &&
+	    d->leaf.not_after < expires)
+		expires = d->leaf.not_after;
+	if (expires <= now)
+		return;
+	pthread_mutex_lock(&in->vc_lock);
+	e = vcache_slot(in, fp, d->domain);
+	memset(e, 0, sizeof *e);
+	e->used = 1;
+	memcpy(e->fp, fp, sizeof e->fp);
+	e->partner = partner;
+	snprintf(e->domain, sizeof e->domain, "%s", d->domain);
+	e->crl_gen = crl_gen;
+	e->expires = expires;
+	e->verdict = d->verdict;
+	memcpy(e->reason, d->reason, sizeof e->reason);
+	memcpy(e->matched_name, d->matched_name, sizeof e->matched_name);
+	e->leaf = d->leaf;
+	e->have_leaf = d->have_leaf;
+	memcpy(e->cert_source, d->cert_source, sizeof e->cert_source);
+	pthread_mutex_unlock(&in->vc_lock);
+}
+
 /* The partner verdict proper, once TLS and a fingerprint are known. */
 static void decide_certificate(struct ds_inbound *in, const struct ds_facts *f,
     const struct ds_partner *partner, struct ds_decision *d)
@@ -149,7 +277,11 @@ static void decide_certificate(struct ds_inbound *in, const struct ds_facts *f,
 	struct ds_verify_request req;
 	struct ds_verify_result *vr;
 	char err[256];
+	unsigned long crl_gen = ds_crl_generation();
+	int internal_failure = 0;
 
+	if (vcache_get(in, f->fp, partner, d))
+		return;
 	if (ds_acquire_find(in->acquire, f->fp, d->domain, f->client_addr, &acq) != 0) {
 		d->verdict = DS_VERDICT_UNKNOWN_CERTIFICATE;
 		ds_format_truncated(d->reason, sizeof d->reason,
@@ -176,6 +308,7 @@ static void decide_certificate(struct ds_inbound *in, const struct ds_facts *f,
 	req.at = 0;
 	if (ds_engine_verify(in->engine, &req, vr, err, sizeof err) != 0) {
 		/* An internal failure is never a pass, and may go away. */
+		internal_failure = 1;
 		d->verdict = DS_VERDICT_REVOCATION_UNAVAILABLE;
 		ds_format_truncated(d->reason, sizeof d->reason,
 		    "verification of the certificate for %s failed internally: "
@@ -191,6 +324,8 @@ static void decide_certificate(struct ds_inbound *in, const struct ds_facts *f,
 	}
 	ds_log(LOG_DEBUG, "certificate for %s acquired (%s, %s)", d->domain,
 	    acq.source, acq.origin);
+	if (!internal_failure)
+		vcache_put(in, f->fp, partner, d, crl_gen);
 	free(vr);
 	ds_acquire_result_free(&acq);
 }

@@ -22,14 +22,57 @@
 #define HANDOFF_TTL_S 600
 #define HANDOFF_MAX 8192
 
-/* What the policy service leaves for the milter of the same SMTP session. */
+/*
+ * What the policy service leaves for the milter of the same SMTP session:
+ * the facts that bind it to one TLS session (compared with the milter's
+ * own), the fingerprint the milter lacks, and which partner domain was
+ * decided and whether that was concluded (a refusal logged).  No decision
+ * is stored: the milter decides again from these facts, which the verdict
+ * cache of inbound.c answers in microseconds (and more freshly).  About
+ * 1 KB an entry instead of a whole struct ds_facts and ds_decision.
+ */
 struct handoff {
-	struct ds_facts facts;       /* as the policy request gave them */
+	int tls;
+	int cert_presented;
+	int mta_verified;
+	int have_fp;
+	unsigned char fp[DS_FP_SHA256_LEN];
+	char tls_version[32];
+	char cipher[128];
+	char cert_subject[512];      /* the CN Postfix verified, "" none */
 	int has_decision;
 	int concluded;               /* counted and logged (a refusal) */
-	char sender[512];            /* the envelope sender decided for */
-	struct ds_decision decision;
+	unsigned long long sender_hash;   /* the envelope sender decided for */
+	char domain[256];            /* the partner domain decided for */
 };
+
+size_t ds_core_handoff_entry_size(void)
+{
+	return sizeof(struct handoff);
+}
+
+static void handoff_from_facts(struct handoff *h, const struct ds_facts *f)
+{
+	memset(h, 0, sizeof *h);
+	h->tls = f->tls;
+	h->cert_presented = f->cert_presented;
+	h->mta_verified = f->mta_verified;
+	h->have_fp = f->have_fp;
+	memcpy(h->fp, f->fp, sizeof h->fp);
+	memcpy(h->tls_version, f->tls_version, sizeof h->tls_version);
+	memcpy(h->cipher, f->cipher, sizeof h->cipher);
+	memcpy(h->cert_subject, f->cert_subject, sizeof h->cert_subject);
+}
+
+/* FNV-1a, 64 bits: "another sender in the session" for the log. */
+static unsigned long long text_hash(const char *t)
+{
+	unsigned long long h = 14695981039346656037ull;
+
+	for (; *t != '\0'; t++)
+		h = (h ^ (unsigned char)*t) * 1099511628211ull;
+	return h;
+}
 
 struct ds_sessions *ds_core_handoff_new(void)
 {
@@ -102,12 +145,28 @@ static int same_tls(const struct ds_facts *a, const struct ds_facts *b)
 	    strcmp(a->cert_subject, b->cert_subject) == 0;
 }
 
+/* The TLS facts of a hand-off entry and of a policy request describe the
+ * same TLS session state. */
+static int handoff_same_tls(const struct handoff *h, const struct ds_facts *b)
+{
+	if (h->tls != b->tls)
+		return 0;
+	if (h->tls != 1)
+		return 1;
+	return strcmp(h->tls_version, b->tls_version) == 0 &&
+	    strcmp(h->cipher, b->cipher) == 0 &&
+	    h->cert_presented == b->cert_presented &&
+	    h->have_fp == b->have_fp &&
+	    (!h->have_fp || memcmp(h->fp, b->fp, sizeof h->fp) == 0) &&
+	    strcmp(h->cert_subject, b->cert_subject) == 0;
+}
+
 /*
  * 1 when the policy service's facts may complete a milter session's own:
  * both say TLS, and every TLS fact the milter has itself (version, cipher,
  * the certificate CN Postfix verified, a fingerprint) agrees.
  */
-static int handoff_fits(const struct ds_facts *own, const struct ds_facts *p)
+static int handoff_fits(const struct ds_facts *own, const struct handoff *p)
 {
 	if (own->tls != 1 || p->tls != 1)
 		return 0;
@@ -132,55 +191,59 @@ static int handoff_fits(const struct ds_facts *own, const struct ds_facts *p)
 void ds_core_policy(struct ds_core *c, const struct ds_facts *facts,
     const char *protocol_state, const char *queue_id, struct ds_answer *out)
 {
-	struct handoff *h = malloc(sizeof *h);
+	struct handoff h;
+	struct ds_decision *d = NULL;
 	char domain[256];
+	unsigned long long sender_hash;
 	int found;
 
 	memset(out, 0, sizeof *out);
-	if (h == NULL) {
-		ds_log(LOG_ERR, "policy: out of memory; answering DUNNO");
-		return;
-	}
 	found = ds_sessions_get(c->handoff, facts->client_addr,
-	    facts->client_port, h);
-	if (!found || !same_tls(&h->facts, facts)) {
-		/* A new TLS state (STARTTLS) starts the session afresh. */
-		memset(h, 0, sizeof *h);
-		h->facts = *facts;
-	}
+	    facts->client_port, &h);
+	if (!found || !handoff_same_tls(&h, facts))
+		handoff_from_facts(&h, facts);   /* STARTTLS: afresh */
 	if (strcasecmp(protocol_state, "RCPT") != 0 || facts->sender[0] == '\0'
 	    || ds_address_domain(facts->sender, domain, sizeof domain) != 0
 	    || domain[0] == '\0')
 		goto store;   /* the milter decides (null sender: From domain) */
-	if (!h->has_decision || strcasecmp(h->decision.domain, domain) != 0) {
-		ds_inbound_decide(c->in, facts, domain, &h->decision);
-		h->has_decision = 1;
-		h->concluded = 0;
+	d = malloc(sizeof *d);
+	if (d == NULL) {
+		ds_log(LOG_ERR, "policy: out of memory; answering DUNNO");
+		return;
 	}
-	if (strcmp(h->sender, facts->sender) != 0) {
+	/* Decided at every RCPT: the verdict cache answers a known
+	 * certificate at once. */
+	ds_inbound_decide(c->in, facts, domain, d);
+	if (!h.has_decision || strcasecmp(h.domain, domain) != 0) {
+		h.has_decision = 1;
+		h.concluded = 0;
+		snprintf(h.domain, sizeof h.domain, "%s", d->domain);
+	}
+	sender_hash = text_hash(facts->sender);
+	if (h.sender_hash != sender_hash) {
 		/* another message (or sender) in the session: log it anew */
-		snprintf(h->sender, sizeof h->sender, "%s", facts->sender);
-		h->concluded = 0;
+		h.sender_hash = sender_hash;
+		h.concluded = 0;
 	}
-	if (h->decision.refuse || !c->milter_enabled) {
+	if (d->refuse || !c->milter_enabled) {
 		/* The milter logs accepted messages at end of message, with
 		 * the From alignment; a refusal ends the message here. */
-		if (!h->concluded)
-			ds_inbound_conclude(c->in, &h->decision, facts, queue_id);
-		h->concluded = 1;
+		if (!h.concluded)
+			ds_inbound_conclude(c->in, d, facts, queue_id);
+		h.concluded = 1;
 	}
-	if (h->decision.refuse) {
-		out->step = h->decision.reply.rcode[0] == '4' ? DS_STEP_TEMPFAIL :
+	if (d->refuse) {
+		out->step = d->reply.rcode[0] == '4' ? DS_STEP_TEMPFAIL :
 		    DS_STEP_REJECT;
-		out->reply = h->decision.reply;
+		out->reply = d->reply;
 	}
 store:
 	if (ds_sessions_put(c->handoff, facts->client_addr, facts->client_port,
-	    h) != 0)
+	    &h) != 0)
 		ds_log(LOG_WARNING, "policy: cannot hand off the facts for %s "
 		    "port %d (out of memory)", facts->client_addr,
 		    facts->client_port);
-	free(h);
+	free(d);
 }
 
 /* ---- milter sessions ---- */
@@ -251,31 +314,23 @@ void ds_session_facts(struct ds_session *s, const struct ds_facts *f)
 static void decide(struct ds_session *s)
 {
 	struct ds_facts f = s->facts;
-	struct handoff *h = NULL;
+	struct handoff h;
 
 	snprintf(f.sender, sizeof f.sender, "%s", s->sender);
-	if (f.tls == 1 && !f.have_fp && s->facts.client_port > 0)
-		h = malloc(sizeof *h);
-	if (h != NULL && ds_sessions_get(s->core->handoff, f.client_addr,
-	    f.client_port, h) && handoff_fits(&f, &h->facts)) {
-		if (h->has_decision && strcmp(h->decision.domain, s->domain) == 0) {
-			s->decision = h->decision;
-			s->decided = 1;
-			free(h);
-			return;
-		}
+	if (f.tls == 1 && !f.have_fp && s->facts.client_port > 0 &&
+	    ds_sessions_get(s->core->handoff, f.client_addr, f.client_port, &h)
+	    && handoff_fits(&f, &h)) {
 		/* the fingerprint (and what else the milter lacks) */
-		if (h->facts.have_fp) {
-			memcpy(f.fp, h->facts.fp, sizeof f.fp);
+		if (h.have_fp) {
+			memcpy(f.fp, h.fp, sizeof f.fp);
 			f.have_fp = 1;
 			f.cert_presented = 1;
 		}
 		if (f.cert_presented == -1)
-			f.cert_presented = h->facts.cert_presented;
+			f.cert_presented = h.cert_presented;
 		if (f.mta_verified == -1)
-			f.mta_verified = h->facts.mta_verified;
+			f.mta_verified = h.mta_verified;
 	}
-	free(h);
 	ds_inbound_decide(s->core->in, &f, s->domain, &s->decision);
 	s->decided = 1;
 	if (s->decision.is_partner && s->decision.verdict ==
@@ -379,6 +434,17 @@ void ds_session_eom(struct ds_session *s, const char *queue_id,
 	}
 	if (judged(s) && !s->decided && s->domain[0] != '\0')
 		decide(s);
+	if (s->refused_headers) {
+		/* counted at the header step, refused here: the MTA does not
+		 * wait for an answer to each header (SMFIP_NR_HDR) */
+		*out = s->header_refusal;
+		ds_log(LOG_INFO, "client %s[%d]: %s at end of message: %s %s "
+		    "%s", s->facts.client_addr, s->facts.client_port,
+		    out->step == DS_STEP_TEMPFAIL ? "deferred" : "rejected",
+		    out->reply.rcode, out->reply.xcode, out->reply.text);
+		ds_session_abort(s);
+		return;
+	}
 	if (judged(s) && s->decided && s->decision.refuse) {
 		answer(s, "end of message", out);
 		ds_session_abort(s);

@@ -64,13 +64,17 @@ static const char *counted_name(const struct ds_session *s, const char *name)
 	return NULL;
 }
 
-static void refuse_headers(struct ds_session *s, struct ds_answer *out,
-    const char *rcode, const char *xcode, const char *text)
+/* The message is to be refused at end of message (the header step
+ * itself never answers: the MTA does not wait for it). */
+static void refuse_headers(struct ds_session *s, const char *rcode,
+    const char *xcode, const char *text)
 {
-	out->step = rcode[0] == '4' ? DS_STEP_TEMPFAIL : DS_STEP_REJECT;
-	snprintf(out->reply.rcode, sizeof out->reply.rcode, "%s", rcode);
-	snprintf(out->reply.xcode, sizeof out->reply.xcode, "%s", xcode);
-	snprintf(out->reply.text, sizeof out->reply.text, "%s", text);
+	struct ds_answer *r = &s->header_refusal;
+
+	r->step = rcode[0] == '4' ? DS_STEP_TEMPFAIL : DS_STEP_REJECT;
+	snprintf(r->reply.rcode, sizeof r->reply.rcode, "%s", rcode);
+	snprintf(r->reply.xcode, sizeof r->reply.xcode, "%s", xcode);
+	snprintf(r->reply.text, sizeof r->reply.text, "%s", text);
 	s->refused_headers = 1;
 }
 
@@ -97,9 +101,10 @@ void ds_session_header(struct ds_session *s, const char *name,
 	if (cfg->max_forged_headers > 0 &&
 	    s->n_removals >= (size_t)cfg->max_forged_headers) {
 		ds_log(LOG_NOTICE, "client %s[%d]: more than %ld forged trust "
-		    "headers (%s); refusing the message", s->facts.client_addr,
-		    s->facts.client_port, cfg->max_forged_headers, name);
-		refuse_headers(s, out, "550", "5.7.1", "message refused: it "
+		    "headers (%s); refusing the message at end of message",
+		    s->facts.client_addr, s->facts.client_port,
+		    cfg->max_forged_headers, name);
+		refuse_headers(s, "550", "5.7.1", "message refused: it "
 		    "carries too many forged trust headers");
 		return;
 	}
@@ -108,7 +113,7 @@ void ds_session_header(struct ds_session *s, const char *name,
 		ds_log(LOG_ERR, "client %s[%d]: cannot track header %s for "
 		    "removal; deferring the message", s->facts.client_addr,
 		    s->facts.client_port, name);
-		refuse_headers(s, out, "451", "4.3.0", "temporary local problem, "
+		refuse_headers(s, "451", "4.3.0", "temporary local problem, "
 		    "try again later");
 	}
 }
@@ -175,4 +180,5 @@ void ds_session_headers_reset(struct ds_session *s)
 	s->removals = NULL;
 	s->n_counts = s->cap_counts = s->n_removals = s->cap_removals = 0;
 	s->refused_headers = 0;
+	memset(&s->header_refusal, 0, sizeof s->header_refusal);
 }

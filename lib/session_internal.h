@@ -45,7 +45,9 @@ struct ds_session {
 	size_t n_counts, cap_counts;
 	struct ds_removal *removals;
 	size_t n_removals, cap_removals;
-	int refused_headers;           /* over MaxForgedHeaders */
+	int refused_headers;           /* over MaxForgedHeaders (or a
+	                                  header that could not be noted) */
+	struct ds_answer header_refusal;  /* answered at end of message */
 };
 
 /* Fills edits->remove (last to first) unless the client is a trusted

@@ -33,6 +33,7 @@
 #include "domsec/session.h"
 #include "milter.h"
 #include "mtafacts.h"
+#include "negotiate.h"
 
 static int milter_check_peers;
 static struct sockaddr_storage milter_addr;     /* our listening socket */
@@ -126,11 +127,46 @@ static int peer_fd(SMFICTX *ctx)
 }
 
 /* A milter connection: the configuration generation it started with (kept
- * until it closes, across reloads) and its core session. */
+ * until it closes, across reloads), its core session and the protocol
+ * steps negotiated (SMFIP_NR_*: those callbacks return SMFIS_NOREPLY). */
 struct conn {
 	struct ds_generation *g;
 	struct ds_session *s;
+	unsigned long steps;
+	int tcp_fd;          /* the milter connection over TCP, else -1 */
 };
+
+/* What a callback of a step that never answers but "continue" returns;
+ * over TCP the step is acknowledged at once (see negotiate.h). */
+static sfsistat no_reply(SMFICTX *ctx, unsigned long bit)
+{
+	const struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL || (c->steps & bit) == 0)
+		return SMFIS_CONTINUE;
+	ds_milter_ack_now(c->tcp_fd);
+	return SMFIS_NOREPLY;
+}
+
+/* Option negotiation (before connect): the connection's state starts here
+ * so that every callback knows which steps expect no reply. */
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0,
+    unsigned long f1, unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct conn *c = calloc(1, sizeof *c);
+
+	(void)f2;
+	(void)f3;
+	if (c == NULL || smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		free(c);
+		ds_log(LOG_ERR, "milter: out of memory at negotiation");
+		return SMFIS_REJECT;
+	}
+	c->tcp_fd = milter_addr.ss_family != AF_UNIX ? peer_fd(ctx) : -1;
+	ds_milter_tcp_setup(c->tcp_fd);
+	return ds_milter_negotiate(ctx, f0, f1, pf0, pf1, pf2, pf3, &c->steps);
+}
 
 static struct ds_session *session_of(SMFICTX *ctx)
 {
@@ -174,14 +210,13 @@ static void client_of(SMFICTX *ctx, _SOCK_ADDR *hostaddr, char *addr,
 
 static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
-	struct conn *c;
+	struct conn *c = smfi_getpriv(ctx);
 	char addr[64];
 	int port, fd;
 
 	(void)hostname;
-	c = calloc(1, sizeof *c);
-	if (c == NULL || (c->g = ds_generation_acquire()) == NULL) {
-		free(c);
+	if (c == NULL || c->g != NULL ||
+	    (c->g = ds_generation_acquire()) == NULL) {
 		ds_log(LOG_ERR, "milter: no configuration loaded (or out of "
 		    "memory) at connect");
 		return SMFIS_TEMPFAIL;
@@ -193,23 +228,22 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 			    "in libmilter's context, so its peer cannot be checked; "
 			    "refusing it");
 			ds_generation_release(c->g);
-			free(c);
+			c->g = NULL;
 			return SMFIS_TEMPFAIL;
 		}
 		if (!ds_peer_admit(&c->g->peers, fd, "milter")) {
 			ds_generation_release(c->g);
-			free(c);
+			c->g = NULL;
 			shutdown(fd, SHUT_RDWR);
 			return SMFIS_TEMPFAIL;
 		}
 	}
 	client_of(ctx, hostaddr, addr, sizeof addr, &port);
 	c->s = ds_session_open(c->g->core, addr, port);
-	if (c->s == NULL || smfi_setpriv(ctx, c) != MI_SUCCESS) {
+	if (c->s == NULL) {
 		ds_log(LOG_ERR, "milter: out of memory at connect");
-		ds_session_close(c->s);
 		ds_generation_release(c->g);
-		free(c);
+		c->g = NULL;
 		return SMFIS_TEMPFAIL;
 	}
 	pthread_mutex_lock(&active_lock);
@@ -237,7 +271,7 @@ static sfsistat cb_helo(SMFICTX *ctx, char *helo)
 
 	if (s != NULL)
 		macro_facts(ctx, s, helo != NULL ? helo : "");
-	return SMFIS_CONTINUE;
+	return no_reply(ctx, SMFIP_NR_HELO);
 }
 
 /* The envelope sender without its angle brackets. */
@@ -283,15 +317,16 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	return translate(ctx, &a);
 }
 
+/* Headers are only counted: the forged header cap refuses at end of
+ * message, so this step never answers (SMFIP_NR_HDR). */
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct ds_session *s = session_of(ctx);
 	struct ds_answer a;
 
-	if (s == NULL)
-		return SMFIS_CONTINUE;
-	ds_session_header(s, name, value, &a);
-	return translate(ctx, &a);
+	if (s != NULL)
+		ds_session_header(s, name, value, &a);
+	return no_reply(ctx, SMFIP_NR_HDR);
 }
 
 static sfsistat cb_eom(SMFICTX *ctx)
@@ -342,13 +377,16 @@ static sfsistat cb_close(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	smfi_setpriv(ctx, NULL);
-	ds_session_close(c->s);
-	ds_generation_release(c->g);
+	if (c->s != NULL) {
+		ds_session_close(c->s);
+		pthread_mutex_lock(&active_lock);
+		if (--active_sessions == 0)
+			pthread_cond_broadcast(&active_zero);
+		pthread_mutex_unlock(&active_lock);
+	}
+	if (c->g != NULL)
+		ds_generation_release(c->g);
 	free(c);
-	pthread_mutex_lock(&active_lock);
-	if (--active_sessions == 0)
-		pthread_cond_broadcast(&active_zero);
-	pthread_mutex_unlock(&active_lock);
 	return SMFIS_CONTINUE;
 }
 
@@ -364,6 +402,7 @@ static struct smfiDesc filter = {
 	.xxfi_eom = cb_eom,
 	.xxfi_abort = cb_abort,
 	.xxfi_close = cb_close,
+	.xxfi_negotiate = cb_negotiate,
 };
 
 int ds_milter_spec(const char *spec, char *out, size_t outlen)

@@ -130,4 +130,10 @@ int ds_crl_store_refresh_url(struct ds_crl_store *s, const char *url,
 void ds_crl_store_foreach(struct ds_crl_store *s,
     void (*fn)(const struct ds_crl_report *entry, void *arg), void *arg);
 
+/* A counter bumped whenever any CRL copy is swapped in (fetched, loaded
+ * from disk or from a configured file) in any store: a verdict that read a
+ * CRL holds only while it is unchanged (the verdict cache of inbound.c). */
+unsigned long ds_crl_generation(void);
+void ds_crl_generation_bump(void);
+
 #endif

@@ -68,6 +68,14 @@ struct ds_decision {
 int ds_inbound_decide(struct ds_inbound *in, const struct ds_facts *facts,
     const char *sender_domain, struct ds_decision *out);
 
+/* The verdict cache behind ds_inbound_decide: a certificate verdict for a
+ * partner is reused while the fingerprint, partner entry and CRL
+ * generation (ds_crl_generation()) match, for at most 60 s; never for
+ * transient verdicts; dropped with in (a reload).  Lookups that found and
+ * did not find an entry so far. */
+void ds_inbound_cache_stats(struct ds_inbound *in, unsigned long *hits,
+    unsigned long *misses);
+
 /* Counts the final verdict of a partner message and logs its one verdict
  * line (with queue_id when not NULL or ""); nothing for non-partners. */
 void ds_inbound_conclude(struct ds_inbound *in, struct ds_decision *d,

@@ -17,7 +17,8 @@
  *     afresh and drop the message's decision;
  *   - forged trust headers are removed last to first (except from trusted
  *     relays), counted in one summary line per message, and a message with
- *     more than MaxForgedHeaders of them is refused;
+ *     more than MaxForgedHeaders of them is refused at end of message (the
+ *     header step never refuses, so the MTA need not wait for it);
  *   - mail submitted locally (Postfix non_smtpd_milters: client port 0) is
  *     only stripped, never judged or tagged.
  *
@@ -79,8 +80,10 @@ struct ds_sessions *ds_core_handoff_new(void);
 void ds_core_free(struct ds_core *c);
 /* The decision engine behind the core (for tools and tests). */
 struct ds_inbound *ds_core_inbound(struct ds_core *c);
-/* Entries in the hand-off table now. */
+/* Entries in the hand-off table now, and the bytes of one entry's value
+ * (for make bench). */
 size_t ds_core_handoff_count(struct ds_core *c);
+size_t ds_core_handoff_entry_size(void);
 
 /*
  * The Postfix policy service: facts from one request (client address and
@@ -105,6 +108,8 @@ void ds_session_facts(struct ds_session *s, const struct ds_facts *f);
 void ds_session_mail(struct ds_session *s, const char *sender,
     struct ds_answer *out);
 void ds_session_rcpt(struct ds_session *s, struct ds_answer *out);
+/* Counts and notes one header; out is always CONTINUE (a refusal the
+ * headers call for comes from ds_session_eom). */
 void ds_session_header(struct ds_session *s, const char *name,
     const char *value, struct ds_answer *out);
 /* queue_id may be NULL or "" when the MTA gave none. */

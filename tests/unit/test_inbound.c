@@ -156,7 +156,8 @@ static void test_secured_pinned(void **state)
 	/* The log line carries the protocol-log fields. */
 	assert_non_null(strstr(log, "verdict=secured mode=enforce action=accept "
 	    "domain=woodgrovebank.com client=127.0.0.1:41234"));
-	assert_non_null(strstr(log, "source=pinned subject=\"CN=woodgrovebank.com\""));
+	assert_non_null(strstr(log,
+	    "source=pinned subject=\"CN=woodgrovebank.com\""));
 	assert_non_null(strstr(log, "issuer=\"CN=domsec Test Issuing CA"));
 	char want[2000];
 	snprintf(want, sizeof want, "serial=%s thumbprint=%s fingerprint=%s "
@@ -240,6 +241,68 @@ static void test_unknown_certificate_says_how_to_pin(void **state)
 	assert_non_null(strstr(log, "verdict=unknown-certificate"));
 	snprintf(want, sizeof want, "fingerprint=%s", d.fingerprint);
 	assert_non_null(strstr(log, want));
+}
+
+/* The verdict cache: a known certificate's verdict is reused; a CRL
+ * swapped in or a reload (a new struct ds_inbound) makes it miss; a
+ * transient verdict is never cached. */
+static void test_verdict_cache(void **state)
+{
+	struct ds_facts f = tls_facts("exact", "a@woodgrovebank.com");
+	struct ds_facts u = tls_facts("onedeep", "a@woodgrovebank.com");
+	struct ds_inbound *in2;
+	unsigned long h0, m0, h, m;
+	const char *log;
+	struct ds_decision d;
+	char err[256];
+
+	(void)state;
+	d = decide(&f, "woodgrovebank.com", &log);
+	assert_int_equal(d.verdict, DS_VERDICT_SECURED);
+	ds_inbound_cache_stats(in, &h0, &m0);
+	/* hit: the same verdict, the same log fields */
+	d = decide(&f, "woodgrovebank.com", &log);
+	ds_inbound_cache_stats(in, &h, &m);
+	assert_int_equal(h, h0 + 1);
+	assert_int_equal(m, m0);
+	assert_int_equal(d.verdict, DS_VERDICT_SECURED);
+	assert_string_equal(d.cert_source, "pinned");
+	assert_string_equal(d.leaf.subject, "CN=woodgrovebank.com");
+	assert_non_null(strstr(log,
+	    "source=pinned subject=\"CN=woodgrovebank.com\""));
+	/* another partner domain for the same certificate: its own entry */
+	d = decide(&f, "fabrikam.com", &log);
+	ds_inbound_cache_stats(in, &h, &m);
+	assert_int_equal(h, h0 + 1);
+	/* a CRL swapped in: verified again */
+	ds_crl_generation_bump();
+	d = decide(&f, "woodgrovebank.com", &log);
+	ds_inbound_cache_stats(in, &h, &m);
+	assert_int_equal(h, h0 + 1);
+	assert_int_equal(m, m0 + 2);
+	assert_int_equal(d.verdict, DS_VERDICT_SECURED);
+	d = decide(&f, "woodgrovebank.com", &log);
+	ds_inbound_cache_stats(in, &h, &m);
+	assert_int_equal(h, h0 + 2);
+	/* a reload: the new configuration's inbound core starts empty */
+	in2 = ds_inbound_new(&cfg, engine, err, sizeof err);
+	assert_non_null(in2);
+	assert_int_equal(ds_inbound_decide(in2, &f, "woodgrovebank.com", &d),
+	    0);
+	assert_int_equal(d.verdict, DS_VERDICT_SECURED);
+	ds_inbound_cache_stats(in2, &h, &m);
+	assert_int_equal(h, 0);
+	assert_int_equal(m, 1);
+	ds_inbound_free(in2);
+	/* transient (unknown-certificate): never cached */
+	ds_inbound_cache_stats(in, &h0, &m0);
+	for (int i = 0; i < 2; i++) {
+		d = decide(&u, "woodgrovebank.com", &log);
+		assert_int_equal(d.verdict, DS_VERDICT_UNKNOWN_CERTIFICATE);
+	}
+	ds_inbound_cache_stats(in, &h, &m);
+	assert_int_equal(h, h0);
+	assert_int_equal(m, m0 + 2);
 }
 
 static void test_secured_by_discovery(void **state)
@@ -465,6 +528,14 @@ static void test_crl_server_down_then_back(void **state)
 	assert_string_equal(d.reply.rcode, "451");
 	assert_string_equal(d.reply.xcode, "4.7.5");
 	assert_non_null(strstr(log, "action=defer"));
+	/* revocation-unavailable is transient: never taken from the cache */
+	unsigned long h0, m0, h1, m1;
+	ds_inbound_cache_stats(in, &h0, &m0);
+	d = decide(&f, "woodgrovebank.com", &log);
+	assert_int_equal(d.verdict, DS_VERDICT_REVOCATION_UNAVAILABLE);
+	ds_inbound_cache_stats(in, &h1, &m1);
+	assert_int_equal(h1, h0);
+	assert_int_equal(m1, m0 + 1);
 	/* The sender retries once the CRL server is back: delivered. */
 	assert_true(crl_server_start(&fx) > 0);
 	struct timespec ts = { 1, 100000000 };      /* past the fetch backoff */
@@ -572,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_secured_pinned),
 		cmocka_unit_test(test_refusing_verdicts),
 		cmocka_unit_test(test_unknown_certificate_says_how_to_pin),
+		cmocka_unit_test(test_verdict_cache),
 		cmocka_unit_test(test_secured_by_discovery),
 		cmocka_unit_test(test_partner_anchor),
 		cmocka_unit_test(test_monitor_mode),
