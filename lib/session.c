@@ -263,7 +263,10 @@ struct ds_session *ds_session_open(struct ds_core *c, const char *client_addr,
 	    s->facts.client_addr, sizeof s->facts.client_addr);
 	s->facts.client_port = client_port;
 	s->local = client_port == 0;
-	s->trusted_relay = ds_inbound_relay_trusted(c->in, s->facts.client_addr);
+	/* Local submission is only stripped, whatever address Postfix gives
+	 * it (127.0.0.1 is often a trusted relay for content filters). */
+	s->trusted_relay = !s->local &&
+	    ds_inbound_relay_trusted(c->in, s->facts.client_addr);
 	return s;
 }
 

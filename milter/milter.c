@@ -341,12 +341,16 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	ds_session_eom(s, qid, &a, &e);
 	if (a.step != DS_STEP_CONTINUE)
 		return translate(ctx, &a);
+	/* A forged trust header the MTA would not remove must not end up
+	 * beside ours (or survive on its own): defer the message. */
 	for (size_t i = 0; i < e.n_remove; i++)
 		if (smfi_chgheader(ctx, (char *)e.remove[i].name, e.remove[i].index,
-		    NULL) != MI_SUCCESS)
+		    NULL) != MI_SUCCESS) {
 			ds_log(LOG_ERR, "%s: milter: the MTA refused to remove header "
-			    "%s instance %d", qid[0] ? qid : "-", e.remove[i].name,
-			    e.remove[i].index);
+			    "%s instance %d; deferring the message", qid[0] ? qid : "-",
+			    e.remove[i].name, e.remove[i].index);
+			return SMFIS_TEMPFAIL;
+		}
 	/* Each at index 0: the last inserted ends on top. */
 	for (size_t i = 0; i < e.n_add; i++) {
 		if (smfi_insheader(ctx, 0, e.add[i].name, e.add[i].value)

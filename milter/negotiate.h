@@ -15,7 +15,9 @@
  *              TLS macros (Postfix sends them with the EHLO after STARTTLS,
  *              Sendmail again at MAIL); end of message: i (the queue id).
  *
- * Only steps and actions the MTA offers are asked for.
+ * Only steps the MTA offers are asked for.  An MTA that does not offer
+ * both actions is refused: without SMFIF_CHGHDRS forged trust headers
+ * could not be removed, and a tag must never sit next to one.
  *
  * Over TCP a no-reply step costs a delayed ACK: the MTA (Postfix does not
  * set TCP_NODELAY on milter connections) holds each small command until
@@ -49,12 +51,15 @@
 /*
  * The negotiation both milters run; *steps_out receives the protocol
  * steps agreed (SMFIP_NR_* bits decide whether a callback returns
- * SMFIS_NOREPLY).  Returns what xxfi_negotiate returns.
+ * SMFIS_NOREPLY).  Returns what xxfi_negotiate returns: SMFIS_REJECT
+ * (the connection is closed) when the MTA lacks a needed action.
  */
 static inline sfsistat ds_milter_negotiate(SMFICTX *ctx, unsigned long f0,
     unsigned long f1, unsigned long *pf0, unsigned long *pf1,
     unsigned long *pf2, unsigned long *pf3, unsigned long *steps_out)
 {
+	if ((f0 & DS_MILTER_ACTIONS) != DS_MILTER_ACTIONS)
+		return SMFIS_REJECT;  /* could not remove forged headers */
 	*pf0 = DS_MILTER_ACTIONS & f0;
 	*pf1 = DS_MILTER_STEPS & f1;
 	*pf2 = 0;

@@ -274,6 +274,36 @@ static void test_local_submission_strip_only(void **state)
 	ds_session_close(s);
 }
 
+/* Local submission from an address that is a trusted relay for SMTP
+ * (10.9.9.0/24 in the fixture; 127.0.0.1 often is, for content filters) is
+ * still only stripped: a local user cannot plant a trust header. */
+static void test_local_submission_from_trusted_relay_address(void **state)
+{
+	struct ds_session *s = ds_session_open(core, "10.9.9.5", 0);
+	struct ds_session *relay = ds_session_open(core, "10.9.9.5", 2525);
+	struct ds_answer a;
+	struct ds_edits e;
+
+	(void)state;
+	ds_session_mail(s, "a@woodgrovebank.com", &a);
+	ds_session_rcpt(s, &a);
+	ds_session_header(s, "X-Domain-Secured", "mx.contoso.com; result=secured", &a);
+	ds_session_header(s, "From", "a@woodgrovebank.com", &a);
+	ds_session_eom(s, "QID3", &a, &e);
+	assert_int_equal(a.step, DS_STEP_CONTINUE);
+	assert_int_equal(e.n_add, 0);
+	assert_int_equal(e.n_remove, 1);
+	ds_session_close(s);
+	/* the same address over SMTP is the trusted relay and keeps it */
+	ds_session_mail(relay, "a@woodgrovebank.com", &a);
+	ds_session_rcpt(relay, &a);
+	ds_session_header(relay, "X-Domain-Secured", "mx.contoso.com; result=secured", &a);
+	ds_session_header(relay, "From", "a@woodgrovebank.com", &a);
+	ds_session_eom(relay, "QID4", &a, &e);
+	assert_int_equal(e.n_remove, 0);
+	ds_session_close(relay);
+}
+
 /* One summary line per message; above MaxForgedHeaders the message is
  * refused (Postfix's cleanup panics past ~10,000 removals). */
 static void test_forged_header_cap(void **state)
@@ -411,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_null_sender_uses_from),
 		cmocka_unit_test(test_ipv6_client_canonical),
 		cmocka_unit_test(test_local_submission_strip_only),
+		cmocka_unit_test(test_local_submission_from_trusted_relay_address),
 		cmocka_unit_test(test_forged_header_cap),
 		cmocka_unit_test(test_random_walk_never_tags_without_tls),
 	};
