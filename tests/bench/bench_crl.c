@@ -1,6 +1,6 @@
 /*
  * bench_crl.c - big CRLs: OpenSSL's X509_CRL versus domsec's compact serial
- * index (lib/crl_index.c), side by side, for 10k, 100k and 1M entries.
+ * index (lib/crl/crl_index.c), side by side, for 10k, 100k and 1M entries.
  *
  * The CRLs are generated here (DER written directly, signed with a
  * throw-away P-256 key), shaped like real ones: 16-octet random serials,
@@ -30,7 +30,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
-#include "lib/crl_internal.h"
+#include "lib/crl/crl_internal.h"
 
 #define SERIAL_LEN 16
 #define LOOKUPS 200000

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <openssl/x509v3.h>
 #include "domsec/crl.h"
-#include "lib/crl_internal.h"
+#include "lib/crl/crl_internal.h"
 #include "pki_fixture.h"
 #include "test_crl_util.h"
 

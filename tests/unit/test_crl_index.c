@@ -1,6 +1,6 @@
 /*
- * test_crl_index.c - unit tests for lib/crl_index.c (and the LDAP answer
- * extractor of lib/crl_fetch.c): CRLs built in-process with a throw-away CA
+ * test_crl_index.c - unit tests for lib/crl/crl_index.c (and the LDAP answer
+ * extractor of lib/crl/crl_fetch.c): CRLs built in-process with a throw-away CA
  * are decoded, indexed and looked up, and the answers compared with
  * OpenSSL's own; signatures with the right and a wrong key; DER and PEM;
  * garbage, truncated and bit-flipped input never crashes; delta CRLs and
@@ -20,7 +20,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include "lib/crl_internal.h"
+#include "lib/crl/crl_internal.h"
 
 static EVP_PKEY *ca_key, *other_key;
 

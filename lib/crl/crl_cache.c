@@ -69,7 +69,7 @@ static void note_failure(struct ds_crl_store *s, struct crl_entry *e,
 	snprintf(e->last_error, sizeof e->last_error, "%s", why);
 }
 
-/* See include/domsec/crl_store_internal.h. */
+/* See lib/crl/crl_store_internal.h. */
 void ds_crl_entry_fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
     X509 *issuer, long limit_ms, enum ds_crl_get_origin *origin)
 {

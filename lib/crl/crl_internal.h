@@ -1,7 +1,7 @@
 /*
  * crl_internal.h - private interfaces between the files of the CRL engine
- * (lib/crl_index.c, lib/crl_fetch.c, lib/crl_store.c, lib/crl_cache.c,
- * lib/crl_check.c; the store's own private parts are in crl_store_internal.h).
+ * (lib/crl/: crl_index.c, crl_fetch.c, crl_store.c, crl_cache.c, crl_check.c;
+ * the store's own private parts are in crl_store_internal.h).
  * Not a contract for other modules; tests and the bench may use it.
  *
  * A fetched or configured CRL is decoded once into a struct ds_crl_data: its

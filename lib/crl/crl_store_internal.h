@@ -1,9 +1,9 @@
 /*
  * crl_store_internal.h - private to the files of the CRL store
- * (lib/crl_store.c, lib/crl_cache.c, lib/crl_accept.c, lib/crl_disk.c,
- * lib/crl_refresh.c, lib/crl_list.c): the store's structures and the
+ * (lib/crl/: crl_store.c, crl_cache.c, crl_accept.c, crl_disk.c,
+ * crl_refresh.c, crl_list.c): the store's structures and the
  * functions they share.
- * Other modules use include/domsec/crl.h and include/domsec/crl_internal.h.
+ * Other modules use include/domsec/crl.h and lib/crl/crl_internal.h.
  *
  * Locking: s->mu guards the entry list and every field of an entry; an entry
  * with in_flight set is being fetched or loaded from disk by one thread (the
