@@ -25,10 +25,31 @@
 #include <time.h>
 #include <openssl/x509.h>
 
+/* Progress of one download (domsecctl): bytes so far, bytes expected (0
+ * when unknown), seconds since it started; done is set on the last call. */
+typedef void ds_crl_progress_fn(void *arg, const char *url, long long got,
+    long long total, double secs, int done);
+
 struct ds_crl_opts {
 	const char *cache_dir;        /* NULL = memory only */
 	long connect_timeout_ms;      /* default 5000 */
-	long timeout_ms;              /* total per fetch, default 15000 */
+	long timeout_ms;              /* message-time wait: how long a check
+	                                 waits for downloads, default 15000 */
+	long download_timeout_ms;     /* total per download (background and
+	                                 administrator), default 600000 and
+	                                 never less than timeout_ms */
+	long low_speed_limit;         /* bytes/s: a download slower than this
+	                                 for low_speed_time_s is abandoned;
+	                                 0 = no limit, default 0 */
+	long low_speed_time_s;        /* default 60 */
+	const char *no_proxy;         /* hosts reached without the proxy
+	                                 (curl's NOPROXY syntax); NULL = none */
+	int proxy_ldap;               /* LDAP through the proxy too (default 0:
+	                                 ldap/ldaps always go direct) */
+	long log_large_bytes;         /* log start and end of downloads of at
+	                                 least this size; 0 = never */
+	ds_crl_progress_fn *progress; /* NULL = none */
+	void *progress_arg;
 	long max_size;                /* bytes, default 256 MiB */
 	const char *proxy;            /* NULL or "" = none */
 	long max_redirects;           /* default 3 */

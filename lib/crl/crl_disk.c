@@ -153,7 +153,7 @@ static int read_meta(const char *path, struct disk_meta *m)
 	return 0;
 }
 
-/* Loads STEM.crl/.meta for e (entry not locked by others: in_flight). */
+/* Loads STEM.crl/.meta for e (entry not locked by others: loading). */
 static struct ds_crl_data *load_from_disk(struct ds_crl_store *s,
     struct crl_entry *e, struct disk_meta *m)
 {
@@ -193,7 +193,7 @@ static struct ds_crl_data *load_from_disk(struct ds_crl_store *s,
 	return d;
 }
 
-/* Cold start: called with the lock held and e->in_flight set by us. */
+/* Cold start: called with the lock held and e->loading set by us. */
 void ds_crl_disk_load_locked(struct ds_crl_store *s, struct crl_entry *e)
 {
 	struct disk_meta m;
@@ -243,12 +243,12 @@ void ds_crl_disk_load_all(struct ds_crl_store *s)
 		X509_free(m.issuer);
 		pthread_mutex_lock(&s->mu);
 		e = ds_crl_entry_find(s, m.url, 1);
-		while (e && e->in_flight)
+		while (e && e->loading)
 			pthread_cond_wait(&s->cv, &s->mu);
 		if (e && !e->disk_checked) {
-			e->in_flight = 1;
+			e->loading = 1;
 			ds_crl_disk_load_locked(s, e);
-			e->in_flight = 0;
+			e->loading = 0;
 			pthread_cond_broadcast(&s->cv);
 		}
 		pthread_mutex_unlock(&s->mu);

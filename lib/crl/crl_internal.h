@@ -136,6 +136,11 @@ int ds_crl_url_allowed(const char *url);
  * "") make it a conditional GET.  Never fails without filling res->error. */
 void ds_crl_fetch(const struct ds_crl_opts *o, const char *url,
     const char *etag, const char *last_modified, struct ds_fetch_result *res);
+/* The same; the download is abandoned within a second once *stop (read
+ * atomically; may be NULL) becomes non-zero. */
+void ds_crl_fetch_ex(const struct ds_crl_opts *o, const char *url,
+    const char *etag, const char *last_modified, const int *stop,
+    struct ds_fetch_result *res);
 void ds_fetch_result_free(struct ds_fetch_result *res);
 
 /* Pulls the CRL out of the LDIF-like text libcurl returns for ldap URLs

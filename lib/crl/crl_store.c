@@ -63,6 +63,14 @@ struct ds_crl_store *ds_crl_store_new(const struct ds_crl_opts *opts,
 		s->o.connect_timeout_ms = 5000;
 	if (s->o.timeout_ms <= 0)
 		s->o.timeout_ms = 15000;
+	if (s->o.download_timeout_ms <= 0)
+		s->o.download_timeout_ms = 600000;
+	if (s->o.download_timeout_ms < s->o.timeout_ms)
+		s->o.download_timeout_ms = s->o.timeout_ms;
+	if (s->o.low_speed_limit < 0)
+		s->o.low_speed_limit = 0;
+	if (s->o.low_speed_time_s <= 0)
+		s->o.low_speed_time_s = 60;
 	if (s->o.max_size <= 0)
 		s->o.max_size = 256L * 1024 * 1024;
 	if (s->o.max_redirects < 0)
@@ -94,6 +102,9 @@ struct ds_crl_store *ds_crl_store_new(const struct ds_crl_opts *opts,
 	if (opts && opts->proxy && *opts->proxy)
 		s->proxy = strdup(opts->proxy);
 	s->o.proxy = s->proxy;
+	if (opts && opts->no_proxy && *opts->no_proxy)
+		s->no_proxy = strdup(opts->no_proxy);
+	s->o.no_proxy = s->no_proxy;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	return s;
@@ -103,13 +114,15 @@ void ds_crl_store_free(struct ds_crl_store *s)
 {
 	if (s == NULL)
 		return;
-	if (s->refresher_running) {
-		pthread_mutex_lock(&s->mu);
-		s->stopping = 1;
-		pthread_cond_broadcast(&s->cv);
-		pthread_mutex_unlock(&s->mu);
+	/* downloads see stopping (atomic) and abort within a second */
+	pthread_mutex_lock(&s->mu);
+	__atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&s->cv);
+	while (s->downloads > 0)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	if (s->refresher_running)
 		pthread_join(s->refresher, NULL);
-	}
 	while (s->entries) {
 		struct crl_entry *e = s->entries;
 		s->entries = e->next;
@@ -130,6 +143,7 @@ void ds_crl_store_free(struct ds_crl_store *s)
 	pthread_cond_destroy(&s->cv);
 	free(s->cache_dir);
 	free(s->proxy);
+	free(s->no_proxy);
 	free(s);
 }
 

@@ -6,8 +6,11 @@
  * Other modules use include/domsec/crl.h and lib/crl/crl_internal.h.
  *
  * Locking: s->mu guards the entry list and every field of an entry; an entry
- * with in_flight set is being fetched or loaded from disk by one thread (the
- * single flight), which may drop the lock meanwhile; waiters sleep on s->cv.
+ * with in_flight set is being downloaded by one thread (the single flight),
+ * one with loading set is being read from the cache directory; both drop
+ * the lock meanwhile, and waiters sleep on s->cv.  A download never hides
+ * the cached copy: readers take e->data (a reference) whatever in_flight
+ * says, and the download swaps its result in at the end (publish).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -31,7 +34,10 @@ struct crl_entry {
 	time_t fetched_at;             /* last 200 */
 	time_t checked_at;             /* last 200 or 304 */
 	int disk_checked;
-	int in_flight;
+	int loading;                   /* being read from the cache directory */
+	int in_flight;                 /* being downloaded */
+	int last_fetch_ok;             /* the last download's outcome */
+	enum ds_crl_get_origin last_origin; /* FETCHED or CACHED (304) */
 	time_t refresh_tried;          /* last ds_crl_store_refresh_due pass */
 	char last_error[256];
 	int failures;
@@ -50,6 +56,7 @@ struct ds_crl_store {
 	struct ds_crl_opts o;
 	char *cache_dir;
 	char *proxy;
+	char *no_proxy;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct crl_entry *entries;
@@ -58,7 +65,8 @@ struct ds_crl_store {
 	/* background refresher (ds_crl_store_start_refresher) */
 	pthread_t refresher;
 	int refresher_running;
-	int stopping;
+	int stopping;                  /* read by downloads (atomic) to abort */
+	int downloads;                 /* background download threads */
 	long refresh_interval_s;
 	time_t at;                     /* ds_crl_store_set_time(); 0 = now */
 };
@@ -70,13 +78,66 @@ struct ds_crl_store {
 struct crl_entry *ds_crl_entry_find(struct ds_crl_store *s, const char *url,
     int create);
 
-/* One fetch for e, called with the lock held and e->in_flight set by the
- * caller; returns with the lock held and in_flight cleared.  issuer may be
- * NULL (see ds_crl_accept_body).  limit_ms > 0 shortens the timeout.
- * *origin: FETCHED (new copy), CACHED (304), or NONE (failed: e->last_error
- * says why, and the retry backoff starts). */
+/*
+ * A download of one entry, in three steps so that the lock is held only to
+ * copy in and to swap out:
+ *   ds_crl_entry_snapshot   (lock held)  copies what the download needs
+ *                                        (URL, validators, current copy,
+ *                                        issuer) and sets e->in_flight;
+ *   ds_crl_fetch_and_accept (no lock)    downloads, validates, writes the
+ *                                        cache file;
+ *   ds_crl_entry_publish    (lock held)  swaps the result in (or notes the
+ *                                        failure and starts the backoff),
+ *                                        clears in_flight, wakes waiters and
+ *                                        releases the snapshot.
+ */
+struct crl_snapshot {
+	char *url;                     /* copy of e->url */
+	char stem[65];
+	char etag[256];
+	char last_modified[128];
+	struct ds_crl_data *cur;       /* referenced, or NULL */
+	X509 *issuer;                  /* for the new copy; referenced or NULL */
+	X509 *known;                   /* verified cur; referenced or NULL */
+	time_t fetched_at;
+	long timeout_ms;               /* the download's budget */
+};
+
+struct crl_outcome {
+	struct ds_fetch_result r;
+	struct ds_crl_data *d;         /* accepted copy (referenced) or NULL */
+	X509 *used;                    /* issuer d verified with, or NULL */
+	int stored;                    /* cache file written (or none kept) */
+	char why[256];
+	time_t now;
+};
+
+/* issuer may be NULL (e->issuer is then used); timeout_ms 0 = the store's
+ * download budget.  Returns 0, or -1 (out of memory: nothing set). */
+int ds_crl_entry_snapshot(struct ds_crl_store *s, struct crl_entry *e,
+    X509 *issuer, long timeout_ms, struct crl_snapshot *snap);
+void ds_crl_fetch_and_accept(struct ds_crl_store *s,
+    const struct crl_snapshot *snap, struct crl_outcome *out);
+/* *origin: FETCHED (new copy), CACHED (304), or NONE (failed: e->last_error
+ * says why, and the retry backoff starts).  Frees snap and out. */
+void ds_crl_entry_publish(struct ds_crl_store *s, struct crl_entry *e,
+    struct crl_snapshot *snap, struct crl_outcome *out,
+    enum ds_crl_get_origin *origin);
+
+/* The three steps in the calling thread: called with the lock held and
+ * e->in_flight clear; returns with the lock held.  timeout_ms as above. */
 void ds_crl_entry_fetch_locked(struct ds_crl_store *s, struct crl_entry *e,
-    X509 *issuer, long limit_ms, enum ds_crl_get_origin *origin);
+    X509 *issuer, long timeout_ms, enum ds_crl_get_origin *origin);
+
+/* Starts the download of e in a background thread (lock held, e not in
+ * flight): it runs with the download budget, whoever waits for it, and
+ * its result is cached.  Returns 0, or -1 (then nothing was started). */
+int ds_crl_entry_fetch_background(struct ds_crl_store *s, struct crl_entry *e,
+    X509 *issuer);
+
+/* Returns big transient buffers to the system after a large copy was
+ * swapped in or dropped (no lock needed). */
+void ds_crl_release_memory(void);
 
 /* ---- crl_accept.c: validating a downloaded CRL ---- */
 
@@ -113,7 +174,7 @@ int ds_crl_disk_write_meta(struct ds_crl_store *s, const char *url,
     time_t fetched, time_t checked, const unsigned char sha[32],
     X509 *issuer);
 
-/* Cold start of e: called with the lock held and e->in_flight set by the
+/* Cold start of e: called with the lock held and e->loading set by the
  * caller; drops the lock while reading; sets e->disk_checked. */
 void ds_crl_disk_load_locked(struct ds_crl_store *s, struct crl_entry *e);
 
