@@ -251,6 +251,11 @@ int cmd_crl(int argc, char **argv)
 	o.cache_dir = cache_dir;
 	o.connect_timeout_ms = cfg.crl_connect_timeout_ms;
 	o.timeout_ms = cfg.crl_timeout_ms;
+	o.download_timeout_ms = cfg.crl_download_timeout_ms;
+	o.low_speed_limit = cfg.crl_low_speed_limit;
+	o.low_speed_time_s = cfg.crl_low_speed_time_s;
+	o.no_proxy = cfg.crl_no_proxy;
+	o.proxy_ldap = cfg.crl_proxy_ldap;
 	o.max_size = cfg.crl_max_size;
 	o.proxy = cfg.crl_proxy;
 	o.max_redirects = cfg.crl_max_redirects;
