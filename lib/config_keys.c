@@ -416,8 +416,9 @@ static int store_hosts(struct ds_config_reader *rd,
 	    tok = strtok_r(NULL, ", \t", &save)) {
 		int n;
 		if (ds_config_check_token(tok, ".-_:*/[]") != 0)
-			return ds_config_fail(rd, "%s: \"%s\" is not a host name, "
-			    "domain (.example.com) or address", k->name, tok);
+			return ds_config_fail(rd, "%s: \"%s\" is not a host "
+			    "name, domain (.example.com) or address", k->name,
+			    tok);
 		n = snprintf(joined + len, sizeof joined - len, "%s%s",
 		    len ? "," : "", tok);
 		if (n < 0 || (size_t)n >= sizeof joined - len)

@@ -285,7 +285,7 @@ const char *ds_mask_url_secret(const char *url, char *out, size_t outlen)
 
 	for (const char *p = auth; p < end; p++)
 		if (*p == '@')
-			at = p;                /* the last '@' ends the userinfo */
+			at = p;     /* the last '@' ends the userinfo */
 	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
 	if (colon == NULL) {
 		snprintf(out, outlen, "%s", url);

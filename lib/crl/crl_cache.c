@@ -97,7 +97,8 @@ int ds_crl_entry_snapshot(struct ds_crl_store *s, struct crl_entry *e,
 	if (snap->issuer)
 		X509_up_ref(snap->issuer);
 	snap->fetched_at = e->fetched_at;
-	snap->timeout_ms = timeout_ms > 0 ? timeout_ms : s->o.download_timeout_ms;
+	snap->timeout_ms = timeout_ms > 0 ? timeout_ms :
+	    s->o.download_timeout_ms;
 	e->in_flight = 1;
 	return 0;
 }
@@ -136,11 +137,12 @@ void ds_crl_fetch_and_accept(struct ds_crl_store *s,
 		    &out->used, out->why, sizeof out->why);
 		ds_fetch_result_free(&out->r);  /* the body is not needed now */
 		if (out->d != NULL && s->cache_dir != NULL)
-			out->stored = ds_crl_disk_save(s, snap->url, snap->stem, der,
-			    der_len, out->r.etag, out->r.last_modified, out->now,
+			out->stored = ds_crl_disk_save(s, snap->url,
+			    snap->stem, der, der_len, out->r.etag, out->r.last_modified, out->now,
 			    out->now, out->d->sha256, out->used) == 0;
 		if (out->d != NULL && s->cache_dir == NULL) {
-			out->d->der = der;     /* memory only: keep for re-checks */
+			/* memory only: kept for re-checks */
+			out->d->der = der;
 			out->d->der_len = der_len;
 			der = NULL;
 		}
@@ -203,7 +205,8 @@ void ds_crl_entry_publish(struct ds_crl_store *s, struct crl_entry *e,
 	} else {
 		note_failure(s, e, r->status == DS_FETCH_FAILED ? r->error :
 		    r->status == DS_FETCH_NOT_MODIFIED ?
-		    "304 Not Modified without a cached copy" : out->why, out->now);
+		    "304 Not Modified without a cached copy" : out->why,
+		    out->now);
 		*origin = DS_ORIGIN_NONE;
 	}
 	if (*origin != DS_ORIGIN_NONE) {
@@ -386,23 +389,27 @@ static void get_impl(struct ds_crl_store *s, const char *url, X509 *issuer,
 		if (!e->in_flight && !e->loading && now < e->retry_after) {
 			/* backoff: serve what we have (the checker applies the
 			 * grace) and say why there is nothing newer */
-			got->origin = e->data ? DS_ORIGIN_CACHED : DS_ORIGIN_NONE;
+			got->origin = e->data ? DS_ORIGIN_CACHED :
+			    DS_ORIGIN_NONE;
 			snprintf(got->error, sizeof got->error, "%.200s (not retried "
 			    "before %lds)", e->last_error, (long)(e->retry_after - now));
 			break;
 		}
 		if (!e->in_flight && !e->loading &&
 		    ds_crl_entry_fetch_background(s, e, issuer) != 0) {
-			got->origin = e->data ? DS_ORIGIN_CACHED : DS_ORIGIN_NONE;
-			snprintf(got->error, sizeof got->error, "%s", e->last_error);
+			got->origin = e->data ? DS_ORIGIN_CACHED :
+			    DS_ORIGIN_NONE;
+			snprintf(got->error, sizeof got->error, "%s",
+			    e->last_error);
 			break;
 		}
 		dl = e->in_flight;
 		if (wait_entry(s, e, deadline) != 0) {
-			got->origin = e->data ? DS_ORIGIN_CACHED : DS_ORIGIN_NONE;
-			snprintf(got->error, sizeof got->error, "timed out waiting "
-			    "for the download (CRLTimeout %ld ms); it goes on in the "
-			    "background", s->o.timeout_ms);
+			got->origin = e->data ? DS_ORIGIN_CACHED :
+			    DS_ORIGIN_NONE;
+			snprintf(got->error, sizeof got->error, "timed out "
+			    "waiting for the download (CRLTimeout %ld ms); it "
+			    "goes on in the background", s->o.timeout_ms);
 			break;
 		}
 		waited = dl;

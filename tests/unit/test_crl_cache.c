@@ -834,6 +834,7 @@ static void test_stream_cap_redirect_proxy(void **state)
 	struct ds_crl_opts o = test_opts(NULL);
 	struct ds_fetch_result r;
 	char proxy[64], log_line[256];
+	const char *ldap_url;
 
 	(void)state;
 	srv_mode("ok");
@@ -893,15 +894,14 @@ static void test_stream_cap_redirect_proxy(void **state)
 	assert_int_equal(srv_count(log_line), 2);
 	o.no_proxy = NULL;
 	/* LDAP is not tunnelled through the HTTP proxy unless asked */
+	ldap_url = "ldap://crl.example.invalid/cn=x?certificateRevocationList";
 	srv_log_clear();
-	ds_crl_fetch(&o, "ldap://crl.example.invalid/cn=x?certificateRevocationList",
-	    NULL, NULL, &r);
+	ds_crl_fetch(&o, ldap_url, NULL, NULL, &r);
 	assert_int_equal(r.status, DS_FETCH_FAILED);
 	assert_null(strstr(r.error, "CONNECT"));      /* direct */
 	assert_non_null(strstr(r.error, "resolve"));
 	o.proxy_ldap = 1;
-	ds_crl_fetch(&o, "ldap://crl.example.invalid/cn=x?certificateRevocationList",
-	    NULL, NULL, &r);
+	ds_crl_fetch(&o, ldap_url, NULL, NULL, &r);
 	assert_int_equal(r.status, DS_FETCH_FAILED);
 	assert_non_null(strstr(r.error, "CONNECT"));  /* through the proxy */
 	o.proxy_ldap = 0;
