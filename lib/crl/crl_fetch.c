@@ -49,6 +49,7 @@ struct body {
 	size_t len, cap;
 	long max;
 	int too_big;
+	CURL *curl;               /* for the announced Content-Length */
 };
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -62,7 +63,14 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	}
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 65536;
+		curl_off_t cl = -1;
 		unsigned char *nb;
+		/* the announced size, exactly: a doubling buffer would reach
+		 * up to twice the CRL (peak memory while loading) */
+		if (b->cap == 0 && b->curl != NULL &&
+		    curl_easy_getinfo(b->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+		    &cl) == CURLE_OK && cl > 0 && (b->max <= 0 || cl <= b->max))
+			cap = (size_t)cl;
 		while (cap < b->len + n)
 			cap *= 2;
 		nb = realloc(b->buf, cap);
@@ -199,7 +207,7 @@ void ds_crl_fetch_ex(const struct ds_crl_opts *o, const char *url,
 	CURL *c;
 	CURLcode rc;
 	struct curl_slist *hdrs = NULL;
-	struct body body = { NULL, 0, 0, o->max_size, 0 };
+	struct body body = { NULL, 0, 0, o->max_size, 0, NULL };
 	struct headers h = { "", "" };
 	char curl_err[CURL_ERROR_SIZE] = "";
 
@@ -215,6 +223,7 @@ void ds_crl_fetch_ex(const struct ds_crl_opts *o, const char *url,
 		snprintf(res->error, sizeof res->error, "cannot initialise libcurl");
 		return;
 	}
+	body.curl = c;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, ALLOWED_PROTOCOLS);
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, ALLOWED_PROTOCOLS);
