@@ -68,8 +68,9 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 		/* the announced size, exactly: a doubling buffer would reach
 		 * up to twice the CRL (peak memory while loading) */
 		if (b->cap == 0 && b->curl != NULL &&
-		    curl_easy_getinfo(b->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
-		    &cl) == CURLE_OK && cl > 0 && (b->max <= 0 || cl <= b->max))
+		    curl_easy_getinfo(b->curl,
+		    CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+		    cl > 0 && (b->max <= 0 || cl <= b->max))
 			cap = (size_t)cl;
 		while (cap < b->len + n)
 			cap *= 2;
