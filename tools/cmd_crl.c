@@ -4,7 +4,7 @@
  *
  *   domsecctl crl list    [--config FILE] [--cache-dir DIR]
  *   domsecctl crl refresh [--config FILE] [--cache-dir DIR] [--force]
- *                         [--issuer FILE]... [URL]...
+ *                         [--issuer FILE]... [--quiet] [URL]...
  *
  * list prints, per CRL: source (URL or file), where the copy is (disk, file),
  * issuer, thisUpdate, nextUpdate, number of entries and its state.
@@ -16,6 +16,10 @@
  * certificate named like its issuer from CAFile, ChainFile or --issuer
  * (PEM, repeatable); a CRL whose issuer is none of these is stored and its
  * signature is checked when a certificate first uses it.
+ *
+ * A download that lasts over a second shows its progress on stderr (bytes,
+ * rate, time left) when stderr is a terminal, unless --quiet.  Downloads
+ * get CRLDownloadTimeout (not the message-time CRLTimeout).
  *
  * Without --config the built-in defaults apply (CRLCacheDir
  * /var/cache/domsec/crl); --cache-dir overrides the directory.
@@ -31,6 +35,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "commands.h"
 #include "domsec/config.h"
 #include "domsec/crl.h"
@@ -40,7 +45,7 @@
 static const char usage_text[] =
     "usage: domsecctl crl list [--config FILE] [--cache-dir DIR]\n"
     "       domsecctl crl refresh [--config FILE] [--cache-dir DIR] [--force]\n"
-    "                             [--issuer FILE]... [URL]...\n";
+    "                             [--issuer FILE]... [--quiet] [URL]...\n";
 
 static void time_text(time_t t, char *out, size_t outlen)
 {
@@ -64,6 +69,33 @@ static void relative(time_t t, time_t now, char *out, size_t outlen)
 	else
 		snprintf(span, sizeof span, "%ldm %lds", d / 60, d % 60);
 	snprintf(out, outlen, t > now ? "in %s" : "%s ago", span);
+}
+
+/* ---- download progress ---- */
+
+void ctl_crl_progress(void *arg, const char *url, long long got,
+    long long total, double secs, int done)
+{
+	double mb = (double)got / 1048576.0, rate = secs > 0 ? mb / secs : 0;
+	(void)arg;
+	if (total > 0) {
+		double left = rate > 0 ?
+		    ((double)total / 1048576.0 - mb) / rate : 0;
+		fprintf(stderr, "\r%.200s: %.1f of %.1f MB, %.2f MB/s, "
+		    "%s%.0f s", url, mb, (double)total / 1048576.0, rate,
+		    done ? "took " : "ETA ", done ? secs : left);
+	} else {
+		fprintf(stderr, "\r%.200s: %.1f MB, %.2f MB/s, %.0f s", url, mb,
+		    rate, secs);
+	}
+	fprintf(stderr, done ? "\n" : "   ");
+	fflush(stderr);
+}
+
+void ctl_crl_progress_on(struct ds_crl_store *s, int quiet)
+{
+	if (!quiet && isatty(2))
+		ds_crl_store_set_progress(s, ctl_crl_progress, NULL);
 }
 
 struct list_state {
@@ -177,11 +209,12 @@ int cmd_crl(int argc, char **argv)
 		{ "cache-dir", required_argument, NULL, 'D' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "issuer", required_argument, NULL, 'i' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *config = NULL, *cache_dir = NULL, *action;
-	int force = 0, c, rc = DS_EXIT_OK;
+	int force = 0, quiet = 0, c, rc = DS_EXIT_OK;
 	struct ds_strlist issuers = { 0 };
 	struct ds_config cfg;
 	struct ds_crl_opts o;
@@ -210,6 +243,7 @@ int cmd_crl(int argc, char **argv)
 		case 'c': config = optarg; break;
 		case 'D': cache_dir = optarg; break;
 		case 'f': force = 1; break;
+		case 'q': quiet = 1; break;
 		case 'i': ds_strlist_add(&issuers, optarg); break;
 		case 'h': fputs(usage_text, stdout); return DS_EXIT_OK;
 		case ':':
@@ -268,6 +302,7 @@ int cmd_crl(int argc, char **argv)
 		ds_strlist_free(&issuers);
 		return DS_EXIT_CONFIG;
 	}
+	ctl_crl_progress_on(s, quiet);
 	if (add_issuers(s, &cfg, &issuers) != 0)
 		rc = DS_EXIT_CONFIG;
 	ds_strlist_free(&issuers);

@@ -146,6 +146,13 @@ int ds_crl_store_start_refresher(struct ds_crl_store *s, long interval_s);
 int ds_crl_store_refresh_url(struct ds_crl_store *s, const char *url,
     struct ds_crl_report *rep);
 
+/* Progress of the store's downloads (domsecctl on a terminal): fn is called
+ * about once a second for a download that has lasted over a second, from
+ * the thread doing it, and once more with done set at its end.  NULL turns
+ * it off.  Set it before the first download. */
+void ds_crl_store_set_progress(struct ds_crl_store *s, ds_crl_progress_fn *fn,
+    void *arg);
+
 /* For `domsecctl crl list`: calls fn once per cached CRL (memory, disk
  * cache directory and configured files). */
 void ds_crl_store_foreach(struct ds_crl_store *s,

@@ -170,6 +170,15 @@ int ds_crl_store_add_issuers(struct ds_crl_store *s, STACK_OF(X509) *certs)
 	return rc;
 }
 
+void ds_crl_store_set_progress(struct ds_crl_store *s, ds_crl_progress_fn *fn,
+    void *arg)
+{
+	pthread_mutex_lock(&s->mu);
+	s->o.progress = fn;
+	s->o.progress_arg = arg;
+	pthread_mutex_unlock(&s->mu);
+}
+
 void ds_crl_store_set_time(struct ds_crl_store *s, time_t at)
 {
 	if (s == NULL)
