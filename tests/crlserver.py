@@ -44,6 +44,9 @@ request prefix wins over the global mode):
   redirect  302 to the same path without the /fault/redirect prefix (in
             global mode: 302 to /fault/ok/<path>, so it does not loop)
   slow      wait 2 seconds, then serve the file
+  trickle   a slow link: the file's bytes spread evenly over 3 seconds
+            (20 pieces; headers, Content-Length included, at once), so
+            that any CRL takes longer than a short CRLTimeout
   nolength  serve the file without Content-Length (the body ends when the
             connection closes), for clients' streaming size limits
   redirect-file  302 to file:///etc/passwd (clients must refuse to follow)
@@ -69,7 +72,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODES = ("ok", "404", "500", "garbage", "hang", "wrongkey", "expired", "shard", "pem",
-         "redirect", "slow", "nolength", "redirect-file")
+         "redirect", "slow", "nolength", "redirect-file", "trickle")
 
 state = {"mode": "ok"}
 state_lock = threading.Lock()
@@ -174,6 +177,8 @@ class CrlHandler(BaseHTTPRequestHandler):
             self.send_simple(302, "moved\n", {"Location": "file:///etc/passwd"})
         elif mode == "nolength":
             self.serve_file(path, with_length=False)
+        elif mode == "trickle":
+            self.serve_file(path, trickle_s=3.0)
         else:
             self.serve_file(path)
 
@@ -198,7 +203,7 @@ class CrlHandler(BaseHTTPRequestHandler):
         else:
             self.serve_file(urlpath)
 
-    def serve_file(self, urlpath, with_length=True):
+    def serve_file(self, urlpath, with_length=True, trickle_s=0.0):
         parts = [p for p in urlpath.split("/") if p not in ("", ".")]
         if any(p == ".." for p in parts):
             self.send_simple(403, "forbidden\n")
@@ -249,7 +254,16 @@ class CrlHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             try:
-                self.wfile.write(data)
+                if trickle_s > 0:
+                    pieces = 20
+                    step = (len(data) + pieces - 1) // pieces or 1
+                    for i in range(0, len(data), step):
+                        self.wfile.write(data[i:i + step])
+                        self.wfile.flush()
+                        if stopping.wait(trickle_s / pieces):
+                            return
+                else:
+                    self.wfile.write(data)
             except OSError:
                 pass  # the client gave up (size cap, timeout)
 
