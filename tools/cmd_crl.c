@@ -106,10 +106,10 @@ struct list_state {
 static void print_entry(const struct ds_crl_report *r, void *arg)
 {
 	struct list_state *st = arg;
-	char a[40], b[40], rel[48];
+	char a[40], b[40], rel[48], masked[600];
 
 	st->count++;
-	printf("%s\n", r->source);
+	printf("%s\n", ds_mask_url_secret(r->source, masked, sizeof masked));
 	printf("  origin:     %s", r->origin);
 	if (r->fetched_at) {
 		time_text(r->fetched_at, a, sizeof a);

@@ -97,6 +97,7 @@ int ds_crl_entry_snapshot(struct ds_crl_store *s, struct crl_entry *e,
 	if (snap->issuer)
 		X509_up_ref(snap->issuer);
 	snap->fetched_at = e->fetched_at;
+	snap->checked_at = e->checked_at;
 	snap->timeout_ms = timeout_ms > 0 ? timeout_ms :
 	    s->o.download_timeout_ms;
 	e->in_flight = 1;
@@ -152,7 +153,17 @@ void ds_crl_fetch_and_accept(struct ds_crl_store *s,
 		    out->r.etag[0] ? out->r.etag : snap->etag,
 		    out->r.last_modified[0] ? out->r.last_modified :
 		    snap->last_modified, snap->fetched_at, out->now,
-		    snap->cur->sha256, snap->known);
+		    snap->cur->sha256, snap->known, NULL);
+	}
+	if (s->cache_dir != NULL && out->d == NULL &&
+	    out->r.status != DS_FETCH_NOT_MODIFIED) {
+		/* remembered on disk, so that `domsecctl crl list` shows
+		 * every distribution point, with or without a copy */
+		const char *why = out->r.status == DS_FETCH_FAILED ?
+		    out->r.error : out->why;
+		ds_crl_disk_write_meta(s, snap->url, snap->stem, snap->etag,
+		    snap->last_modified, snap->fetched_at, snap->checked_at,
+		    snap->cur ? snap->cur->sha256 : NULL, snap->known, why);
 	}
 	free(der);
 	if (out->used != NULL)

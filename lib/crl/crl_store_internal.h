@@ -100,6 +100,7 @@ struct crl_snapshot {
 	X509 *issuer;                  /* for the new copy; referenced or NULL */
 	X509 *known;                   /* verified cur; referenced or NULL */
 	time_t fetched_at;
+	time_t checked_at;
 	long timeout_ms;               /* the download's budget */
 };
 
@@ -168,11 +169,12 @@ int ds_crl_disk_save(struct ds_crl_store *s, const char *url,
     const char *etag, const char *last_modified, time_t fetched,
     time_t checked, const unsigned char sha[32], X509 *issuer);
 
-/* Rewrites STEM.meta only (a 304 refreshed the validators).  0 or -1. */
+/* Rewrites STEM.meta only (a 304 refreshed the validators, or a download
+ * failed: error, may be NULL, is recorded; sha NULL = no copy).  0 or -1. */
 int ds_crl_disk_write_meta(struct ds_crl_store *s, const char *url,
     const char *stem, const char *etag, const char *last_modified,
     time_t fetched, time_t checked, const unsigned char sha[32],
-    X509 *issuer);
+    X509 *issuer, const char *error);
 
 /* Cold start of e: called with the lock held and e->loading set by the
  * caller; drops the lock while reading; sets e->disk_checked. */

@@ -907,6 +907,46 @@ static void test_stream_cap_redirect_proxy(void **state)
 	o.proxy_ldap = 0;
 }
 
+struct listed {
+	int n;
+	char outcome[256];
+};
+
+static void find_root(const struct ds_crl_report *r, void *arg)
+{
+	struct listed *l = arg;
+	if (strstr(r->source, "/root.crl") != NULL) {
+		l->n++;
+		snprintf(l->outcome, sizeof l->outcome, "%s", r->outcome);
+	}
+}
+
+/* A distribution point that was never fetched successfully is listed (by
+ * another process reading the cache directory) with its last error. */
+static void test_list_never_fetched(void **state)
+{
+	char dir[300];
+	struct ds_crl_store *s;
+	struct ds_rev_result res;
+	struct listed l = { 0, "" };
+
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/cache-never", srv_dir);
+	srv_mode("404");
+	s = store(dir);
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	ds_crl_store_free(s);
+	srv_mode("ok");
+	s = store(dir);                       /* as `domsecctl crl list` */
+	ds_crl_store_foreach(s, find_root, &l);
+	ds_crl_store_free(s);
+	assert_int_equal(l.n, 1);
+	if (strstr(l.outcome, "no copy") == NULL ||
+	    strstr(l.outcome, "HTTP 404") == NULL)
+		fail_msg("root.crl listed as '%s'", l.outcome);
+}
+
 /* The fetch split: while a download of a URL is in flight (snapshot
  * taken, nothing published yet) the cached copy is served at once; a
  * failed download published later keeps the copy and records why. */
@@ -1109,6 +1149,7 @@ int main(void)
 		cmocka_unit_test(test_stream_cap_redirect_proxy),
 		cmocka_unit_test(test_one_timeout_per_check),
 		cmocka_unit_test(test_serve_while_in_flight),
+		cmocka_unit_test(test_list_never_fetched),
 		cmocka_unit_test(test_serve_during_refresh),
 		cmocka_unit_test(test_download_outlives_wait),
 		cmocka_unit_test(test_refresh_never_fetched),
