@@ -7,6 +7,7 @@ Python 3 standard library only.
 Usage:
     python3 tests/crlserver.py --dir DIR --port-file F [--bind 127.0.0.1]
                                [--port N] [--log F] [--pid-file F]
+                               [--tls-cert F --tls-key K]
 
   --dir DIR        files served: GET /a/b.crl returns DIR/a/b.crl
   --port-file F    written (atomically: temp file + rename) with the bound
@@ -17,6 +18,8 @@ Usage:
   --log F          appends one line per request: "METHOD PATH STATUS"
                    (PATH as requested, including any /fault/ prefix)
   --pid-file F     written with the server's pid once listening
+  --tls-cert F --tls-key K
+                   serve HTTPS with this certificate (PEM chain) and key
 
 Conditional GET: every file answer carries ETag ("size-mtime_ns" in hex,
 quoted) and Last-Modified (the file's mtime); a request whose If-None-Match
@@ -295,9 +298,16 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--log")
     ap.add_argument("--pid-file")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
 
     httpd = CrlServer((args.bind, args.port), CrlHandler)
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     httpd.root = os.path.abspath(args.dir)
     httpd.logfile = os.path.abspath(args.log) if args.log else None
 

@@ -39,6 +39,7 @@
 #include "commands.h"
 #include "domsec/config.h"
 #include "domsec/crl.h"
+#include "domsec/engine.h"
 #include "domsec/verdict.h"
 #include "domsec/x509info.h"
 
@@ -303,6 +304,10 @@ int cmd_crl(int argc, char **argv)
 		return DS_EXIT_CONFIG;
 	}
 	ctl_crl_progress_on(s, quiet);
+	if (ds_crl_tls_anchors_from_config(s, &cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "domsecctl crl: %s\n", err);
+		rc = DS_EXIT_CONFIG;
+	}
 	if (add_issuers(s, &cfg, &issuers) != 0)
 		rc = DS_EXIT_CONFIG;
 	ds_strlist_free(&issuers);

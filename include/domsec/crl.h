@@ -130,6 +130,12 @@ int ds_crl_store_refresh_due(struct ds_crl_store *s);
  * copy loaded from disk).  Copies the references.  Returns 0 or -1. */
 int ds_crl_store_add_issuers(struct ds_crl_store *s, STACK_OF(X509) *certs);
 
+/* Extra trust anchors for https distribution points (the partners'
+ * configured anchors, CAFile), used in addition to the system CA store.
+ * Copies the references; the list only grows.  Returns 0 or -1. */
+int ds_crl_store_add_tls_anchors(struct ds_crl_store *s,
+    STACK_OF(X509) *certs);
+
 /* Starts a background thread that calls ds_crl_store_refresh_due() every
  * interval_s seconds (60 when 0), so that mail almost never waits for a
  * download; ds_crl_store_free() stops it.  Call it after any fork() (daemon

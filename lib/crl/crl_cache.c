@@ -108,6 +108,7 @@ void ds_crl_fetch_and_accept(struct ds_crl_store *s,
     const struct crl_snapshot *snap, struct crl_outcome *out)
 {
 	struct ds_crl_opts o = s->o;
+	STACK_OF(X509) *anchors;
 	unsigned char *der = NULL;
 	size_t der_len = 0;
 	char cur_path[4096];
@@ -117,8 +118,11 @@ void ds_crl_fetch_and_accept(struct ds_crl_store *s,
 	o.timeout_ms = snap->timeout_ms;
 	if (o.connect_timeout_ms > o.timeout_ms)
 		o.connect_timeout_ms = o.timeout_ms;
+	pthread_mutex_lock(&s->mu);
+	anchors = s->tls_anchors;      /* only grows: safe to read after */
+	pthread_mutex_unlock(&s->mu);
 	ds_crl_fetch_ex(&o, snap->url, snap->etag, snap->last_modified,
-	    &s->stopping, &out->r);
+	    &s->stopping, anchors, &out->r);
 	out->now = time(NULL);
 	if (out->r.status == DS_FETCH_OK) {
 		/* the cached copy only counts (no going back to an older CRL)

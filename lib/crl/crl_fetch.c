@@ -20,7 +20,9 @@
 #include <syslog.h>
 #include <time.h>
 #include <curl/curl.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include "crl_internal.h"
 #include "domsec/log.h"
 
@@ -197,12 +199,26 @@ static int on_xfer(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 void ds_crl_fetch(const struct ds_crl_opts *o, const char *url,
     const char *etag, const char *last_modified, struct ds_fetch_result *res)
 {
-	ds_crl_fetch_ex(o, url, etag, last_modified, NULL, res);
+	ds_crl_fetch_ex(o, url, etag, last_modified, NULL, NULL, res);
+}
+
+/* CURLOPT_SSL_CTX_FUNCTION: the extra anchors join the store curl loaded
+ * (the system CA bundle), they do not replace it. */
+static CURLcode add_anchors(CURL *c, void *sslctx, void *arg)
+{
+	STACK_OF(X509) *anchors = arg;
+	X509_STORE *st = SSL_CTX_get_cert_store((SSL_CTX *)sslctx);
+
+	(void)c;
+	for (int i = 0; st != NULL && i < sk_X509_num(anchors); i++)
+		X509_STORE_add_cert(st, sk_X509_value(anchors, i));
+	ERR_clear_error();         /* "already in the store" is fine */
+	return CURLE_OK;
 }
 
 void ds_crl_fetch_ex(const struct ds_crl_opts *o, const char *url,
     const char *etag, const char *last_modified, const int *stop,
-    struct ds_fetch_result *res)
+    STACK_OF(X509) *anchors, struct ds_fetch_result *res)
 {
 	struct xfer x = { o, url, stop, { 0, 0 }, 0, 0, 0, 0 };
 	CURL *c;
@@ -247,6 +263,11 @@ void ds_crl_fetch_ex(const struct ds_crl_opts *o, const char *url,
 	if (o->low_speed_limit > 0) {
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_limit);
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_time_s);
+	}
+	if (anchors != NULL && sk_X509_num(anchors) > 0 &&
+	    strncasecmp(url, "https://", 8) == 0) {
+		curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, add_anchors);
+		curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, anchors);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &x.start);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xfer);

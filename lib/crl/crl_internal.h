@@ -137,10 +137,11 @@ int ds_crl_url_allowed(const char *url);
 void ds_crl_fetch(const struct ds_crl_opts *o, const char *url,
     const char *etag, const char *last_modified, struct ds_fetch_result *res);
 /* The same; the download is abandoned within a second once *stop (read
- * atomically; may be NULL) becomes non-zero. */
+ * atomically; may be NULL) becomes non-zero; anchors (may be NULL; read
+ * only) are trusted for https besides the system CA store. */
 void ds_crl_fetch_ex(const struct ds_crl_opts *o, const char *url,
     const char *etag, const char *last_modified, const int *stop,
-    struct ds_fetch_result *res);
+    STACK_OF(X509) *anchors, struct ds_fetch_result *res);
 void ds_fetch_result_free(struct ds_fetch_result *res);
 
 /* Pulls the CRL out of the LDIF-like text libcurl returns for ldap URLs

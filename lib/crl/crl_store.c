@@ -139,6 +139,7 @@ void ds_crl_store_free(struct ds_crl_store *s)
 		free(f);
 	}
 	sk_X509_pop_free(s->issuers, X509_free);
+	sk_X509_pop_free(s->tls_anchors, X509_free);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	free(s->cache_dir);
@@ -177,6 +178,26 @@ void ds_crl_store_set_progress(struct ds_crl_store *s, ds_crl_progress_fn *fn,
 	s->o.progress = fn;
 	s->o.progress_arg = arg;
 	pthread_mutex_unlock(&s->mu);
+}
+
+int ds_crl_store_add_tls_anchors(struct ds_crl_store *s,
+    STACK_OF(X509) *certs)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->tls_anchors == NULL)
+		s->tls_anchors = sk_X509_new_null();
+	for (int i = 0; certs && i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+		if (s->tls_anchors == NULL || !X509_up_ref(x) ||
+		    sk_X509_push(s->tls_anchors, x) <= 0) {
+			rc = -1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
 }
 
 void ds_crl_store_set_time(struct ds_crl_store *s, time_t at)

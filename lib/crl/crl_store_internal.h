@@ -62,6 +62,7 @@ struct ds_crl_store {
 	struct crl_entry *entries;
 	struct crl_file *files;
 	STACK_OF(X509) *issuers;       /* candidates for CRLs without a chain */
+	STACK_OF(X509) *tls_anchors;   /* extra anchors for https (grows) */
 	/* background refresher (ds_crl_store_start_refresher) */
 	pthread_t refresher;
 	int refresher_running;

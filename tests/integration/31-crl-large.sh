@@ -15,7 +15,10 @@
 #     none with --quiet or when stderr is not a terminal;
 #   - CRLNoProxy: with CRLProxy pointing at a dead port, the host listed in
 #     CRLNoProxy is reached directly; NO_PROXY in the environment is
-#     ignored.
+#     ignored;
+#   - an https distribution point whose server certificate comes from a
+#     partner's private root (ca= in the partner table): refused without
+#     it, accepted with it (the system CA store is kept as well).
 set -eu
 . "$DOMSEC_TOP/tests/integration/lib-postfix.sh"
 
@@ -130,6 +133,40 @@ set +e
 st=$?
 set -e
 it_expect_eq "CRLNoProxy 127.0.0.1: reached directly" 0 "$st"
+
+# --- an https distribution point, certificate from a partner's private root --
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$IT_DIR/tls.key" -subj /CN=127.0.0.1 -out "$IT_DIR/tls.csr" \
+    2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' \
+    >"$IT_DIR/tls.ext"
+openssl x509 -req -in "$IT_DIR/tls.csr" -CA "$IT_PKI/private-root.pem" \
+    -CAkey "$IT_PKI/private-root.key" -CAcreateserial \
+    -CAserial "$IT_DIR/tls.srl" -days 2 -extfile "$IT_DIR/tls.ext" \
+    -out "$IT_DIR/tls.pem" 2>/dev/null
+python3 "$DOMSEC_TOP/tests/crlserver.py" --dir "$IT_PKI/crl" \
+    --port-file "$IT_DIR/tls.port" --log "$IT_DIR/tls.log" \
+    --tls-cert "$IT_DIR/tls.pem" --tls-key "$IT_DIR/tls.key" \
+    >"$IT_DIR/tlsserver.out" 2>&1 &
+it_track_pid $!
+it_wait_file "$IT_DIR/tls.port"
+https_url=https://127.0.0.1:$(cat "$IT_DIR/tls.port")/inter.crl
+printf 'CRLCacheDir %s\n' "$IT_DIR/httpscache" >"$IT_DIR/https.conf"
+set +e
+"$CTL" crl refresh --config "$IT_DIR/https.conf" "$https_url" \
+    >"$IT_DIR/https-none.out" 2>&1
+st=$?
+set -e
+it_expect_eq "https CDP, private root not configured: refused" 75 "$st"
+echo "fabrikam.com mode=enforce ca=$IT_PKI/private-root.pem" \
+    >"$IT_DIR/https.partners"
+echo "PartnerTable $IT_DIR/https.partners" >>"$IT_DIR/https.conf"
+set +e
+"$CTL" crl refresh --config "$IT_DIR/https.conf" "$https_url" \
+    >"$IT_DIR/https-partner.out" 2>&1
+st=$?
+set -e
+it_expect_eq "https CDP verified against the partner's anchor" 0 "$st"
 
 # domsecd was stopped above (exit status checked there)
 it_check "no sanitizer report in domsecd's log" \
