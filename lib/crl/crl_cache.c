@@ -111,7 +111,7 @@ void ds_crl_fetch_and_accept(struct ds_crl_store *s,
 	STACK_OF(X509) *anchors;
 	unsigned char *der = NULL;
 	size_t der_len = 0;
-	char cur_path[4096];
+	char cur_path[4096] = "";
 
 	memset(out, 0, sizeof *out);
 	out->stored = 1;
