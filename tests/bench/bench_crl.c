@@ -16,7 +16,9 @@
  *           its entries then), i.e. ready for lookups;
  *   peak    and steady resident memory, also as a multiple of the DER size;
  *   hit/miss ns per lookup of a listed / absent serial (thread CPU time,
- *           so that other processes on a shared machine do not count).
+ *           so that other processes on a shared machine do not count);
+ *           hits twice: c = the first pass (cold caches and TLB, as a
+ *           lookup per message is), w = the same serials again.
  * Then: resident memory of one process after 1 and after 20 consecutive
  * refreshes of the same CRL (load + check + swap + release, the store's
  * path).  Targets: ready <= 1.0 s, peak <= 2x DER, lookup <= 200 ns,
@@ -280,6 +282,7 @@ static void child_setup(struct child_ctx *c, const char *dir)
 
 struct result {
 	double ready_s, verify_s, peak_mb, steady_mb, hit_ns, miss_ns;
+	double hit_warm_ns;             /* the same hits again */
 	long hits, misses;
 	double rss1_mb, rss20_mb;       /* refresh mode */
 };
@@ -327,6 +330,10 @@ static void child_openssl(struct child_ctx *c, struct result *r)
 	for (size_t i = 0; i < LOOKUPS / 2; i++)
 		r->hits += X509_CRL_get0_by_serial(crl, &rev, hit[i]) == 1;
 	r->hit_ns = (cpu_s() - t) * 1e9 / (LOOKUPS / 2);
+	t = cpu_s();
+	for (size_t i = 0; i < LOOKUPS / 2; i++)
+		X509_CRL_get0_by_serial(crl, &rev, hit[i]);
+	r->hit_warm_ns = (cpu_s() - t) * 1e9 / (LOOKUPS / 2);
 	t = cpu_s();
 	for (size_t i = 0; i < LOOKUPS / 2; i++)
 		r->misses += X509_CRL_get0_by_serial(crl, &rev, miss[i]) == 1;
@@ -379,6 +386,10 @@ static void child_domsec(struct child_ctx *c, struct result *r)
 		r->hits += ds_crl_data_lookup(d, c->hit + i * SERIAL_LEN,
 		    SERIAL_LEN);
 	r->hit_ns = (cpu_s() - t) * 1e9 / (LOOKUPS / 2);
+	t = cpu_s();
+	for (size_t i = 0; i < LOOKUPS / 2; i++)
+		ds_crl_data_lookup(d, c->hit + i * SERIAL_LEN, SERIAL_LEN);
+	r->hit_warm_ns = (cpu_s() - t) * 1e9 / (LOOKUPS / 2);
 	t = cpu_s();
 	for (size_t i = 0; i < LOOKUPS / 2; i++)
 		r->misses += ds_crl_data_lookup(d, c->miss + i * SERIAL_LEN,
@@ -514,9 +525,9 @@ int main(int argc, char **argv)
 	printf("each figure from a fresh process that reads the DER file "
 	    "itself; ready = read + decode\n+ signature check + first lookup; "
 	    "peak/steady = VmHWM/VmRSS growth (x = multiple of the DER)\n\n");
-	printf("%9s %7s | %-8s %7s %7s %12s %12s %7s %7s\n", "entries",
+	printf("%9s %7s | %-8s %7s %7s %12s %12s %13s %7s\n", "entries",
 	    "DER MB", "engine", "ready", "verify", "peak MB", "steady MB",
-	    "hit ns", "miss ns");
+	    "hit ns c/w", "miss ns");
 	for (size_t k = 0; k < nsizes; k++) {
 		size_t n = sizes[k], len;
 		unsigned char *serials;
@@ -542,15 +553,17 @@ int main(int argc, char **argv)
 			break;
 		}
 		printf("%9zu %7.1f | %-8s %6.3fs %6.3fs %6.1f %4.2fx %6.1f "
-		    "%4.2fx %7.0f %7.0f\n", n, mb, "OpenSSL", o.ready_s,
+		    "%4.2fx %6.0f/%-6.0f %7.0f\n", n, mb, "OpenSSL", o.ready_s,
 		    o.verify_s, o.peak_mb, o.peak_mb / mb, o.steady_mb,
-		    o.steady_mb / mb, o.hit_ns, o.miss_ns);
+		    o.steady_mb / mb, o.hit_ns, o.hit_warm_ns, o.miss_ns);
 		printf("%9s %7s | %-8s %6.3fs %6.3fs %6.1f %4.2fx %6.1f "
-		    "%4.2fx %7.0f %7.0f\n", "", "", "domsec", d.ready_s,
+		    "%4.2fx %6.0f/%-6.0f %7.0f\n", "", "", "domsec", d.ready_s,
 		    d.verify_s, d.peak_mb, d.peak_mb / mb, d.steady_mb,
-		    d.steady_mb / mb, d.hit_ns, d.miss_ns);
+		    d.steady_mb / mb, d.hit_ns, d.hit_warm_ns, d.miss_ns);
 		if (k + 1 == nsizes) {
 			struct result rf;
+			/* the target is judged on the worse of cold hits and
+			 * misses */
 			double lookup = d.hit_ns > d.miss_ns ? d.hit_ns : d.miss_ns;
 			if (run_child("refresh", dir, &rf) != 0) {
 				fprintf(stderr, "refresh child failed\n");
