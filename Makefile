@@ -54,7 +54,7 @@ DEPFLAGS   = -MMD -MP
 LDLIBS_CORE = -lssl -lcrypto -lcurl -lpsl -lresolv -pthread
 LDFLAGS_ALL = $(HARDEN_LDFLAGS) $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRC    := $(sort $(wildcard lib/*.c))
+LIB_SRC    := $(sort $(wildcard lib/*.c lib/crl/*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
 CTL_SRC    := $(sort $(wildcard tools/*.c))
 CTL_OBJ    := $(CTL_SRC:%.c=$(O)/%.o)

@@ -39,6 +39,9 @@ void ds_config_defaults(struct ds_config *cfg)
 	cfg->crl_cache_dir = strdup("/var/cache/domsec/crl");
 	cfg->crl_connect_timeout_ms = 5 * MS_PER_S;
 	cfg->crl_timeout_ms = 15 * MS_PER_S;
+	cfg->crl_download_timeout_ms = 10 * MS_PER_MIN;
+	cfg->crl_low_speed_limit = 0;
+	cfg->crl_low_speed_time_s = 60;
 	cfg->crl_max_size = 256L * 1024 * 1024;
 	cfg->crl_max_redirects = 3;
 	cfg->crl_grace_s = 0;
@@ -78,6 +81,7 @@ void ds_config_free(struct ds_config *cfg)
 	free(cfg->crl_cache_dir);
 	ds_strlist_free(&cfg->crl_files);
 	free(cfg->crl_proxy);
+	free(cfg->crl_no_proxy);
 	free(cfg->milter_socket);
 	free(cfg->policy_socket);
 	free(cfg->socketmap_socket);
@@ -124,6 +128,8 @@ enum kind {
 	K_GROUP,      /* string: an existing group */
 	K_MODE,       /* int: octal file mode 0..0777 */
 	K_USERS,      /* list of existing user names */
+	K_HOSTS,      /* string: host names, domains or addresses, joined
+	                 with commas; "none" = NULL */
 };
 
 struct ds_config_key {
@@ -149,8 +155,15 @@ static const struct ds_config_key keys[] = {
 	{ "CRLConnectTimeout", K_DURATION_MS, F(crl_connect_timeout_ms), 0,
 	  1, 10 * MS_PER_MIN },
 	{ "CRLTimeout", K_DURATION_MS, F(crl_timeout_ms), 0, 1, MS_PER_HOUR },
+	{ "CRLDownloadTimeout", K_DURATION_MS, F(crl_download_timeout_ms), 0,
+	  1, 24 * MS_PER_HOUR },
+	{ "CRLLowSpeedLimit", K_SIZE, F(crl_low_speed_limit), 0, 0,
+	  1024L * 1024 * 1024 },
+	{ "CRLLowSpeedTime", K_DURATION_S, F(crl_low_speed_time_s), 0, 1, 3600 },
 	{ "CRLMaxSize", K_SIZE, F(crl_max_size), 0, 1024, 4L * 1024 * 1024 * 1024 },
 	{ "CRLProxy", K_PROXY, F(crl_proxy), 0, 0, 0 },
+	{ "CRLNoProxy", K_HOSTS, F(crl_no_proxy), 0, 0, 0 },
+	{ "CRLProxyLDAP", K_BOOL, F(crl_proxy_ldap), 0, 0, 0 },
 	{ "CRLMaxRedirects", K_COUNT, F(crl_max_redirects), 0, 0, 20 },
 	{ "CRLGrace", K_DURATION_S, F(crl_grace_s), 0, 0, 30 * 86400 },
 	{ "CRLRefreshBefore", K_DURATION_S, F(crl_refresh_before_s), 0,
@@ -336,9 +349,12 @@ static int store_number(struct ds_config_reader *rd,
 			return ds_config_fail(rd, "%s: \"%s\" is not a size (a "
 			    "number of bytes, optionally with k, M or G)",
 			    k->name, value);
-		if (v < k->min || v > k->max)
+		if ((v < k->min || v > k->max) && k->min == 1024)
 			return ds_config_fail(rd, "%s: %s is out of range (1k "
 			    "to 4G)", k->name, value);
+		if (v < k->min || v > k->max)
+			return ds_config_fail(rd, "%s: %s is out of range (%ld "
+			    "to %ld bytes)", k->name, value, k->min, k->max);
 		break;
 	default: {
 		const char *rest = ds_config_parse_number(value, &v);
@@ -382,6 +398,36 @@ static int store_relays(struct ds_config_reader *rd,
 		return ds_config_fail(rd, "%s needs at least one address",
 		    k->name);
 	return 0;
+}
+
+static int store_hosts(struct ds_config_reader *rd,
+    const struct ds_config_key *k, char *value)
+{
+	char *save = NULL, joined[1024] = "";
+	size_t len = 0;
+	char **field = (char **)((char *)&rd->cfg + k->offset);
+
+	if (strcasecmp(value, "none") == 0) {
+		free(*field);
+		*field = NULL;
+		return 0;
+	}
+	for (char *tok = strtok_r(value, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		int n;
+		if (ds_config_check_token(tok, ".-_:*/[]") != 0)
+			return ds_config_fail(rd, "%s: \"%s\" is not a host "
+			    "name, domain (.example.com) or address", k->name,
+			    tok);
+		n = snprintf(joined + len, sizeof joined - len, "%s%s",
+		    len ? "," : "", tok);
+		if (n < 0 || (size_t)n >= sizeof joined - len)
+			return ds_config_fail(rd, "%s: too long", k->name);
+		len += (size_t)n;
+	}
+	if (len == 0)
+		return ds_config_fail(rd, "%s needs at least one host", k->name);
+	return store_string(rd, k, joined);
 }
 
 static int store_users(struct ds_config_reader *rd,
@@ -478,10 +524,13 @@ int ds_config_apply(struct ds_config_reader *rd,
 			*field = NULL;
 			return 0;
 		}
-		if (ds_config_check_proxy(value) != 0)
+		if (ds_config_check_proxy(value) != 0) {
+			char masked[512];
 			return ds_config_fail(rd, "%s: \"%s\" is not a proxy "
 			    "URL (such as http://proxy.example:3128) or none",
-			    k->name, value);
+			    k->name, ds_mask_url_secret(value, masked,
+			    sizeof masked));
+		}
 		return store_string(rd, k, value);
 	case K_RELAYS:
 		return store_relays(rd, k, value);
@@ -501,6 +550,8 @@ int ds_config_apply(struct ds_config_reader *rd,
 	}
 	case K_USERS:
 		return store_users(rd, k, value);
+	case K_HOSTS:
+		return store_hosts(rd, k, value);
 	case K_TRANSPORT:
 		if (ds_config_check_token(value, "_.-") != 0 ||
 		    strlen(value) > DS_CONFIG_TRANSPORT_MAX)

@@ -276,6 +276,25 @@ int ds_config_check_proxy(const char *url)
 	return -1;
 }
 
+const char *ds_mask_url_secret(const char *url, char *out, size_t outlen)
+{
+	const char *scheme = strstr(url, "://");
+	const char *auth = scheme ? scheme + 3 : url;
+	const char *end = auth + strcspn(auth, "/?#");
+	const char *at = NULL, *colon;
+
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;     /* the last '@' ends the userinfo */
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon == NULL) {
+		snprintf(out, outlen, "%s", url);
+		return out;
+	}
+	snprintf(out, outlen, "%.*s:****%s", (int)(colon - url), url, at);
+	return out;
+}
+
 int ds_config_parse_log_level(const char *s, int *out)
 {
 	static const struct { const char *name; int level; } levels[] = {

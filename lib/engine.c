@@ -16,6 +16,27 @@
 #include "domsec/fmt.h"
 #include "domsec/name_constraints.h"
 #include "domsec/names.h"
+#include "domsec/x509info.h"
+
+int ds_crl_tls_anchors_from_config(struct ds_crl_store *s,
+    const struct ds_config *cfg, char *err, size_t errlen)
+{
+	struct ds_strlist files = { 0 };
+	int rc = 0;
+
+	if (cfg->ca_file)
+		ds_strlist_add(&files, cfg->ca_file);
+	for (size_t i = 0; i < cfg->partners.n; i++)
+		ds_strlist_extend(&files, &cfg->partners.v[i].ca_files);
+	for (size_t i = 0; i < files.n && rc == 0; i++) {
+		STACK_OF(X509) *sk = ds_load_pem_certs(files.v[i], err, errlen);
+		if (sk == NULL || ds_crl_store_add_tls_anchors(s, sk) != 0)
+			rc = -1;
+		sk_X509_pop_free(sk, X509_free);
+	}
+	ds_strlist_free(&files);
+	return rc;
+}
 
 struct ds_engine *ds_engine_new(const struct ds_config *cfg, char *err,
     size_t errlen)
@@ -43,6 +64,12 @@ struct ds_engine *ds_engine_new_anchors(const struct ds_config *cfg,
 		.cache_dir = cfg->crl_cache_dir,
 		.connect_timeout_ms = cfg->crl_connect_timeout_ms,
 		.timeout_ms = cfg->crl_timeout_ms,
+		.download_timeout_ms = cfg->crl_download_timeout_ms,
+		.low_speed_limit = cfg->crl_low_speed_limit,
+		.low_speed_time_s = cfg->crl_low_speed_time_s,
+		.no_proxy = cfg->crl_no_proxy,
+		.proxy_ldap = cfg->crl_proxy_ldap,
+		.log_large_bytes = 1024L * 1024,
 		.max_size = cfg->crl_max_size,
 		.proxy = cfg->crl_proxy,
 		.max_redirects = cfg->crl_max_redirects,
@@ -51,7 +78,8 @@ struct ds_engine *ds_engine_new_anchors(const struct ds_config *cfg,
 		.retry_backoff_s = cfg->crl_retry_backoff_s,
 	};
 	e->crls = ds_crl_store_new(&opts, err, errlen);
-	if (e->crls == NULL)
+	if (e->crls == NULL ||
+	    ds_crl_tls_anchors_from_config(e->crls, cfg, err, errlen) != 0)
 		goto fail;
 	for (size_t i = 0; i < cfg->crl_files.n; i++) {
 		char why[512] = "";

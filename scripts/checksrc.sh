@@ -70,7 +70,8 @@ done < <(grep -nE 'DS_VERDICT_|DS_MODE_|->verdict|->mode\b|->refuse' milter/*.c 
 
 # Long functions (warnings): from a line "name(...)" at column 0 followed by
 # "{" to the matching "}" at column 0.
-for f in $(grep -l . lib/*.c milter/*.c policy/*.c daemon/*.c tools/*.c); do
+for f in $(grep -l . lib/*.c lib/crl/*.c milter/*.c policy/*.c daemon/*.c \
+    tools/*.c); do
 	awk -v f="$f" '
 		/^[a-z_].*\(/ && !/;$/ { name = $0; sub(/\(.*/, "", name); sub(/.* \**/, "", name) }
 		/^\{/ { start = NR }

@@ -7,6 +7,7 @@ Python 3 standard library only.
 Usage:
     python3 tests/crlserver.py --dir DIR --port-file F [--bind 127.0.0.1]
                                [--port N] [--log F] [--pid-file F]
+                               [--tls-cert F --tls-key K]
 
   --dir DIR        files served: GET /a/b.crl returns DIR/a/b.crl
   --port-file F    written (atomically: temp file + rename) with the bound
@@ -17,6 +18,8 @@ Usage:
   --log F          appends one line per request: "METHOD PATH STATUS"
                    (PATH as requested, including any /fault/ prefix)
   --pid-file F     written with the server's pid once listening
+  --tls-cert F --tls-key K
+                   serve HTTPS with this certificate (PEM chain) and key
 
 Conditional GET: every file answer carries ETag ("size-mtime_ns" in hex,
 quoted) and Last-Modified (the file's mtime); a request whose If-None-Match
@@ -44,6 +47,9 @@ request prefix wins over the global mode):
   redirect  302 to the same path without the /fault/redirect prefix (in
             global mode: 302 to /fault/ok/<path>, so it does not loop)
   slow      wait 2 seconds, then serve the file
+  trickle   a slow link: the file's bytes spread evenly over 3 seconds
+            (20 pieces; headers, Content-Length included, at once), so
+            that any CRL takes longer than a short CRLTimeout
   nolength  serve the file without Content-Length (the body ends when the
             connection closes), for clients' streaming size limits
   redirect-file  302 to file:///etc/passwd (clients must refuse to follow)
@@ -69,7 +75,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODES = ("ok", "404", "500", "garbage", "hang", "wrongkey", "expired", "shard", "pem",
-         "redirect", "slow", "nolength", "redirect-file")
+         "redirect", "slow", "nolength", "redirect-file", "trickle")
 
 state = {"mode": "ok"}
 state_lock = threading.Lock()
@@ -174,6 +180,8 @@ class CrlHandler(BaseHTTPRequestHandler):
             self.send_simple(302, "moved\n", {"Location": "file:///etc/passwd"})
         elif mode == "nolength":
             self.serve_file(path, with_length=False)
+        elif mode == "trickle":
+            self.serve_file(path, trickle_s=3.0)
         else:
             self.serve_file(path)
 
@@ -198,7 +206,7 @@ class CrlHandler(BaseHTTPRequestHandler):
         else:
             self.serve_file(urlpath)
 
-    def serve_file(self, urlpath, with_length=True):
+    def serve_file(self, urlpath, with_length=True, trickle_s=0.0):
         parts = [p for p in urlpath.split("/") if p not in ("", ".")]
         if any(p == ".." for p in parts):
             self.send_simple(403, "forbidden\n")
@@ -249,7 +257,16 @@ class CrlHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             try:
-                self.wfile.write(data)
+                if trickle_s > 0:
+                    pieces = 20
+                    step = (len(data) + pieces - 1) // pieces or 1
+                    for i in range(0, len(data), step):
+                        self.wfile.write(data[i:i + step])
+                        self.wfile.flush()
+                        if stopping.wait(trickle_s / pieces):
+                            return
+                else:
+                    self.wfile.write(data)
             except OSError:
                 pass  # the client gave up (size cap, timeout)
 
@@ -281,9 +298,16 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--log")
     ap.add_argument("--pid-file")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
 
     httpd = CrlServer((args.bind, args.port), CrlHandler)
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     httpd.root = os.path.abspath(args.dir)
     httpd.logfile = os.path.abspath(args.log) if args.log else None
 

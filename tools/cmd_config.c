@@ -133,7 +133,7 @@ static void print_notes(const struct ds_config *c)
 
 static void print_summary(const struct ds_config *c)
 {
-	char a[32], b[32], d[32];
+	char a[32], b[32], d[32], masked[512];
 
 	printf("configuration OK: %s\n", c->source_path);
 	print_partners(c);
@@ -157,8 +157,19 @@ static void print_summary(const struct ds_config *c)
 	printf("  %-22s connect %s, total %s\n", "timeouts",
 	    duration(c->crl_connect_timeout_ms, a, sizeof a),
 	    duration(c->crl_timeout_ms, b, sizeof b));
+	printf("  %-22s %s\n", "CRLDownloadTimeout",
+	    duration(c->crl_download_timeout_ms, a, sizeof a));
+	if (c->crl_low_speed_limit > 0)
+		printf("  %-22s %ld bytes/s over %lds\n", "CRLLowSpeedLimit",
+		    c->crl_low_speed_limit, c->crl_low_speed_time_s);
+	else
+		printf("  %-22s off\n", "CRLLowSpeedLimit");
 	printf("  %-22s %s\n", "CRLMaxSize", size(c->crl_max_size, a, sizeof a));
-	printf("  %-22s %s\n", "CRLProxy", c->crl_proxy ? c->crl_proxy : "none");
+	printf("  %-22s %s\n", "CRLProxy", c->crl_proxy ?
+	    ds_mask_url_secret(c->crl_proxy, masked, sizeof masked) : "none");
+	printf("  %-22s %s\n", "CRLNoProxy", c->crl_no_proxy ?
+	    c->crl_no_proxy : "none");
+	printf("  %-22s %s\n", "CRLProxyLDAP", c->crl_proxy_ldap ? "yes" : "no");
 	printf("  %-22s %ld\n", "CRLMaxRedirects", c->crl_max_redirects);
 	printf("  %-22s grace %s, refresh %s before nextUpdate\n", "reuse",
 	    duration(c->crl_grace_s * 1000, a, sizeof a),

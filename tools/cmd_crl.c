@@ -4,7 +4,7 @@
  *
  *   domsecctl crl list    [--config FILE] [--cache-dir DIR]
  *   domsecctl crl refresh [--config FILE] [--cache-dir DIR] [--force]
- *                         [--issuer FILE]... [URL]...
+ *                         [--issuer FILE]... [--quiet] [URL]...
  *
  * list prints, per CRL: source (URL or file), where the copy is (disk, file),
  * issuer, thisUpdate, nextUpdate, number of entries and its state.
@@ -16,6 +16,10 @@
  * certificate named like its issuer from CAFile, ChainFile or --issuer
  * (PEM, repeatable); a CRL whose issuer is none of these is stored and its
  * signature is checked when a certificate first uses it.
+ *
+ * A download that lasts over a second shows its progress on stderr (bytes,
+ * rate, time left) when stderr is a terminal, unless --quiet.  Downloads
+ * get CRLDownloadTimeout (not the message-time CRLTimeout).
  *
  * Without --config the built-in defaults apply (CRLCacheDir
  * /var/cache/domsec/crl); --cache-dir overrides the directory.
@@ -31,16 +35,18 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "commands.h"
 #include "domsec/config.h"
 #include "domsec/crl.h"
+#include "domsec/engine.h"
 #include "domsec/verdict.h"
 #include "domsec/x509info.h"
 
 static const char usage_text[] =
     "usage: domsecctl crl list [--config FILE] [--cache-dir DIR]\n"
     "       domsecctl crl refresh [--config FILE] [--cache-dir DIR] [--force]\n"
-    "                             [--issuer FILE]... [URL]...\n";
+    "                             [--issuer FILE]... [--quiet] [URL]...\n";
 
 static void time_text(time_t t, char *out, size_t outlen)
 {
@@ -66,6 +72,33 @@ static void relative(time_t t, time_t now, char *out, size_t outlen)
 	snprintf(out, outlen, t > now ? "in %s" : "%s ago", span);
 }
 
+/* ---- download progress ---- */
+
+void ctl_crl_progress(void *arg, const char *url, long long got,
+    long long total, double secs, int done)
+{
+	double mb = (double)got / 1048576.0, rate = secs > 0 ? mb / secs : 0;
+	(void)arg;
+	if (total > 0) {
+		double left = rate > 0 ?
+		    ((double)total / 1048576.0 - mb) / rate : 0;
+		fprintf(stderr, "\r%.200s: %.1f of %.1f MB, %.2f MB/s, "
+		    "%s%.0f s", url, mb, (double)total / 1048576.0, rate,
+		    done ? "took " : "ETA ", done ? secs : left);
+	} else {
+		fprintf(stderr, "\r%.200s: %.1f MB, %.2f MB/s, %.0f s", url, mb,
+		    rate, secs);
+	}
+	fprintf(stderr, done ? "\n" : "   ");
+	fflush(stderr);
+}
+
+void ctl_crl_progress_on(struct ds_crl_store *s, int quiet)
+{
+	if (!quiet && isatty(2))
+		ds_crl_store_set_progress(s, ctl_crl_progress, NULL);
+}
+
 struct list_state {
 	int count;
 	time_t now;
@@ -74,10 +107,10 @@ struct list_state {
 static void print_entry(const struct ds_crl_report *r, void *arg)
 {
 	struct list_state *st = arg;
-	char a[40], b[40], rel[48];
+	char a[40], b[40], rel[48], masked[600];
 
 	st->count++;
-	printf("%s\n", r->source);
+	printf("%s\n", ds_mask_url_secret(r->source, masked, sizeof masked));
 	printf("  origin:     %s", r->origin);
 	if (r->fetched_at) {
 		time_text(r->fetched_at, a, sizeof a);
@@ -177,11 +210,12 @@ int cmd_crl(int argc, char **argv)
 		{ "cache-dir", required_argument, NULL, 'D' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "issuer", required_argument, NULL, 'i' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *config = NULL, *cache_dir = NULL, *action;
-	int force = 0, c, rc = DS_EXIT_OK;
+	int force = 0, quiet = 0, c, rc = DS_EXIT_OK;
 	struct ds_strlist issuers = { 0 };
 	struct ds_config cfg;
 	struct ds_crl_opts o;
@@ -210,6 +244,7 @@ int cmd_crl(int argc, char **argv)
 		case 'c': config = optarg; break;
 		case 'D': cache_dir = optarg; break;
 		case 'f': force = 1; break;
+		case 'q': quiet = 1; break;
 		case 'i': ds_strlist_add(&issuers, optarg); break;
 		case 'h': fputs(usage_text, stdout); return DS_EXIT_OK;
 		case ':':
@@ -251,6 +286,11 @@ int cmd_crl(int argc, char **argv)
 	o.cache_dir = cache_dir;
 	o.connect_timeout_ms = cfg.crl_connect_timeout_ms;
 	o.timeout_ms = cfg.crl_timeout_ms;
+	o.download_timeout_ms = cfg.crl_download_timeout_ms;
+	o.low_speed_limit = cfg.crl_low_speed_limit;
+	o.low_speed_time_s = cfg.crl_low_speed_time_s;
+	o.no_proxy = cfg.crl_no_proxy;
+	o.proxy_ldap = cfg.crl_proxy_ldap;
 	o.max_size = cfg.crl_max_size;
 	o.proxy = cfg.crl_proxy;
 	o.max_redirects = cfg.crl_max_redirects;
@@ -262,6 +302,11 @@ int cmd_crl(int argc, char **argv)
 		ds_config_free(&cfg);
 		ds_strlist_free(&issuers);
 		return DS_EXIT_CONFIG;
+	}
+	ctl_crl_progress_on(s, quiet);
+	if (ds_crl_tls_anchors_from_config(s, &cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "domsecctl crl: %s\n", err);
+		rc = DS_EXIT_CONFIG;
 	}
 	if (add_issuers(s, &cfg, &issuers) != 0)
 		rc = DS_EXIT_CONFIG;

@@ -6,7 +6,7 @@
  *
  *   domsecctl verify --domain DOMAIN [--config FILE] [--ca FILE]...
  *                    [--chain FILE]... [--crl FILE]... [--cache-dir DIR]
- *                    [--at TIME] [--json] CERTFILE
+ *                    [--at TIME] [--json] [--quiet] CERTFILE
  *
  * Without --config the built-in defaults apply (no file is read), so that
  * the result does not depend on the machine; pass --config
@@ -20,7 +20,8 @@
  * unreadable --ca/--chain file or partner anchor).  An unusable --crl or
  * CRLFile is reported on stderr (and in the JSON report as
  * "crl_file_problems") and skipped, never fatal.  --at applies to every
- * CRL, fetched ones included.
+ * CRL, fetched ones included.  A CRL download that lasts over a second
+ * shows its progress on stderr when stderr is a terminal, unless --quiet.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -41,7 +42,7 @@
 static const char usage_text[] =
     "usage: domsecctl verify --domain DOMAIN [--config FILE] [--ca FILE]...\n"
     "         [--chain FILE]... [--crl FILE]... [--cache-dir DIR] [--at TIME]\n"
-    "         [--json] CERTFILE\n";
+    "         [--json] [--quiet] CERTFILE\n";
 
 struct verify_args {
 	const char *domain;
@@ -53,6 +54,7 @@ struct verify_args {
 	const char *at_text;
 	time_t at;
 	int json;
+	int quiet;                 /* no download progress */
 	const char *certfile;
 };
 
@@ -68,6 +70,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		{ "cache-dir", required_argument, NULL, 'D' },
 		{ "at", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -85,6 +88,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		case 'D': a->cache_dir = optarg; break;
 		case 't': a->at_text = optarg; break;
 		case 'j': a->json = 1; break;
+		case 'q': a->quiet = 1; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return -1;
@@ -408,6 +412,7 @@ int cmd_verify(int argc, char **argv)
 	/* --at: also what a download is judged against (a CRL current then
 	 * but expired now is still accepted for this run) */
 	ds_crl_store_set_time(engine->crls, a.at);
+	ctl_crl_progress_on(engine->crls, a.quiet);
 
 	const struct ds_partner *partner = ds_partners_lookup(&cfg.partners,
 	    a.domain, DS_DIR_RECEIVE);

@@ -18,4 +18,12 @@ int cmd_sendmail_access(int argc, char **argv); /* cmd_sendmail_access.c */
 int cmd_reload(int argc, char **argv);          /* cmd_reload.c */
 int cmd_postfix_config(int argc, char **argv);  /* cmd_postfix_config.c */
 
+/* cmd_crl.c: prints the progress of a CRL download on stderr ("URL:
+ * 12.0 of 45.0 MB, 2.4 MB/s, 14 s left"), for ds_crl_store_set_progress()
+ * when stderr is a terminal and --quiet was not given. */
+struct ds_crl_store;
+void ctl_crl_progress(void *arg, const char *url, long long got,
+    long long total, double secs, int done);
+void ctl_crl_progress_on(struct ds_crl_store *s, int quiet);
+
 #endif

@@ -40,7 +40,16 @@ struct ds_config {
 	char *crl_cache_dir;         /* CRLCacheDir, default /var/cache/domsec/crl */
 	struct ds_strlist crl_files; /* CRLFile (repeatable) */
 	long crl_connect_timeout_ms; /* CRLConnectTimeout, default 5s */
-	long crl_timeout_ms;         /* CRLTimeout (total), default 15s */
+	long crl_timeout_ms;         /* CRLTimeout: how long a message waits
+	                                for CRL downloads, default 15s */
+	long crl_download_timeout_ms; /* CRLDownloadTimeout: one background or
+	                                administrator download, default 10m */
+	long crl_low_speed_limit;    /* CRLLowSpeedLimit bytes/s, default 0
+	                                (off) */
+	long crl_low_speed_time_s;   /* CRLLowSpeedTime, default 60s */
+	char *crl_no_proxy;          /* CRLNoProxy: hosts reached without the
+	                                proxy, comma-separated; NULL = none */
+	int crl_proxy_ldap;          /* CRLProxyLDAP yes/no, default no */
 	long crl_max_size;           /* CRLMaxSize bytes, default 256M */
 	char *crl_proxy;             /* CRLProxy URL; NULL = none ("" = none) */
 	long crl_max_redirects;      /* CRLMaxRedirects, default 3 */
@@ -112,6 +121,11 @@ void ds_config_free(struct ds_config *cfg);
 /* The i-th accepted key name ("CAFile", ...), or NULL past the last one
  * (used to keep conf/domsec.conf and domsec.conf(5) in sync). */
 const char *ds_config_key_name(size_t i);
+
+/* url with the password of its user information (scheme://user:PASS@host)
+ * replaced by "****", for every output (check-config, logs, errors).
+ * Returns out. */
+const char *ds_mask_url_secret(const char *url, char *out, size_t outlen);
 
 /* Helpers shared with the partner table and the command line. */
 int ds_parse_duration_ms(const char *s, long *out_ms);

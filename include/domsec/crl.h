@@ -25,10 +25,31 @@
 #include <time.h>
 #include <openssl/x509.h>
 
+/* Progress of one download (domsecctl): bytes so far, bytes expected (0
+ * when unknown), seconds since it started; done is set on the last call. */
+typedef void ds_crl_progress_fn(void *arg, const char *url, long long got,
+    long long total, double secs, int done);
+
 struct ds_crl_opts {
 	const char *cache_dir;        /* NULL = memory only */
 	long connect_timeout_ms;      /* default 5000 */
-	long timeout_ms;              /* total per fetch, default 15000 */
+	long timeout_ms;              /* message-time wait: how long a check
+	                                 waits for downloads, default 15000 */
+	long download_timeout_ms;     /* total per download (background and
+	                                 administrator), default 600000 and
+	                                 never less than timeout_ms */
+	long low_speed_limit;         /* bytes/s: a download slower than this
+	                                 for low_speed_time_s is abandoned;
+	                                 0 = no limit, default 0 */
+	long low_speed_time_s;        /* default 60 */
+	const char *no_proxy;         /* hosts reached without the proxy
+	                                 (curl's NOPROXY syntax); NULL = none */
+	int proxy_ldap;               /* LDAP through the proxy too (default 0:
+	                                 ldap/ldaps always go direct) */
+	long log_large_bytes;         /* log start and end of downloads of at
+	                                 least this size; 0 = never */
+	ds_crl_progress_fn *progress; /* NULL = none */
+	void *progress_arg;
 	long max_size;                /* bytes, default 256 MiB */
 	const char *proxy;            /* NULL or "" = none */
 	long max_redirects;           /* default 3 */
@@ -109,6 +130,12 @@ int ds_crl_store_refresh_due(struct ds_crl_store *s);
  * copy loaded from disk).  Copies the references.  Returns 0 or -1. */
 int ds_crl_store_add_issuers(struct ds_crl_store *s, STACK_OF(X509) *certs);
 
+/* Extra trust anchors for https distribution points (the partners'
+ * configured anchors, CAFile), used in addition to the system CA store.
+ * Copies the references; the list only grows.  Returns 0 or -1. */
+int ds_crl_store_add_tls_anchors(struct ds_crl_store *s,
+    STACK_OF(X509) *certs);
+
 /* Starts a background thread that calls ds_crl_store_refresh_due() every
  * interval_s seconds (60 when 0), so that mail almost never waits for a
  * download; ds_crl_store_free() stops it.  Call it after any fork() (daemon
@@ -124,6 +151,13 @@ int ds_crl_store_start_refresher(struct ds_crl_store *s, long interval_s);
  * failed or the answer was rejected (rep->outcome says why). */
 int ds_crl_store_refresh_url(struct ds_crl_store *s, const char *url,
     struct ds_crl_report *rep);
+
+/* Progress of the store's downloads (domsecctl on a terminal): fn is called
+ * about once a second for a download that has lasted over a second, from
+ * the thread doing it, and once more with done set at its end.  NULL turns
+ * it off.  Set it before the first download. */
+void ds_crl_store_set_progress(struct ds_crl_store *s, ds_crl_progress_fn *fn,
+    void *arg);
 
 /* For `domsecctl crl list`: calls fn once per cached CRL (memory, disk
  * cache directory and configured files). */

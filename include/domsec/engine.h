@@ -39,6 +39,12 @@ struct ds_engine *ds_engine_new(const struct ds_config *cfg, char *err,
 struct ds_engine *ds_engine_new_anchors(const struct ds_config *cfg,
     const struct ds_strlist *ca_files, char *err, size_t errlen);
 void ds_engine_free(struct ds_engine *e);
+
+/* Gives s the trust anchors an https distribution point may chain to
+ * besides the system CA store: CAFile and every partner's ca= files.
+ * Returns 0, or -1 with err (an unreadable file). */
+int ds_crl_tls_anchors_from_config(struct ds_crl_store *s,
+    const struct ds_config *cfg, char *err, size_t errlen);
 /* The CRL store behind the engine (NULL when revocation is not checked). */
 struct ds_crl_store *ds_engine_crls(struct ds_engine *e);
 

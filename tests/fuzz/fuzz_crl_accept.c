@@ -1,7 +1,7 @@
 /*
  * fuzz_crl_accept.c - libFuzzer harness for CRL acceptance with PEM/DER
  * detection: ds_crl_split_der_or_pem, ds_crl_accept_body (memory-only store,
- * no issuer) and the LDAP answer extraction of lib/crl_fetch.c, i.e. what a
+ * no issuer) and the LDAP answer extraction of lib/crl/crl_fetch.c, i.e. what a
  * CRL distribution point's answer goes through.
  *
  * SPDX-License-Identifier: BSD-2-Clause
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "lib/crl_store_internal.h"
+#include "lib/crl/crl_store_internal.h"
 
 static struct ds_crl_store *store(void)
 {

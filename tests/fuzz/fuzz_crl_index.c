@@ -1,6 +1,6 @@
 /*
  * fuzz_crl_index.c - libFuzzer harness for the CRL DER walker
- * (lib/crl_index.c): ds_crl_data_parse_der on arbitrary bytes, then every
+ * (lib/crl/crl_index.c): ds_crl_data_parse_der on arbitrary bytes, then every
  * serial in the index must be found by ds_crl_data_lookup, the signature
  * check must not crash, and nothing may leak.
  *
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include <openssl/ec.h>
-#include "lib/crl_internal.h"
+#include "lib/crl/crl_internal.h"
 
 static EVP_PKEY *test_key(void)
 {

@@ -19,6 +19,7 @@ run() {
 	out=$("$CTL" check-config --config "$work/$name.conf" 2>&1)
 	status=$?
 	set -e
+	last_out=$out
 	if [ "$status" != "$want" ]; then
 		it_not_ok "$name: exit $status, expected $want; output: $out"
 		return
@@ -75,6 +76,33 @@ run good 0 '^configuration OK' \
     'fabrikam\.com +direction=send mode=enforce revocation=none' \
     'MilterSocket +inet:8891@127\.0\.0\.1' 'SocketmapSocket +inet:127\.0\.0\.1:8893' \
     'timeouts +connect 2s, total 10s' 'CRLProxy +http://proxy\.example:3128'
+
+# The new CRL keys, and the proxy password masked in the summary.
+cat > "$work/crlkeys.conf" <<C
+CRLTimeout          5s
+CRLDownloadTimeout  20m
+CRLLowSpeedLimit    2k
+CRLLowSpeedTime     30s
+CRLProxy            http://squid:Secr3tPw@proxy.example:3128
+CRLNoProxy          pki.example.com, .corp.example
+CRLProxyLDAP        no
+C
+run crlkeys 0 '^configuration OK' 'CRLDownloadTimeout +20m' \
+    'CRLLowSpeedLimit +2048 bytes/s over 30s' \
+    'CRLProxy +http://squid:\*\*\*\*@proxy\.example:3128' \
+    'CRLNoProxy +pki\.example\.com,\.corp\.example' 'CRLProxyLDAP +no'
+if grep -q Secr3tPw <<<"$last_out"; then
+	it_not_ok "check-config prints the proxy password"
+else
+	it_ok "check-config masks the proxy password"
+fi
+printf 'CRLProxy htp://u:Secr3tPw@proxy\n' > "$work/badproxy.conf"
+run badproxy 78 'CRLProxy: .*not a proxy URL'
+if grep -q Secr3tPw <<<"$last_out"; then
+	it_not_ok "a CRLProxy error prints the password"
+else
+	it_ok "a CRLProxy error masks the password"
+fi
 
 # --- bad main configurations: file and line named ---
 printf 'LogLevel info\n\nFrobnicate yes\n' > "$work/unknown-key.conf"

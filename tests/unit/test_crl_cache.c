@@ -20,7 +20,8 @@
 #include <sys/stat.h>
 #include <openssl/x509v3.h>
 #include "domsec/crl.h"
-#include "lib/crl_internal.h"
+#include "lib/crl/crl_internal.h"
+#include "lib/crl/crl_store_internal.h"
 #include <unistd.h>
 #include <openssl/pem.h>
 #include "fixture.h"
@@ -834,6 +835,7 @@ static void test_stream_cap_redirect_proxy(void **state)
 	struct ds_crl_opts o = test_opts(NULL);
 	struct ds_fetch_result r;
 	char proxy[64], log_line[256];
+	const char *ldap_url;
 
 	(void)state;
 	srv_mode("ok");
@@ -874,6 +876,230 @@ static void test_stream_cap_redirect_proxy(void **state)
 	unsetenv("ALL_PROXY");
 	assert_int_equal(r.status, DS_FETCH_FAILED);
 	assert_int_equal(srv_count(log_line), 1);     /* no second request */
+
+	/* NO_PROXY in the environment is ignored like the others: the
+	 * request still goes through CRLProxy */
+	o.proxy = proxy;
+	setenv("NO_PROXY", "crl.example.invalid", 1);
+	setenv("no_proxy", "*", 1);
+	ds_crl_fetch(&o, "http://crl.example.invalid/inter.crl", NULL, NULL, &r);
+	unsetenv("NO_PROXY");
+	unsetenv("no_proxy");
+	assert_int_equal(r.status, DS_FETCH_OK);
+	ds_fetch_result_free(&r);
+	assert_int_equal(srv_count(log_line), 2);
+	/* CRLNoProxy: that host goes direct (and, being invalid, fails) */
+	o.no_proxy = "crl.example.invalid";
+	ds_crl_fetch(&o, "http://crl.example.invalid/inter.crl", NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_FAILED);
+	assert_int_equal(srv_count(log_line), 2);
+	o.no_proxy = NULL;
+	/* LDAP is not tunnelled through the HTTP proxy unless asked */
+	ldap_url = "ldap://crl.example.invalid/cn=x?certificateRevocationList";
+	srv_log_clear();
+	ds_crl_fetch(&o, ldap_url, NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_FAILED);
+	assert_null(strstr(r.error, "CONNECT"));      /* direct */
+	assert_non_null(strstr(r.error, "resolve"));
+	o.proxy_ldap = 1;
+	ds_crl_fetch(&o, ldap_url, NULL, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_FAILED);
+	assert_non_null(strstr(r.error, "CONNECT"));  /* through the proxy */
+	o.proxy_ldap = 0;
+}
+
+struct listed {
+	int n;
+	char outcome[256];
+};
+
+static void find_root(const struct ds_crl_report *r, void *arg)
+{
+	struct listed *l = arg;
+	if (strstr(r->source, "/root.crl") != NULL) {
+		l->n++;
+		snprintf(l->outcome, sizeof l->outcome, "%s", r->outcome);
+	}
+}
+
+/* A distribution point that was never fetched successfully is listed (by
+ * another process reading the cache directory) with its last error. */
+static void test_list_never_fetched(void **state)
+{
+	char dir[300];
+	struct ds_crl_store *s;
+	struct ds_rev_result res;
+	struct listed l = { 0, "" };
+
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/cache-never", srv_dir);
+	srv_mode("404");
+	s = store(dir);
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	ds_crl_store_free(s);
+	srv_mode("ok");
+	s = store(dir);                       /* as `domsecctl crl list` */
+	ds_crl_store_foreach(s, find_root, &l);
+	ds_crl_store_free(s);
+	assert_int_equal(l.n, 1);
+	if (strstr(l.outcome, "no copy") == NULL ||
+	    strstr(l.outcome, "HTTP 404") == NULL)
+		fail_msg("root.crl listed as '%s'", l.outcome);
+}
+
+/* The fetch split: while a download of a URL is in flight (snapshot
+ * taken, nothing published yet) the cached copy is served at once; a
+ * failed download published later keeps the copy and records why. */
+static void test_serve_while_in_flight(void **state)
+{
+	struct ds_crl_store *s = store(NULL);
+	struct ds_rev_result res;
+	struct crl_entry *e;
+	struct crl_snapshot snap;
+	struct crl_outcome out;
+	enum ds_crl_get_origin origin;
+	double t0;
+
+	(void)state;
+	srv_mode("ok");
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res), DS_REV_GOOD);
+	pthread_mutex_lock(&s->mu);
+	e = ds_crl_entry_find(s, srv_url("/inter.crl"), 0);
+	assert_non_null(e);
+	assert_int_equal(ds_crl_entry_snapshot(s, e, NULL, 0, &snap), 0);
+	assert_int_equal(e->in_flight, 1);
+	assert_non_null(snap.cur);
+	pthread_mutex_unlock(&s->mu);
+
+	t0 = now_s();
+	assert_int_equal(check(s, "revoked.pem", "inter.pem", &res),
+	    DS_REV_REVOKED);
+	assert_true(now_s() - t0 < 0.5);      /* did not wait for the download */
+	assert_string_equal(res.reports[0].origin, "cached");
+
+	memset(&out, 0, sizeof out);
+	out.r.status = DS_FETCH_FAILED;
+	snprintf(out.r.error, sizeof out.r.error, "HTTP 503");
+	out.now = time(NULL);
+	pthread_mutex_lock(&s->mu);
+	ds_crl_entry_publish(s, e, &snap, &out, &origin);
+	assert_int_equal(origin, DS_ORIGIN_NONE);
+	assert_int_equal(e->in_flight, 0);
+	assert_non_null(e->data);
+	assert_string_equal(e->last_error, "HTTP 503");
+	pthread_mutex_unlock(&s->mu);
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res), DS_REV_GOOD);
+	ds_crl_store_free(s);
+}
+
+struct refresh_arg {
+	struct ds_crl_store *s;
+	const char *url;
+	int rc;
+};
+
+static void *refresher(void *p)
+{
+	struct refresh_arg *a = p;
+	a->rc = ds_crl_store_refresh_url(a->s, a->url, NULL);
+	return NULL;
+}
+
+/* A real refresh against a slow server (2 s): checks during it are
+ * answered from the cache without waiting; the refresh still lands. */
+static void test_serve_during_refresh(void **state)
+{
+	struct ds_crl_store *s = store(NULL);
+	struct ds_rev_result res;
+	struct refresh_arg a;
+	pthread_t th;
+	double t0, worst = 0;
+	char url[256];
+
+	(void)state;
+	srv_mode("ok");
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res), DS_REV_GOOD);
+	snprintf(url, sizeof url, "%s", srv_url("/inter.crl"));
+	a.s = s;
+	a.url = url;
+	a.rc = -2;
+	srv_mode("slow");
+	srv_log_clear();
+	pthread_create(&th, NULL, refresher, &a);
+	usleep(300 * 1000);
+	for (int i = 0; i < 5; i++) {
+		t0 = now_s();
+		assert_int_equal(check(s, "exact.pem", "inter.pem", &res),
+		    DS_REV_GOOD);
+		if (now_s() - t0 > worst)
+			worst = now_s() - t0;
+		usleep(100 * 1000);
+	}
+	pthread_join(th, NULL);
+	srv_mode("ok");
+	assert_int_equal(a.rc, 0);
+	if (worst > 0.3)
+		fail_msg("a check waited %.2f s for the refresh", worst);
+	/* one conditional GET (a stray 200 may come from the previous
+	 * test's abandoned slow request) */
+	assert_int_equal(srv_count("GET /inter.crl 304"), 1);
+	ds_crl_store_free(s);
+}
+
+/* Two budgets: a download that outlives the message-time wait (CRLTimeout
+ * 500 ms, the server answers after 2 s) goes on in the background and is
+ * cached: the first check is deferred, a later one succeeds without a
+ * second download. */
+static void test_download_outlives_wait(void **state)
+{
+	struct ds_crl_opts o = test_opts(NULL);
+	struct ds_crl_store *s;
+	struct ds_rev_result res;
+	char err[256];
+	double t0;
+
+	(void)state;
+	o.timeout_ms = 500;
+	o.connect_timeout_ms = 500;
+	o.download_timeout_ms = 10000;
+	s = ds_crl_store_new(&o, err, sizeof err);
+	assert_non_null(s);
+	srv_mode("slow");
+	srv_log_clear();
+	t0 = now_s();
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	assert_true(now_s() - t0 < 1.0);
+	assert_non_null(strstr(res.reason, "goes on in the background"));
+	sleep(3);                  /* root.crl's download lands */
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);   /* now inter.crl is in flight */
+	sleep(3);
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res), DS_REV_GOOD);
+	srv_mode("ok");
+	assert_int_equal(srv_count("GET /root.crl"), 1);
+	assert_int_equal(srv_count("GET /inter.crl"), 1);
+	ds_crl_store_free(s);
+}
+
+/* The refresher also fetches distribution points that have no copy yet
+ * (every fetch so far failed), once their backoff is over. */
+static void test_refresh_never_fetched(void **state)
+{
+	struct ds_crl_store *s = store(NULL);
+	struct ds_rev_result res;
+
+	(void)state;
+	srv_mode("500");
+	assert_int_equal(check(s, "exact.pem", "inter.pem", &res),
+	    DS_REV_UNAVAILABLE);
+	srv_mode("ok");
+	srv_log_clear();
+	sleep(2);                                    /* backoff 1 s */
+	assert_true(ds_crl_store_refresh_due(s) >= 1);
+	assert_int_equal(srv_count("GET /root.crl 200"), 1);
+	ds_crl_store_free(s);
 }
 
 /* All downloads of one check share one CRLTimeout: two CRLs that take 2 s
@@ -923,6 +1149,11 @@ int main(void)
 		cmocka_unit_test(test_background_refresher),
 		cmocka_unit_test(test_stream_cap_redirect_proxy),
 		cmocka_unit_test(test_one_timeout_per_check),
+		cmocka_unit_test(test_serve_while_in_flight),
+		cmocka_unit_test(test_list_never_fetched),
+		cmocka_unit_test(test_serve_during_refresh),
+		cmocka_unit_test(test_download_outlives_wait),
+		cmocka_unit_test(test_refresh_never_fetched),
 	};
 	return cmocka_run_group_tests_name("crl_cache", tests, setup, teardown);
 }

@@ -1,6 +1,6 @@
 /*
- * test_crl_index.c - unit tests for lib/crl_index.c (and the LDAP answer
- * extractor of lib/crl_fetch.c): CRLs built in-process with a throw-away CA
+ * test_crl_index.c - unit tests for lib/crl/crl_index.c (and the LDAP answer
+ * extractor of lib/crl/crl_fetch.c): CRLs built in-process with a throw-away CA
  * are decoded, indexed and looked up, and the answers compared with
  * OpenSSL's own; signatures with the right and a wrong key; DER and PEM;
  * garbage, truncated and bit-flipped input never crashes; delta CRLs and
@@ -20,7 +20,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include "lib/crl_internal.h"
+#include "lib/crl/crl_internal.h"
 
 static EVP_PKEY *ca_key, *other_key;
 
@@ -107,7 +107,8 @@ static X509_CRL *make_crl(const char *const *serials, size_t n, int ext_nid,
 		ASN1_INTEGER_free(v);
 	}
 	X509_CRL_sort(crl);
-	X509_CRL_sign(crl, signer, EVP_sha256());
+	X509_CRL_sign(crl, signer, EVP_PKEY_get_base_id(signer) ==
+	    EVP_PKEY_ED25519 ? NULL : EVP_sha256());
 	X509_NAME_free(name);
 	ASN1_TIME_free(t);
 	return crl;
@@ -205,6 +206,91 @@ static void test_signature(void **state)
 	    ca_key), -1);
 	OPENSSL_free(der);
 	X509_CRL_free(crl);
+}
+
+/* OpenSSL's allocations, watched (installed first thing in main): the
+ * largest single request since the last reset. */
+static size_t largest_alloc;
+
+static void *watch_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	if (n > largest_alloc)
+		largest_alloc = n;
+	return malloc(n);
+}
+
+static void *watch_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	if (n > largest_alloc)
+		largest_alloc = n;
+	return realloc(p, n);
+}
+
+static void watch_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+/* The signature is checked over the TBS bytes in place: no allocation of
+ * the size of the CRL (the old check copied the signed part into an
+ * ASN1_STRING).  Also RSA and Ed25519 signatures, and a key of another
+ * type than the signature algorithm's is refused. */
+static void test_signature_in_place(void **state)
+{
+	enum { N = 20000 };
+	char **ser = calloc(N, sizeof *ser);
+	EVP_PKEY *rsa = EVP_RSA_gen(2048), *ed = EVP_PKEY_Q_keygen(NULL, NULL,
+	    "ED25519");
+	X509_CRL *crl;
+	unsigned char *der;
+	size_t len;
+
+	(void)state;
+	assert_non_null(ser);
+	assert_non_null(rsa);
+	assert_non_null(ed);
+	for (int i = 0; i < N; i++) {
+		ser[i] = malloc(24);
+		snprintf(ser[i], 24, "%X", 0x10000 + i * 7);
+	}
+	crl = make_crl((const char *const *)ser, N, 0, 0, ca_key);
+	der = der_of(crl, &len);
+	assert_true(len > 300000);
+	largest_alloc = 0;
+	assert_int_equal(ds_crl_der_verify(der, len, ca_key), 1);
+	if (largest_alloc > len / 4)
+		fail_msg("verify allocated %zu bytes at once for %zu bytes",
+		    largest_alloc, len);
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+
+	crl = make_crl(serials, 3, 0, 0, rsa);
+	der = der_of(crl, &len);
+	assert_int_equal(ds_crl_der_verify(der, len, rsa), 1);
+	assert_int_equal(ds_crl_der_verify(der, len, ca_key), 0); /* EC key */
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+
+	crl = make_crl(serials, 3, 0, 0, ed);
+	der = der_of(crl, &len);
+	assert_int_equal(ds_crl_der_verify(der, len, ed), 1);
+	assert_int_equal(ds_crl_der_verify(der, len, ca_key), 0);
+	der[len - 5] ^= 0x01;                   /* in the signature */
+	assert_int_equal(ds_crl_der_verify(der, len, ed), 0);
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+
+	for (int i = 0; i < N; i++)
+		free(ser[i]);
+	free(ser);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(ed);
 }
 
 static int count_cb(const unsigned char *der, size_t len, void *arg)
@@ -670,10 +756,13 @@ static void test_url_allow_list(void **state)
 
 int main(void)
 {
+	/* before OpenSSL allocates anything */
+	CRYPTO_set_mem_functions(watch_malloc, watch_realloc, watch_free);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_lookup),
 		cmocka_unit_test(test_empty_crl),
 		cmocka_unit_test(test_signature),
+		cmocka_unit_test(test_signature_in_place),
 		cmocka_unit_test(test_pem_and_der_input),
 		cmocka_unit_test(test_garbage_never_crashes),
 		cmocka_unit_test(test_refused_extensions),

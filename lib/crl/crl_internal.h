@@ -1,7 +1,7 @@
 /*
  * crl_internal.h - private interfaces between the files of the CRL engine
- * (lib/crl_index.c, lib/crl_fetch.c, lib/crl_store.c, lib/crl_cache.c,
- * lib/crl_check.c; the store's own private parts are in crl_store_internal.h).
+ * (lib/crl/: crl_index.c, crl_fetch.c, crl_store.c, crl_cache.c, crl_check.c;
+ * the store's own private parts are in crl_store_internal.h).
  * Not a contract for other modules; tests and the bench may use it.
  *
  * A fetched or configured CRL is decoded once into a struct ds_crl_data: its
@@ -136,6 +136,12 @@ int ds_crl_url_allowed(const char *url);
  * "") make it a conditional GET.  Never fails without filling res->error. */
 void ds_crl_fetch(const struct ds_crl_opts *o, const char *url,
     const char *etag, const char *last_modified, struct ds_fetch_result *res);
+/* The same; the download is abandoned within a second once *stop (read
+ * atomically; may be NULL) becomes non-zero; anchors (may be NULL; read
+ * only) are trusted for https besides the system CA store. */
+void ds_crl_fetch_ex(const struct ds_crl_opts *o, const char *url,
+    const char *etag, const char *last_modified, const int *stop,
+    STACK_OF(X509) *anchors, struct ds_fetch_result *res);
 void ds_fetch_result_free(struct ds_fetch_result *res);
 
 /* Pulls the CRL out of the LDIF-like text libcurl returns for ldap URLs

@@ -25,13 +25,14 @@ int ds_crl_store_refresh_url(struct ds_crl_store *s, const char *url,
 		pthread_mutex_unlock(&s->mu);
 		return -1;
 	}
-	while (e->in_flight)
+	while (e->in_flight || e->loading)
 		pthread_cond_wait(&s->cv, &s->mu);
 	if (!e->disk_checked) {
-		e->in_flight = 1;
+		e->loading = 1;
 		ds_crl_disk_load_locked(s, e);
+		e->loading = 0;
+		pthread_cond_broadcast(&s->cv);
 	}
-	e->in_flight = 1;
 	ds_crl_entry_fetch_locked(s, e, NULL, 0, &origin);
 	ok = origin != DS_ORIGIN_NONE;
 	if (rep) {
@@ -63,12 +64,23 @@ int ds_crl_store_refresh_due(struct ds_crl_store *s)
 		enum ds_crl_get_origin origin;
 
 		pthread_mutex_lock(&s->mu);
+		if (__atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST)) {
+			pthread_mutex_unlock(&s->mu);
+			break;
+		}
 		for (e = s->entries; e && due == NULL; e = e->next) {
 			time_t limit;
-			if (e->in_flight || e->data == NULL || now < e->retry_after)
+			if (e->in_flight || e->loading || !e->disk_checked ||
+			    now < e->retry_after)
 				continue;
 			if (e->refresh_tried >= pass_start)
 				continue;   /* already tried in this pass */
+			if (e->data == NULL) {
+				/* never fetched (or every fetch failed): try
+				 * again, the backoff above spaces the tries */
+				due = e;
+				break;
+			}
 			if (e->data->next_update != 0)
 				limit = e->data->next_update - s->o.refresh_before_s;
 			else
@@ -81,7 +93,6 @@ int ds_crl_store_refresh_due(struct ds_crl_store *s)
 			pthread_mutex_unlock(&s->mu);
 			break;
 		}
-		due->in_flight = 1;
 		ds_crl_entry_fetch_locked(s, due, NULL, 0, &origin);
 		if (origin != DS_ORIGIN_NONE)
 			refreshed++;
@@ -105,7 +116,7 @@ static void *refresher_main(void *arg)
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += s->refresh_interval_s;
 		pthread_mutex_lock(&s->mu);
-		while (!s->stopping &&
+		while (!__atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST) &&
 		    pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
 			;      /* woken for someone else's fetch: keep waiting */
 		stop = s->stopping;

@@ -1,10 +1,13 @@
 /*
  * crl_fetch.c - downloads one CRL with libcurl, within the store's limits:
  * http, https, ldap and ldaps only (also after redirects), connect and total
- * timeouts, a size cap enforced while receiving, bounded redirects, the
- * configured proxy and no other (proxy environment variables such as
- * http_proxy are ignored: only CRLProxy is used), and conditional GET
- * (If-None-Match / If-Modified-Since from the cached copy).
+ * timeouts, a low-speed limit, a size cap enforced while receiving, bounded
+ * redirects, the configured proxy and no other (proxy environment variables
+ * such as http_proxy and NO_PROXY are ignored: only CRLProxy and
+ * CRLNoProxy are used; ldap/ldaps go direct unless CRLProxyLDAP), and
+ * conditional GET (If-None-Match / If-Modified-Since from the cached copy).
+ * Reports progress (domsecctl) and logs the start and end of large
+ * downloads (domsecd).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -14,9 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
+#include <time.h>
 #include <curl/curl.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include "crl_internal.h"
+#include "domsec/log.h"
 
 #define ALLOWED_PROTOCOLS "http,https,ldap,ldaps"
 
@@ -43,6 +51,7 @@ struct body {
 	size_t len, cap;
 	long max;
 	int too_big;
+	CURL *curl;               /* for the announced Content-Length */
 };
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -56,7 +65,15 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	}
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 65536;
+		curl_off_t cl = -1;
 		unsigned char *nb;
+		/* the announced size, exactly: a doubling buffer would reach
+		 * up to twice the CRL (peak memory while loading) */
+		if (b->cap == 0 && b->curl != NULL &&
+		    curl_easy_getinfo(b->curl,
+		    CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+		    cl > 0 && (b->max <= 0 || cl <= b->max))
+			cap = (size_t)cl;
 		while (cap < b->len + n)
 			cap *= 2;
 		nb = realloc(b->buf, cap);
@@ -132,13 +149,82 @@ static int is_ldap(const char *url)
 	    strncasecmp(url, "ldaps://", 8) == 0;
 }
 
+/* Progress, abort and the log of large downloads (CURLOPT_XFERINFOFUNCTION:
+ * called at least once a second, also while nothing arrives). */
+struct xfer {
+	const struct ds_crl_opts *o;
+	const char *url;
+	const int *stop;
+	struct timespec start;
+	long long got, total;
+	int logged_start;
+	int shown;                 /* progress shown at least once */
+};
+
+static double secs_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int on_xfer(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct xfer *x = arg;
+	long big = x->o->log_large_bytes;
+
+	(void)ultotal;
+	(void)ulnow;
+	if (x->stop != NULL && __atomic_load_n(x->stop, __ATOMIC_SEQ_CST))
+		return 1;                 /* the store is going away */
+	x->got = (long long)dlnow;
+	x->total = (long long)dltotal;
+	if (big > 0 && !x->logged_start && (dltotal >= big || dlnow >= big)) {
+		x->logged_start = 1;
+		ds_log(LOG_INFO, "CRL download of %s: large (%lld bytes%s), "
+		    "going on in the background", x->url,
+		    dltotal > 0 ? (long long)dltotal : (long long)dlnow,
+		    dltotal > 0 ? "" : " so far");
+	}
+	if (x->o->progress != NULL && secs_since(&x->start) >= 1.0) {
+		x->shown = 1;
+		x->o->progress(x->o->progress_arg, x->url, x->got, x->total,
+		    secs_since(&x->start), 0);
+	}
+	return 0;
+}
+
 void ds_crl_fetch(const struct ds_crl_opts *o, const char *url,
     const char *etag, const char *last_modified, struct ds_fetch_result *res)
 {
+	ds_crl_fetch_ex(o, url, etag, last_modified, NULL, NULL, res);
+}
+
+/* CURLOPT_SSL_CTX_FUNCTION: the extra anchors join the store curl loaded
+ * (the system CA bundle), they do not replace it. */
+static CURLcode add_anchors(CURL *c, void *sslctx, void *arg)
+{
+	STACK_OF(X509) *anchors = arg;
+	X509_STORE *st = SSL_CTX_get_cert_store((SSL_CTX *)sslctx);
+
+	(void)c;
+	for (int i = 0; st != NULL && i < sk_X509_num(anchors); i++)
+		X509_STORE_add_cert(st, sk_X509_value(anchors, i));
+	ERR_clear_error();         /* "already in the store" is fine */
+	return CURLE_OK;
+}
+
+void ds_crl_fetch_ex(const struct ds_crl_opts *o, const char *url,
+    const char *etag, const char *last_modified, const int *stop,
+    STACK_OF(X509) *anchors, struct ds_fetch_result *res)
+{
+	struct xfer x = { o, url, stop, { 0, 0 }, 0, 0, 0, 0 };
 	CURL *c;
 	CURLcode rc;
 	struct curl_slist *hdrs = NULL;
-	struct body body = { NULL, 0, 0, o->max_size, 0 };
+	struct body body = { NULL, 0, 0, o->max_size, 0, NULL };
 	struct headers h = { "", "" };
 	char curl_err[CURL_ERROR_SIZE] = "";
 
@@ -154,6 +240,7 @@ void ds_crl_fetch(const struct ds_crl_opts *o, const char *url,
 		snprintf(res->error, sizeof res->error, "cannot initialise libcurl");
 		return;
 	}
+	body.curl = c;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, ALLOWED_PROTOCOLS);
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, ALLOWED_PROTOCOLS);
@@ -165,8 +252,27 @@ void ds_crl_fetch(const struct ds_crl_opts *o, const char *url,
 	if (o->max_size > 0)
 		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
 		    (curl_off_t)o->max_size);
-	/* "" disables every proxy, including http_proxy & co. */
-	curl_easy_setopt(c, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+	/* "" disables every proxy, including http_proxy & co.; LDAP is not
+	 * tunnelled through an HTTP proxy unless asked (proxies refuse
+	 * CONNECT to port 389/636 by default) */
+	curl_easy_setopt(c, CURLOPT_PROXY, o->proxy && (o->proxy_ldap ||
+	    !is_ldap(url)) ? o->proxy : "");
+	/* set explicitly, so that NO_PROXY / no_proxy in the environment is
+	 * ignored like the other proxy variables */
+	curl_easy_setopt(c, CURLOPT_NOPROXY, o->no_proxy ? o->no_proxy : "");
+	if (o->low_speed_limit > 0) {
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_limit);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_time_s);
+	}
+	if (anchors != NULL && sk_X509_num(anchors) > 0 &&
+	    strncasecmp(url, "https://", 8) == 0) {
+		curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, add_anchors);
+		curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, anchors);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &x.start);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xfer);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -189,10 +295,25 @@ void ds_crl_fetch(const struct ds_crl_opts *o, const char *url,
 
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->http_code);
+	if (x.shown)
+		o->progress(o->progress_arg, url, (long long)body.len, x.total,
+		    secs_since(&x.start), 1);
+	if (x.logged_start)
+		ds_log(LOG_INFO, "CRL download of %s: %s, %zu bytes in %.1f s",
+		    url, rc == CURLE_OK ? "done" : "failed", body.len,
+		    secs_since(&x.start));
 
 	if (body.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(res->error, sizeof res->error,
 		    "larger than the size limit (%ld bytes)", o->max_size);
+	} else if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		snprintf(res->error, sizeof res->error,
+		    "abandoned: the CRL store is shutting down");
+	} else if (rc == CURLE_OPERATION_TIMEDOUT && o->low_speed_limit > 0 &&
+	    strstr(curl_err, "slower than") != NULL) {
+		snprintf(res->error, sizeof res->error, "too slow: below %ld "
+		    "bytes/s for %ld s (%.150s)", o->low_speed_limit,
+		    o->low_speed_time_s, curl_err);
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		snprintf(res->error, sizeof res->error, "timed out (%.200s)",
 		    curl_err[0] ? curl_err : curl_easy_strerror(rc));

@@ -721,15 +721,43 @@ struct ds_crl_data *ds_crl_data_parse_der(const unsigned char *der,
 
 /* The TBS bytes go through ASN1_item_verify verbatim: an ASN1_ANY of type
  * SEQUENCE re-encodes exactly the octets it holds. */
+/* The general path (RSA-PSS and other algorithms whose parameters choose
+ * the digest): ASN1_item_verify on a copy of the signed part. */
+static int verify_by_copy(const struct der_elem *tbs, X509_ALGOR *algor,
+    ASN1_BIT_STRING *bits, EVP_PKEY *pkey)
+{
+	ASN1_STRING *raw = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
+	ASN1_TYPE *any = ASN1_TYPE_new();
+	int rc = -1;
+
+	if (raw == NULL || any == NULL ||
+	    !ASN1_STRING_set(raw, tbs->start, (int)tbs->total_len))
+		goto out;
+	ASN1_TYPE_set(any, V_ASN1_SEQUENCE, raw);
+	raw = NULL;
+	rc = ASN1_item_verify(ASN1_ITEM_rptr(ASN1_ANY), algor, bits, any,
+	    pkey) == 1 ? 1 : 0;
+out:
+	ASN1_STRING_free(raw);
+	ASN1_TYPE_free(any);
+	return rc;
+}
+
+/*
+ * The signature over the TBS bytes where they lie in der (no copy, no
+ * re-encoding): EVP_DigestVerify with the digest the signature algorithm
+ * names, after checking that the algorithm's key type is pkey's (no
+ * algorithm confusion).  Ed25519/Ed448 take the message whole.
+ */
 int ds_crl_der_verify(const unsigned char *der, size_t len, EVP_PKEY *pkey)
 {
 	struct der_elem tbs, alg, sig;
 	const unsigned char *p;
 	X509_ALGOR *algor = NULL;
 	ASN1_BIT_STRING *bits = NULL;
-	ASN1_STRING *raw = NULL;
-	ASN1_TYPE *any = NULL;
-	int rc = -1;
+	EVP_MD_CTX *ctx = NULL;
+	const EVP_MD *md = NULL;
+	int rc = -1, signid, mdnid = NID_undef, pknid = NID_undef;
 
 	if (split_outer(der, len, &tbs, &alg, &sig) != 0)
 		return -1;
@@ -737,21 +765,30 @@ int ds_crl_der_verify(const unsigned char *der, size_t len, EVP_PKEY *pkey)
 	algor = d2i_X509_ALGOR(NULL, &p, (long)alg.total_len);
 	p = sig.start;
 	bits = d2i_ASN1_BIT_STRING(NULL, &p, (long)sig.total_len);
-	raw = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
-	any = ASN1_TYPE_new();
-	if (algor == NULL || bits == NULL || raw == NULL || any == NULL ||
-	    !ASN1_STRING_set(raw, tbs.start, (int)tbs.total_len))
+	if (algor == NULL || bits == NULL)
 		goto out;
-	ASN1_TYPE_set(any, V_ASN1_SEQUENCE, raw);
-	raw = NULL;
-	rc = ASN1_item_verify(ASN1_ITEM_rptr(ASN1_ANY), algor, bits, any,
-	    pkey) == 1 ? 1 : 0;
-	ERR_clear_error();
+	signid = OBJ_obj2nid(algor->algorithm);
+	if (signid == NID_rsassaPss ||
+	    !OBJ_find_sigid_algs(signid, &mdnid, &pknid)) {
+		rc = verify_by_copy(&tbs, algor, bits, pkey);
+		goto out;
+	}
+	rc = 0;
+	if (EVP_PKEY_type(pknid) != EVP_PKEY_get_base_id(pkey) ||
+	    (bits->flags & 0x07) != 0)
+		goto out;                  /* wrong key type, or unused bits */
+	if (mdnid != NID_undef && (md = EVP_get_digestbynid(mdnid)) == NULL)
+		goto out;
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit(ctx, NULL, md, NULL, pkey) != 1)
+		goto out;
+	rc = EVP_DigestVerify(ctx, bits->data, (size_t)bits->length,
+	    tbs.start, tbs.total_len) == 1 ? 1 : 0;
 out:
+	ERR_clear_error();
+	EVP_MD_CTX_free(ctx);
 	X509_ALGOR_free(algor);
 	ASN1_BIT_STRING_free(bits);
-	ASN1_STRING_free(raw);
-	ASN1_TYPE_free(any);
 	return rc;
 }
 

@@ -7,7 +7,9 @@
  *   STEM.crl   the CRL as DER
  *   STEM.meta  text lines: "domsec-crl-cache 1", "url U", "etag E",
  *              "last-modified L", "fetched EPOCH", "checked EPOCH",
- *              "sha256 HEX" (of STEM.crl), "issuer-cert BASE64-DER"
+ *              "sha256 HEX" (of STEM.crl), "issuer-cert BASE64-DER",
+ *              "error TEXT" (why the last download failed; a .meta
+ *              without .crl records a distribution point with no copy)
  * Both are written to a temporary file in the same directory (mode 0600)
  * and renamed into place.  STEM.crl is written first; a .meta whose sha256
  * does not match its .crl is ignored except for its URL.
@@ -34,7 +36,8 @@ void ds_crl_disk_path(const struct ds_crl_store *s, const char *stem,
 
 int ds_crl_disk_write_meta(struct ds_crl_store *s, const char *url,
     const char *stem, const char *etag, const char *lm, time_t fetched,
-    time_t checked, const unsigned char sha[32], X509 *issuer)
+    time_t checked, const unsigned char sha[32], X509 *issuer,
+    const char *error)
 {
 	char path[4096], shahex[65];
 	char *text = NULL;
@@ -44,10 +47,19 @@ int ds_crl_disk_write_meta(struct ds_crl_store *s, const char *url,
 
 	if (m == NULL)
 		return -1;
-	ds_hex_encode(sha, 32, shahex, 0, '\0');
 	fprintf(m, "domsec-crl-cache 1\nurl %s\netag %s\nlast-modified %s\n"
-	    "fetched %lld\nchecked %lld\nsha256 %s\n", url, etag, lm,
-	    (long long)fetched, (long long)checked, shahex);
+	    "fetched %lld\nchecked %lld\n", url, etag, lm,
+	    (long long)fetched, (long long)checked);
+	if (sha != NULL) {
+		ds_hex_encode(sha, 32, shahex, 0, '\0');
+		fprintf(m, "sha256 %s\n", shahex);
+	}
+	if (error != NULL && *error) {
+		fputs("error ", m);
+		for (const char *p = error; *p; p++)   /* one line */
+			fputc(*p == '\n' || *p == '\r' ? ' ' : *p, m);
+		fputc('\n', m);
+	}
 	if (issuer) {
 		unsigned char *der = NULL;
 		int n = i2d_X509(issuer, &der);
@@ -79,7 +91,7 @@ int ds_crl_disk_save(struct ds_crl_store *s, const char *url,
 	if (ds_file_write_atomic_dir_owner(path, der, der_len, 0600) != 0)
 		return -1;
 	return ds_crl_disk_write_meta(s, url, stem, etag, last_modified,
-	    fetched, checked, sha, issuer);
+	    fetched, checked, sha, issuer, NULL);
 }
 
 struct disk_meta {
@@ -90,6 +102,7 @@ struct disk_meta {
 	unsigned char sha[32];
 	int have_sha;
 	X509 *issuer;
+	char error[256];
 };
 
 static int read_meta(const char *path, struct disk_meta *m)
@@ -122,6 +135,8 @@ static int read_meta(const char *path, struct disk_meta *m)
 			snprintf(m->etag, sizeof m->etag, "%s", v);
 		else if (strncmp(line, "last-modified ", 14) == 0)
 			snprintf(m->last_modified, sizeof m->last_modified, "%s", v);
+		else if (strncmp(line, "error ", 6) == 0)
+			snprintf(m->error, sizeof m->error, "%s", v);
 		else if (strncmp(line, "fetched ", 8) == 0)
 			m->fetched = (time_t)atoll(v);
 		else if (strncmp(line, "checked ", 8) == 0)
@@ -153,7 +168,7 @@ static int read_meta(const char *path, struct disk_meta *m)
 	return 0;
 }
 
-/* Loads STEM.crl/.meta for e (entry not locked by others: in_flight). */
+/* Loads STEM.crl/.meta for e (entry not locked by others: loading). */
 static struct ds_crl_data *load_from_disk(struct ds_crl_store *s,
     struct crl_entry *e, struct disk_meta *m)
 {
@@ -171,8 +186,8 @@ static struct ds_crl_data *load_from_disk(struct ds_crl_store *s,
 			    strerror(errno), e->url);
 		return NULL;
 	}
-	if (strcmp(m->url, e->url) != 0)
-		return NULL;
+	if (strcmp(m->url, e->url) != 0 || !m->have_sha)
+		return NULL;               /* no copy (only a recorded error) */
 	ds_crl_disk_path(s, e->stem, ".crl", path, sizeof path);
 	if (ds_file_read(path, &buf, &len, s->o.max_size) != 0) {
 		if (errno == EACCES)
@@ -193,7 +208,7 @@ static struct ds_crl_data *load_from_disk(struct ds_crl_store *s,
 	return d;
 }
 
-/* Cold start: called with the lock held and e->in_flight set by us. */
+/* Cold start: called with the lock held and e->loading set by us. */
 void ds_crl_disk_load_locked(struct ds_crl_store *s, struct crl_entry *e)
 {
 	struct disk_meta m;
@@ -203,6 +218,8 @@ void ds_crl_disk_load_locked(struct ds_crl_store *s, struct crl_entry *e)
 	d = load_from_disk(s, e, &m);
 	pthread_mutex_lock(&s->mu);
 	e->disk_checked = 1;
+	if (strcmp(m.url, e->url) == 0 && m.error[0] && !e->last_error[0])
+		snprintf(e->last_error, sizeof e->last_error, "%s", m.error);
 	if (d != NULL && e->data == NULL) {
 		e->data = d;
 		ds_crl_generation_bump();
@@ -244,12 +261,12 @@ void ds_crl_disk_load_all(struct ds_crl_store *s)
 		X509_free(m.issuer);
 		pthread_mutex_lock(&s->mu);
 		e = ds_crl_entry_find(s, m.url, 1);
-		while (e && e->in_flight)
+		while (e && e->loading)
 			pthread_cond_wait(&s->cv, &s->mu);
 		if (e && !e->disk_checked) {
-			e->in_flight = 1;
+			e->loading = 1;
 			ds_crl_disk_load_locked(s, e);
-			e->in_flight = 0;
+			e->loading = 0;
 			pthread_cond_broadcast(&s->cv);
 		}
 		pthread_mutex_unlock(&s->mu);

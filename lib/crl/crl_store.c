@@ -63,6 +63,14 @@ struct ds_crl_store *ds_crl_store_new(const struct ds_crl_opts *opts,
 		s->o.connect_timeout_ms = 5000;
 	if (s->o.timeout_ms <= 0)
 		s->o.timeout_ms = 15000;
+	if (s->o.download_timeout_ms <= 0)
+		s->o.download_timeout_ms = 600000;
+	if (s->o.download_timeout_ms < s->o.timeout_ms)
+		s->o.download_timeout_ms = s->o.timeout_ms;
+	if (s->o.low_speed_limit < 0)
+		s->o.low_speed_limit = 0;
+	if (s->o.low_speed_time_s <= 0)
+		s->o.low_speed_time_s = 60;
 	if (s->o.max_size <= 0)
 		s->o.max_size = 256L * 1024 * 1024;
 	if (s->o.max_redirects < 0)
@@ -94,6 +102,9 @@ struct ds_crl_store *ds_crl_store_new(const struct ds_crl_opts *opts,
 	if (opts && opts->proxy && *opts->proxy)
 		s->proxy = strdup(opts->proxy);
 	s->o.proxy = s->proxy;
+	if (opts && opts->no_proxy && *opts->no_proxy)
+		s->no_proxy = strdup(opts->no_proxy);
+	s->o.no_proxy = s->no_proxy;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	return s;
@@ -103,13 +114,15 @@ void ds_crl_store_free(struct ds_crl_store *s)
 {
 	if (s == NULL)
 		return;
-	if (s->refresher_running) {
-		pthread_mutex_lock(&s->mu);
-		s->stopping = 1;
-		pthread_cond_broadcast(&s->cv);
-		pthread_mutex_unlock(&s->mu);
+	/* downloads see stopping (atomic) and abort within a second */
+	pthread_mutex_lock(&s->mu);
+	__atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&s->cv);
+	while (s->downloads > 0)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	if (s->refresher_running)
 		pthread_join(s->refresher, NULL);
-	}
 	while (s->entries) {
 		struct crl_entry *e = s->entries;
 		s->entries = e->next;
@@ -126,10 +139,12 @@ void ds_crl_store_free(struct ds_crl_store *s)
 		free(f);
 	}
 	sk_X509_pop_free(s->issuers, X509_free);
+	sk_X509_pop_free(s->tls_anchors, X509_free);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	free(s->cache_dir);
 	free(s->proxy);
+	free(s->no_proxy);
 	free(s);
 }
 
@@ -148,6 +163,35 @@ int ds_crl_store_add_issuers(struct ds_crl_store *s, STACK_OF(X509) *certs)
 		}
 		if (sk_X509_push(s->issuers, x) <= 0) {
 			X509_free(x);
+			rc = -1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+void ds_crl_store_set_progress(struct ds_crl_store *s, ds_crl_progress_fn *fn,
+    void *arg)
+{
+	pthread_mutex_lock(&s->mu);
+	s->o.progress = fn;
+	s->o.progress_arg = arg;
+	pthread_mutex_unlock(&s->mu);
+}
+
+int ds_crl_store_add_tls_anchors(struct ds_crl_store *s,
+    STACK_OF(X509) *certs)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->tls_anchors == NULL)
+		s->tls_anchors = sk_X509_new_null();
+	for (int i = 0; certs && i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+		if (s->tls_anchors == NULL || !X509_up_ref(x) ||
+		    sk_X509_push(s->tls_anchors, x) <= 0) {
 			rc = -1;
 			break;
 		}

@@ -1,7 +1,8 @@
 /*
  * crl_list.c - what the CRL store holds, for `domsecctl crl list` and the
- * report of `domsecctl crl refresh`: one ds_crl_report per cached URL
- * (memory and cache directory) and per configured CRL file.
+ * report of `domsecctl crl refresh`: one ds_crl_report per known
+ * distribution point URL (memory and cache directory, with or without a
+ * copy, with the last download's error) and per configured CRL file.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -36,7 +37,8 @@ void ds_crl_entry_report(const struct crl_entry *e, struct ds_crl_report *r)
 		    "checked when a certificate uses it)");
 	else
 		snprintf(r->outcome, sizeof r->outcome, "%s",
-		    e->data ? "good" : "no copy");
+		    e->data ? "good" : e->in_flight ?
+		    "no copy yet (downloading)" : "no copy (never fetched)");
 }
 
 void ds_crl_store_foreach(struct ds_crl_store *s,
@@ -58,9 +60,8 @@ void ds_crl_store_foreach(struct ds_crl_store *s,
 		pthread_mutex_unlock(&s->mu);
 		return;
 	}
-	for (e = s->entries; e; e = e->next)
-		if (e->data || e->last_error[0])
-			ds_crl_entry_report(e, &reps[i++]);
+	for (e = s->entries; e; e = e->next)    /* every known point */
+		ds_crl_entry_report(e, &reps[i++]);
 	for (f = s->files; f; f = f->next) {
 		struct ds_crl_report *r = &reps[i++];
 		snprintf(r->source, sizeof r->source, "%s", f->path);
