@@ -290,9 +290,7 @@ ob_send() {
 # $IT_DIR/ob-scenarios ("LABEL QID ID").
 ob_scenarios() {
 	local label mx rcpt status stored regex
-	local IFS_SAVE=$IFS
 	while IFS='|' read -r -u 3 label mx rcpt status stored regex; do
-		IFS=$IFS_SAVE
 		label=$(ob_trim "$label"); mx=$(ob_trim "$mx"); rcpt=$(ob_trim "$rcpt")
 		status=$(ob_trim "$status"); stored=$(ob_trim "$stored")
 		regex=$(ob_trim "$regex")
@@ -316,7 +314,6 @@ ob_scenarios() {
 			it_check "$label: nothing reached the partner" ob_partner_lacks "$OB_ID"
 		fi
 	done 3<&0
-	IFS=$IFS_SAVE
 }
 
 ob_trim() { sed -E 's/^[[:space:]]+|[[:space:]]+$//g' <<<"$1"; }

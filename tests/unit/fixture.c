@@ -213,15 +213,24 @@ int fixture_pki_build(const char *dir, const char *crl_url)
 	return 0;
 }
 
+/* One of 8 rotating static buffers, so that a few results can be used in
+ * one expression (pki_path, srv_file, srv_url). */
+#define ROTATING_LEN 512
+static char *rotating_buf(void)
+{
+	static char bufs[8][ROTATING_LEN];
+	static int next;
+
+	return bufs[next++ % 8];
+}
+
 char pki_dir[256];
 
 const char *pki_path(const char *name)
 {
-	static char bufs[8][512];
-	static int next;
-	char *b = bufs[next++ % 8];
+	char *b = rotating_buf();
 
-	snprintf(b, sizeof bufs[0], "%s/%s", pki_dir, name);
+	snprintf(b, ROTATING_LEN, "%s/%s", pki_dir, name);
 	return b;
 }
 
@@ -239,6 +248,19 @@ void pki_remove(void)
 	pki_dir[0] = '\0';
 }
 
+int pki_group_setup(void **state)
+{
+	(void)state;
+	return pki_build("http://127.0.0.1:9");
+}
+
+int pki_group_teardown(void **state)
+{
+	(void)state;
+	pki_remove();
+	return 0;
+}
+
 /* ---- one CRL server per test program ---- */
 
 char srv_dir[256];
@@ -247,11 +269,9 @@ int srv_port;
 
 const char *srv_file(const char *name)
 {
-	static char bufs[8][512];
-	static int next;
-	char *b = bufs[next++ % 8];
+	char *b = rotating_buf();
 
-	snprintf(b, sizeof bufs[0], "%s/%s", srv_dir, name);
+	snprintf(b, ROTATING_LEN, "%s/%s", srv_dir, name);
 	return b;
 }
 
@@ -292,11 +312,9 @@ void srv_stop(void)
 
 const char *srv_url(const char *path)
 {
-	static char bufs[8][512];
-	static int next;
-	char *b = bufs[next++ % 8];
+	char *b = rotating_buf();
 
-	snprintf(b, sizeof bufs[0], "http://127.0.0.1:%d%s", srv_port, path);
+	snprintf(b, ROTATING_LEN, "http://127.0.0.1:%d%s", srv_port, path);
 	return b;
 }
 

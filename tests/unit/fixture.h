@@ -53,6 +53,10 @@ int pki_build(const char *base_url);
 /* a file of the PKI (rotating static buffers) */
 const char *pki_path(const char *name);
 void pki_remove(void);
+/* cmocka group setup and teardown for a test program that needs only the
+ * PKI (CDPs at a closed port: nothing is fetched) */
+int pki_group_setup(void **state);
+int pki_group_teardown(void **state);
 
 /* ---- one CRL server per test program (srv_*) ---- */
 

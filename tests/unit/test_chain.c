@@ -16,19 +16,6 @@
 #include "domsec/x509info.h"
 #include "fixture.h"
 
-static int setup(void **state)
-{
-	(void)state;
-	return pki_build("http://127.0.0.1:9");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	pki_remove();
-	return 0;
-}
-
 static STACK_OF(X509) *load(const char *name)
 {
 	char err[256];
@@ -427,5 +414,6 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_system_default_bundle),
 	};
-	return cmocka_run_group_tests_name("chain", tests, setup, teardown);
+	return cmocka_run_group_tests_name("chain", tests,
+	    pki_group_setup, pki_group_teardown);
 }

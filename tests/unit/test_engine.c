@@ -16,19 +16,6 @@
 #include "domsec/config.h"
 #include "fixture.h"
 
-static int setup(void **state)
-{
-	(void)state;
-	return pki_build("http://127.0.0.1:9");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	pki_remove();
-	return 0;
-}
-
 /* An engine trusting root.pem with the given CRL files (NULL-terminated). */
 static struct ds_engine *engine_with(const char *const *crl_files)
 {
@@ -362,5 +349,6 @@ int main(void)
 		cmocka_unit_test(test_revocation_policies),
 		cmocka_unit_test(test_errors),
 	};
-	return cmocka_run_group_tests_name("engine", tests, setup, teardown);
+	return cmocka_run_group_tests_name("engine", tests,
+	    pki_group_setup, pki_group_teardown);
 }

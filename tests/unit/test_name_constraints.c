@@ -15,19 +15,6 @@
 #include "domsec/x509info.h"
 #include "fixture.h"
 
-static int setup(void **state)
-{
-	(void)state;
-	return pki_build("http://127.0.0.1:9");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	pki_remove();
-	return 0;
-}
-
 static void test_subtree_rule(void **state)
 {
 	(void)state;
@@ -109,5 +96,6 @@ int main(void)
 		cmocka_unit_test(test_subtree_rule),
 		cmocka_unit_test(test_chain_constraints),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests,
+	    pki_group_setup, pki_group_teardown);
 }

@@ -15,19 +15,6 @@
 #include "domsec/x509info.h"
 #include "fixture.h"
 
-static int setup(void **state)
-{
-	(void)state;
-	return pki_build("http://127.0.0.1:9");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	pki_remove();
-	return 0;
-}
-
 static X509 *load_one(const char *name)
 {
 	char err[256];
@@ -251,5 +238,6 @@ int main(void)
 		cmocka_unit_test(test_time_parse_and_format),
 		cmocka_unit_test(test_asn1_time),
 	};
-	return cmocka_run_group_tests_name("x509info", tests, setup, teardown);
+	return cmocka_run_group_tests_name("x509info", tests,
+	    pki_group_setup, pki_group_teardown);
 }
