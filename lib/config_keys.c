@@ -98,6 +98,7 @@ void ds_config_free(struct ds_config *cfg)
 	ds_strlist_free(&cfg->peer_addresses);
 	free(cfg->helo_name);
 	free(cfg->outbound_transport);
+	free(cfg->postfix_header_checks);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -123,6 +124,7 @@ enum kind {
 	K_HEADERNAME, /* string: header field name */
 	K_HOSTNAME,   /* string: host name */
 	K_PROXY,      /* string: proxy URL, or "none" */
+	K_OPT_PATH,   /* string: a path (not checked), or "no" = NULL */
 	K_RELAYS,     /* list of addresses or CIDR blocks */
 	K_TRANSPORT,  /* string: Postfix transport name [A-Za-z0-9_.-]+ */
 	K_GROUP,      /* string: an existing group */
@@ -186,6 +188,7 @@ static const struct ds_config_key keys[] = {
 	{ "ExchangeHeaders", K_BOOL, F(exchange_headers), 0, 0, 0 },
 	{ "TrustedRelays", K_RELAYS, F(trusted_relays), 1, 0, 0 },
 	{ "MaxForgedHeaders", K_COUNT, F(max_forged_headers), 0, 1, 100000 },
+	{ "PostfixHeaderChecks", K_OPT_PATH, F(postfix_header_checks), 0, 0, 0 },
 	{ "SocketOwner", K_USER, F(socket_owner), 0, 0, 0 },
 	{ "SocketGroup", K_GROUP, F(socket_group), 0, 0, 0 },
 	{ "SocketMode", K_MODE, F(socket_mode), 0, 0, 0 },
@@ -460,6 +463,14 @@ int ds_config_apply(struct ds_config_reader *rd,
 	case K_DIR:
 	case K_PATH:
 	case K_PARTNERS:
+		return store_path(rd, k, value);
+	case K_OPT_PATH:
+		if (strcasecmp(value, "no") == 0 || strcasecmp(value, "none") == 0) {
+			char **field = (char **)((char *)&rd->cfg + k->offset);
+			free(*field);
+			*field = NULL;
+			return 0;
+		}
 		return store_path(rd, k, value);
 	case K_DURATION_MS:
 	case K_DURATION_S:

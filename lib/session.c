@@ -15,6 +15,7 @@
 #include "domsec/fromhdr.h"
 #include "domsec/log.h"
 #include "domsec/partners.h"
+#include "domsec/postfix_header_checks.h"
 #include "domsec/session.h"
 #include "domsec/sessions.h"
 #include "session_internal.h"
@@ -80,6 +81,23 @@ struct ds_sessions *ds_core_handoff_new(void)
 	    HANDOFF_MAX);
 }
 
+/* PostfixHeaderChecks names a table that must hold exactly this
+ * configuration's rules (a changed AuthservID with the old table would
+ * let forged Authentication-Results through): otherwise every message
+ * goes the whole way through the milter, and the administrator is told. */
+static void check_postfix_table(struct ds_core *c)
+{
+	char why[512];
+
+	if (c->cfg->postfix_header_checks == NULL ||
+	    ds_postfix_header_checks_current(c->cfg, why, sizeof why))
+		return;
+	c->strips_doubted = 1;
+	ds_log(LOG_ERR, "PostfixHeaderChecks %s; domsecd removes trust headers "
+	    "itself from every message until it is fixed (domsecctl "
+	    "postfix-config --apply, postfix reload, then reload domsecd)", why);
+}
+
 struct ds_core *ds_core_new(const struct ds_config *cfg,
     struct ds_engine *engine, char *err, size_t errlen)
 {
@@ -107,6 +125,7 @@ struct ds_core *ds_core_new_shared(const struct ds_config *cfg,
 		return NULL;
 	}
 	c->milter_enabled = cfg->milter_socket != NULL && cfg->milter_socket[0];
+	check_postfix_table(c);
 	return c;
 }
 
@@ -281,6 +300,13 @@ void ds_session_close(struct ds_session *s)
 	free(s);
 }
 
+void ds_session_mta(struct ds_session *s, const char *mta_version)
+{
+	s->mta_strips = s->core->cfg->postfix_header_checks != NULL &&
+	    mta_version != NULL && strncasecmp(mta_version, "Postfix", 7) == 0 &&
+	    (mta_version[7] == ' ' || mta_version[7] == '\0');
+}
+
 const struct ds_facts *ds_session_own_facts(const struct ds_session *s)
 {
 	return &s->facts;
@@ -379,6 +405,19 @@ static int facts_suffice(const struct ds_facts *f)
 	return f->tls == 0 || f->cert_presented == 0 || f->have_fp;
 }
 
+/* A message that will not be tagged: with Postfix removing trust headers
+ * (ds_session_mta) it needs nothing more from us. */
+static void not_tagged(struct ds_session *s, struct ds_answer *out)
+{
+	if (!s->mta_strips ||
+	    __atomic_load_n(&s->core->strips_doubted, __ATOMIC_RELAXED))
+		return;
+	out->step = DS_STEP_ACCEPT;
+	ds_log(LOG_DEBUG, "client %s[%d]: <%s> will not be tagged and Postfix "
+	    "removes trust headers: accepted at MAIL", s->facts.client_addr,
+	    s->facts.client_port, s->sender);
+}
+
 void ds_session_mail(struct ds_session *s, const char *sender,
     struct ds_answer *out)
 {
@@ -386,8 +425,10 @@ void ds_session_mail(struct ds_session *s, const char *sender,
 	ds_session_abort(s);
 	s->in_message = 1;
 	snprintf(s->sender, sizeof s->sender, "%s", sender != NULL ? sender : "");
-	if (!judged(s))
+	if (!judged(s)) {
+		not_tagged(s, out);
 		return;
+	}
 	if (s->sender[0] == '\0') {
 		s->null_sender = 1;   /* decided at end of message (From) */
 		return;
@@ -399,11 +440,13 @@ void ds_session_mail(struct ds_session *s, const char *sender,
 		    s->sender);
 		s->domain[0] = '\0';
 		s->decided = 1;    /* is_partner = 0 */
+		not_tagged(s, out);
 		return;
 	}
 	if (ds_partners_lookup(&s->core->cfg->partners, s->domain,
 	    DS_DIR_RECEIVE) == NULL) {
 		s->decided = 1;    /* not a partner: nothing to decide */
+		not_tagged(s, out);
 		return;
 	}
 	if (facts_suffice(&s->facts)) {

@@ -78,6 +78,25 @@ static void refuse_headers(struct ds_session *s, const char *rcode,
 	s->refused_headers = 1;
 }
 
+/* PostfixHeaderChecks promised that Postfix removes trust headers before
+ * the milter sees them, yet one arrived: the table is missing, outdated,
+ * or bypassed (receive_override_options), or an earlier milter added an
+ * Authentication-Results under our authserv-id.  From now on every
+ * message goes the whole way through the milter (fail safe), and the
+ * administrator is told once. */
+static void doubt_postfix(struct ds_session *s, const char *name)
+{
+	if (__atomic_exchange_n(&s->core->strips_doubted, 1, __ATOMIC_RELAXED))
+		return;
+	ds_log(LOG_ERR, "client %s[%d]: PostfixHeaderChecks is set, but a %s "
+	    "header under our name reached the milter: Postfix's header_checks "
+	    "do not hold domsec's table (run domsecctl postfix-config --apply "
+	    "and postfix reload), or another milter before domsec writes "
+	    "Authentication-Results with our AuthservID.  Every message now "
+	    "goes through the milter until domsecd reloads", s->facts.client_addr,
+	    s->facts.client_port, name);
+}
+
 void ds_session_header(struct ds_session *s, const char *name,
     const char *value, struct ds_answer *out)
 {
@@ -94,6 +113,8 @@ void ds_session_header(struct ds_session *s, const char *name,
 		ds_from_domains_parse(value, &s->from);
 	if (!ds_inbound_header_is_ours(s->core->in, name, value))
 		return;
+	if (s->mta_strips)
+		doubt_postfix(s, name);
 	if (s->trusted_relay) {
 		s->n_removals++;     /* counted for the log line, kept */
 		return;

@@ -19,6 +19,9 @@ struct ds_core {
 	int owns_handoff;              /* 0: shared across reloads */
 	int milter_enabled;            /* accepted verdicts are logged at
 	                                  end of message by the milter */
+	int strips_doubted;            /* (atomic) a trust header reached the
+	                                  milter though Postfix should have
+	                                  removed it: no more early accepts */
 };
 
 struct header_count {
@@ -31,6 +34,9 @@ struct ds_session {
 	struct ds_facts facts;         /* this connection's own facts */
 	int local;                     /* locally submitted: strip only */
 	int trusted_relay;             /* keeps its trust headers, not judged */
+	int mta_strips;                /* PostfixHeaderChecks and the MTA is
+	                                  Postfix: its cleanup removed trust
+	                                  headers before us */
 	/* the current message */
 	int in_message;
 	int null_sender;

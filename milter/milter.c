@@ -74,6 +74,8 @@ static sfsistat translate(SMFICTX *ctx, const struct ds_answer *a)
 
 	if (a->step == DS_STEP_CONTINUE)
 		return SMFIS_CONTINUE;
+	if (a->step == DS_STEP_ACCEPT)
+		return SMFIS_ACCEPT;   /* no further step of this message */
 	reply_text(text, sizeof text, a->reply.text);
 	if (smfi_setreply(ctx, (char *)a->reply.rcode, (char *)a->reply.xcode,
 	    text) != MI_SUCCESS)
@@ -246,6 +248,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		c->g = NULL;
 		return SMFIS_TEMPFAIL;
 	}
+	ds_session_mta(c->s, smfi_getsymval(ctx, "v"));
 	pthread_mutex_lock(&active_lock);
 	active_sessions++;
 	pthread_mutex_unlock(&active_lock);
@@ -339,7 +342,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	if (s == NULL)
 		return SMFIS_CONTINUE;
 	ds_session_eom(s, qid, &a, &e);
-	if (a.step != DS_STEP_CONTINUE)
+	if (a.step == DS_STEP_REJECT || a.step == DS_STEP_TEMPFAIL)
 		return translate(ctx, &a);
 	/* A forged trust header the MTA would not remove must not end up
 	 * beside ours (or survive on its own): defer the message. */

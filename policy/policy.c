@@ -51,7 +51,7 @@ void ds_policy_answer(struct ds_core *core, const struct ds_policy_request *req,
 		    "SHA-256; set smtpd_tls_fingerprint_digest = sha256 in main.cf",
 		    facts.client_addr, facts.client_port, req->ccert_fingerprint);
 	ds_core_policy(core, &facts, req->protocol_state, req->queue_id, &answer);
-	if (answer.step != DS_STEP_CONTINUE)
+	if (answer.step == DS_STEP_REJECT || answer.step == DS_STEP_TEMPFAIL)
 		ds_policy_format_action(reply, replylen, answer.reply.rcode,
 		    answer.reply.xcode, answer.reply.text);
 }

@@ -26,6 +26,14 @@
  *                                      with SocketmapSocket)
  *   master.cf                          the partner transport
  *                                      (OutboundTransport) once
+ *   header_checks                      with PostfixHeaderChecks FILE:
+ *                                      domsec's table first (FILE written
+ *                                      when absent or outdated), and
+ *                                      nested_header_checks kept off it
+ *                                      (attached messages stay intact)
+ * With PostfixHeaderChecks it refuses (exit 1) when main.cf or smtp/inet
+ * turns header checks off (receive_override_options =
+ * no_header_body_checks): forged trust headers would then survive.
  * A unix socket below Postfix's queue directory is named as the chrooted
  * smtpd or cleanup sees it.
  *
@@ -40,6 +48,8 @@
 #include "commands.h"
 #include "postconf_run.h"
 #include "domsec/config.h"
+#include "domsec/fileio.h"
+#include "domsec/postfix_header_checks.h"
 #include "domsec/postfix_merge.h"
 #include "domsec/verdict.h"
 
@@ -53,7 +63,8 @@ static const char usage_text[] =
 
 /* The macros domsec's milter reads, per stage (contrib/postfix-main.cf). */
 static const char *const macros[][2] = {
-	{ "milter_connect_macros", "j {daemon_name} {client_addr} {client_port}" },
+	{ "milter_connect_macros",
+	  "j {daemon_name} {client_addr} {client_port} v" },
 	{ "milter_helo_macros",
 	  "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}" },
 	{ "milter_mail_macros",
@@ -73,6 +84,8 @@ struct plan {
 	struct change v[MAX_CHANGES];
 	size_t n;
 	int failed;        /* a postconf query failed */
+	char *table_path;  /* PostfixHeaderChecks: the table to write, */
+	char table[4096];  /* with this text; NULL when it is current */
 };
 
 static void add(struct plan *p, const char *flag, const char *why,
@@ -341,6 +354,63 @@ static void plan_outbound(struct plan *p, const struct ds_config *cfg,
 	free(cur);
 }
 
+/* 1 when a receive_override_options value turns header checks off. */
+static int skips_header_checks(const char *value)
+{
+	return value != NULL && strstr(value, "no_header_body_checks") != NULL;
+}
+
+/* PostfixHeaderChecks: the table, header_checks and nested_header_checks;
+ * a Postfix that skips header checks on mail from the network is refused
+ * (domsecd would let forged trust headers through). */
+static void plan_header_checks(struct plan *p, const struct ds_config *cfg)
+{
+	const char *table_path = cfg->postfix_header_checks;
+	char *cur, *old, *ro, map[4200], why[512];
+
+	if (table_path == NULL)
+		return;
+	ro = get(p, "-hx", "receive_override_options");
+	cur = pc_query(&p->pc, "-hP", "smtp/inet/receive_override_options", 1);
+	if (skips_header_checks(ro) || skips_header_checks(cur)) {
+		fprintf(stderr, "domsecctl postfix-config: PostfixHeaderChecks "
+		    "is set, but receive_override_options (%s) turns "
+		    "header_checks off for mail from the network: forged trust "
+		    "headers would survive.  Remove no_header_body_checks there, "
+		    "or set PostfixHeaderChecks no\n",
+		    skips_header_checks(ro) ? "main.cf" : "smtp/inet in master.cf");
+		p->failed = 1;
+	}
+	free(ro);
+	free(cur);
+	if (ds_postfix_header_checks(cfg, p->table, sizeof p->table) < 0) {
+		fprintf(stderr, "domsecctl postfix-config: the header_checks "
+		    "table does not fit\n");
+		p->failed = 1;
+		return;
+	}
+	if (!ds_postfix_header_checks_current(cfg, why, sizeof why))
+		p->table_path = strdup(table_path);
+	/* attached messages keep their headers: the milter never touched
+	 * them either (nested_header_checks follows $header_checks unless
+	 * set) */
+	old = get(p, "-h", "header_checks");
+	if (old != NULL && refers_to(p, "nested_header_checks", "header_checks"))
+		add(p, "-e", "attached messages keep their headers "
+		    "(nested_header_checks no longer follows header_checks)",
+		    "%s = %s", "nested_header_checks", old);
+	free(old);
+	snprintf(map, sizeof map, "regexp:%s", table_path);
+	merge(p, "header_checks", map, ds_pf_merge_map,
+	    "Postfix removes forged trust headers, so domsecd leaves mail it "
+	    "will not tag at MAIL");
+	if (cfg->trusted_relays.n > 0)
+		printf("# note: TrustedRelays lose their trust headers to this "
+		    "table too; give them a listener of their own with\n"
+		    "#   -o cleanup_service_name=CLEANUP, a cleanup service with "
+		    "-o header_checks= (see domsec.conf(5))\n");
+}
+
 /* Prints s in single quotes for a POSIX shell. */
 static void print_quoted(const char *s)
 {
@@ -411,11 +481,28 @@ int cmd_postfix_config(int argc, char **argv)
 	plan_policy(&p, &cfg);
 	plan_tls(&p, &cfg);
 	plan_outbound(&p, &cfg, client_chain);
+	plan_header_checks(&p, &cfg);
 	if (p.failed) {
 		rc = DS_EXIT_FAIL;
 		goto out;
 	}
-	if (p.n == 0)
+	if (p.table_path != NULL) {
+		printf("# domsec's header_checks table, written to %s:\n",
+		    p.table_path);
+		for (const char *l = p.table; *l != '\0';) {
+			const char *e = strchr(l, '\n');
+			printf("#   %.*s\n", (int)(e - l), l);
+			l = e + 1;
+		}
+		if (apply && ds_file_write_atomic(p.table_path, p.table,
+		    strlen(p.table), 0644) != 0) {
+			fprintf(stderr, "domsecctl postfix-config: cannot write "
+			    "%s\n", p.table_path);
+			rc = DS_EXIT_FAIL;
+			goto out;
+		}
+	}
+	if (p.n == 0 && p.table_path == NULL)
 		printf("# nothing to change: Postfix has every setting domsec needs\n");
 	for (size_t i = 0; i < p.n; i++) {
 		printf("# %s\n", p.v[i].why);
@@ -427,7 +514,7 @@ int cmd_postfix_config(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (p.n > 0)
+	if (p.n > 0 || p.table_path != NULL)
 		printf(apply ? "# applied %zu change(s); now run: postfix%s%s reload\n"
 		    : "# %zu change(s); run them, or domsecctl postfix-config "
 		      "--apply, then: postfix%s%s reload\n",
@@ -436,6 +523,7 @@ int cmd_postfix_config(int argc, char **argv)
 out:
 	for (size_t i = 0; i < p.n; i++)
 		free(p.v[i].arg);
+	free(p.table_path);
 	ds_config_free(&cfg);
 	if (fflush(stdout) != 0)
 		rc = DS_EXIT_FAIL;

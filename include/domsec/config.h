@@ -84,6 +84,12 @@ struct ds_config {
 	/* Certificate discovery (inbound acquisition). */
 	long max_forged_headers;     /* MaxForgedHeaders: refuse a message with
 	                                more forged trust headers, default 1000 */
+	char *postfix_header_checks; /* PostfixHeaderChecks FILE, NULL (no,
+	                                default): the table Postfix's
+	                                header_checks list (written by domsecctl
+	                                postfix-config) removes trust headers,
+	                                so the milter leaves mail it will not
+	                                tag at MAIL */
 	char *socket_owner;          /* SocketOwner of unix sockets; NULL = UserID */
 	char *socket_group;          /* SocketGroup; NULL = "postfix" if it exists */
 	int socket_mode;             /* SocketMode, default 0660 */

@@ -20,7 +20,13 @@
  *     more than MaxForgedHeaders of them is refused at end of message (the
  *     header step never refuses, so the MTA need not wait for it);
  *   - mail submitted locally (Postfix non_smtpd_milters: client port 0) is
- *     only stripped, never judged or tagged.
+ *     only stripped, never judged or tagged;
+ *   - with PostfixHeaderChecks and a Postfix MTA, Postfix's cleanup has
+ *     removed trust headers before the milter sees a message, so a message
+ *     that will not be tagged (a sender that is not a partner's, local
+ *     submission, a trusted relay) is answered ACCEPT at MAIL and its
+ *     headers never cross the milter connection; null-sender and partner
+ *     mail go the whole way.
  *
  * Thread-safe: one struct ds_core serves every connection; one struct
  * ds_session belongs to one milter connection.  Nothing here calls
@@ -45,7 +51,9 @@ struct ds_session;
 enum ds_step {
 	DS_STEP_CONTINUE = 0,
 	DS_STEP_REJECT,       /* 5xx with reply */
-	DS_STEP_TEMPFAIL      /* 4xx with reply */
+	DS_STEP_TEMPFAIL,     /* 4xx with reply */
+	DS_STEP_ACCEPT        /* this message needs nothing more from us:
+	                         the MTA need not send its later steps */
 };
 
 struct ds_answer {
@@ -99,6 +107,13 @@ void ds_core_policy(struct ds_core *c, const struct ds_facts *facts,
 struct ds_session *ds_session_open(struct ds_core *c, const char *client_addr,
     int client_port);
 void ds_session_close(struct ds_session *s);
+
+/* The MTA's name and version as its milter macro v gives them ("Postfix
+ * 3.7.11"; Sendmail gives its version alone), NULL or "" unknown.  With
+ * PostfixHeaderChecks, only a Postfix is trusted to have removed trust
+ * headers itself, so only then is a message that will not be tagged
+ * answered ACCEPT at MAIL (before its headers). */
+void ds_session_mta(struct ds_session *s, const char *mta_version);
 
 /* The facts the MTA's HELO or MAIL macros give (TLS fields and helo are
  * read; address, port and sender are ignored).  Facts that differ from the
