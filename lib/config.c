@@ -111,10 +111,10 @@ static int finish(struct ds_config_reader *rd)
 		int l1 = line_of(rd, "HeaderName"),
 		    l2 = line_of(rd, "PostfixHeaderChecks");
 		rd->line = l1 > l2 ? l1 : l2;
-		return ds_config_fail(rd, "PostfixHeaderChecks: HeaderName \"%s\" "
-		    "has characters other than letters, digits, '-', '_' and "
-		    "'.', which Postfix's regexp table could not match "
-		    "literally", c->header_name);
+		return ds_config_fail(rd, "PostfixHeaderChecks: HeaderName "
+		    "\"%s\" has characters other than letters, digits, '-', "
+		    "'_' and '.', which Postfix's regexp table could not "
+		    "match literally", c->header_name);
 	}
 	if (c->partner_table != NULL &&
 	    ds_partners_load(c->partner_table, &c->partners, rd->err,

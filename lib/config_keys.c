@@ -188,7 +188,8 @@ static const struct ds_config_key keys[] = {
 	{ "ExchangeHeaders", K_BOOL, F(exchange_headers), 0, 0, 0 },
 	{ "TrustedRelays", K_RELAYS, F(trusted_relays), 1, 0, 0 },
 	{ "MaxForgedHeaders", K_COUNT, F(max_forged_headers), 0, 1, 100000 },
-	{ "PostfixHeaderChecks", K_OPT_PATH, F(postfix_header_checks), 0, 0, 0 },
+	{ "PostfixHeaderChecks", K_OPT_PATH, F(postfix_header_checks), 0,
+	  0, 0 },
 	{ "SocketOwner", K_USER, F(socket_owner), 0, 0, 0 },
 	{ "SocketGroup", K_GROUP, F(socket_group), 0, 0, 0 },
 	{ "SocketMode", K_MODE, F(socket_mode), 0, 0, 0 },
@@ -465,7 +466,8 @@ int ds_config_apply(struct ds_config_reader *rd,
 	case K_PARTNERS:
 		return store_path(rd, k, value);
 	case K_OPT_PATH:
-		if (strcasecmp(value, "no") == 0 || strcasecmp(value, "none") == 0) {
+		if (strcasecmp(value, "no") == 0 ||
+		    strcasecmp(value, "none") == 0) {
 			char **field = (char **)((char *)&rd->cfg + k->offset);
 			free(*field);
 			*field = NULL;

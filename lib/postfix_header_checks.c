@@ -74,10 +74,12 @@ size_t ds_postfix_header_patterns(const struct ds_config *cfg,
 {
 	size_t n = 0;
 
-	if (n < max && cfg->header_name != NULL && cfg->header_name[0] != '\0' &&
+	if (n < max && cfg->header_name != NULL &&
+	    cfg->header_name[0] != '\0' &&
 	    header_name_rule(cfg->header_name, pats[n], 1024) == 0)
 		n++;
-	if (n < max && cfg->authserv_id != NULL && cfg->authserv_id[0] != '\0' &&
+	if (n < max && cfg->authserv_id != NULL &&
+	    cfg->authserv_id[0] != '\0' &&
 	    auth_results_rule(cfg->authserv_id, pats[n], 1024) == 0)
 		n++;
 	if (n < max && cfg->exchange_headers)
@@ -92,13 +94,15 @@ int ds_postfix_header_checks(const struct ds_config *cfg, char *out,
 	size_t n = ds_postfix_header_patterns(cfg, pats, 3), o = 0;
 	int len;
 
-	if (put(out, outlen, &o,
-	    "# domsec's trust headers, removed by Postfix's cleanup from every\n"
-	    "# message (SMTP and local submission) before any milter sees it\n"
-	    "# (PostfixHeaderChecks).  Written by domsecctl postfix-config; run\n"
-	    "# it again after changing HeaderName, AuthservID or ExchangeHeaders\n"
-	    "# (domsecd checks that this file matches its configuration).\n")
-	    != 0)
+	static const char head[] =
+	    "# domsec's trust headers, removed by Postfix's cleanup from\n"
+	    "# every message (SMTP and local submission) before any milter\n"
+	    "# sees it (PostfixHeaderChecks).  Written by domsecctl\n"
+	    "# postfix-config; run it again after changing HeaderName,\n"
+	    "# AuthservID or ExchangeHeaders (domsecd checks that this file\n"
+	    "# matches its configuration).\n";
+
+	if (put(out, outlen, &o, head) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		len = snprintf(line, sizeof line, "/%s/ IGNORE\n", pats[i]);
@@ -135,8 +139,9 @@ int ds_postfix_header_checks_current(const struct ds_config *cfg, char *why,
 	same = have_len == (size_t)len && memcmp(have, want, have_len) == 0;
 	free(have);
 	if (!same)
-		snprintf(why, whylen, "%s: not the table of this configuration "
-		    "(HeaderName, AuthservID or ExchangeHeaders changed since "
-		    "domsecctl postfix-config wrote it)", cfg->postfix_header_checks);
+		snprintf(why, whylen, "%s: not the table of this "
+		    "configuration (HeaderName, AuthservID or ExchangeHeaders "
+		    "changed since domsecctl postfix-config wrote it)",
+		    cfg->postfix_header_checks);
 	return same;
 }

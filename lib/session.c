@@ -93,9 +93,10 @@ static void check_postfix_table(struct ds_core *c)
 	    ds_postfix_header_checks_current(c->cfg, why, sizeof why))
 		return;
 	c->strips_doubted = 1;
-	ds_log(LOG_ERR, "PostfixHeaderChecks %s; domsecd removes trust headers "
-	    "itself from every message until it is fixed (domsecctl "
-	    "postfix-config --apply, postfix reload, then reload domsecd)", why);
+	ds_log(LOG_ERR, "PostfixHeaderChecks %s; domsecd removes trust "
+	    "headers itself from every message until it is fixed (domsecctl "
+	    "postfix-config --apply, postfix reload, then reload domsecd)",
+	    why);
 }
 
 struct ds_core *ds_core_new(const struct ds_config *cfg,
@@ -303,7 +304,8 @@ void ds_session_close(struct ds_session *s)
 void ds_session_mta(struct ds_session *s, const char *mta_version)
 {
 	s->mta_strips = s->core->cfg->postfix_header_checks != NULL &&
-	    mta_version != NULL && strncasecmp(mta_version, "Postfix", 7) == 0 &&
+	    mta_version != NULL &&
+	    strncasecmp(mta_version, "Postfix", 7) == 0 &&
 	    (mta_version[7] == ' ' || mta_version[7] == '\0');
 }
 

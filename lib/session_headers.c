@@ -93,8 +93,8 @@ static void doubt_postfix(struct ds_session *s, const char *name)
 	    "do not hold domsec's table (run domsecctl postfix-config --apply "
 	    "and postfix reload), or another milter before domsec writes "
 	    "Authentication-Results with our AuthservID.  Every message now "
-	    "goes through the milter until domsecd reloads", s->facts.client_addr,
-	    s->facts.client_port, name);
+	    "goes through the milter until domsecd reloads",
+	    s->facts.client_addr, s->facts.client_port, name);
 }
 
 void ds_session_header(struct ds_session *s, const char *name,

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "domsec/config.h"
 #include "domsec/partners.h"
+#include "domsec/postfix_header_checks.h"
 #include "domsec/verdict.h"
 
 #define DEFAULT_CONFIG "/etc/domsec/domsec.conf"
@@ -126,6 +127,20 @@ static void print_notes(const struct ds_config *c)
 		printf("note: %d partner(s) in the send direction, but "
 		    "SocketmapSocket is not set: Postfix cannot ask domsecd for "
 		    "outbound TLS policy\n", send);
+	if (c->postfix_header_checks != NULL) {
+		char why[512];
+		if (!ds_postfix_header_checks_current(c, why, sizeof why))
+			printf("note: PostfixHeaderChecks %s: domsecd will "
+			    "remove trust headers itself from every message "
+			    "until domsecctl postfix-config --apply writes "
+			    "it\n", why);
+		if (c->trusted_relays.n > 0)
+			printf("note: with PostfixHeaderChecks, Postfix "
+			    "removes the trust headers of TrustedRelays too, "
+			    "unless they submit through a listener whose "
+			    "cleanup service has no header_checks (see "
+			    "domsec.conf(5))\n");
+	}
 	if (c->partner_table != NULL && c->partners.n == 0)
 		printf("note: the partner table %s lists no partner\n",
 		    c->partner_table);
@@ -182,6 +197,14 @@ static void print_summary(const struct ds_config *c)
 	    c->add_auth_results ? "yes" : "no");
 	printf("  %-22s %s\n", "ExchangeHeaders", c->exchange_headers ? "yes" : "no");
 	print_list("TrustedRelays", &c->trusted_relays);
+	if (c->postfix_header_checks != NULL) {
+		char why[512];
+		int ok = ds_postfix_header_checks_current(c, why, sizeof why);
+		printf("  %-22s %s (%s)\n", "PostfixHeaderChecks",
+		    c->postfix_header_checks, ok ? "current" : why);
+	} else {
+		printf("  %-22s no\n", "PostfixHeaderChecks");
+	}
 
 	printf("discovery:\n");
 	printf("  %-22s %s\n", "Discovery", c->discovery ? "yes" : "no");

@@ -376,9 +376,10 @@ static void plan_header_checks(struct plan *p, const struct ds_config *cfg)
 		fprintf(stderr, "domsecctl postfix-config: PostfixHeaderChecks "
 		    "is set, but receive_override_options (%s) turns "
 		    "header_checks off for mail from the network: forged trust "
-		    "headers would survive.  Remove no_header_body_checks there, "
-		    "or set PostfixHeaderChecks no\n",
-		    skips_header_checks(ro) ? "main.cf" : "smtp/inet in master.cf");
+		    "headers would survive.  Remove no_header_body_checks "
+		    "there, or set PostfixHeaderChecks no\n",
+		    skips_header_checks(ro) ? "main.cf" :
+		    "smtp/inet in master.cf");
 		p->failed = 1;
 	}
 	free(ro);
@@ -395,7 +396,8 @@ static void plan_header_checks(struct plan *p, const struct ds_config *cfg)
 	 * them either (nested_header_checks follows $header_checks unless
 	 * set) */
 	old = get(p, "-h", "header_checks");
-	if (old != NULL && refers_to(p, "nested_header_checks", "header_checks"))
+	if (old != NULL &&
+	    refers_to(p, "nested_header_checks", "header_checks"))
 		add(p, "-e", "attached messages keep their headers "
 		    "(nested_header_checks no longer follows header_checks)",
 		    "%s = %s", "nested_header_checks", old);
@@ -407,8 +409,8 @@ static void plan_header_checks(struct plan *p, const struct ds_config *cfg)
 	if (cfg->trusted_relays.n > 0)
 		printf("# note: TrustedRelays lose their trust headers to this "
 		    "table too; give them a listener of their own with\n"
-		    "#   -o cleanup_service_name=CLEANUP, a cleanup service with "
-		    "-o header_checks= (see domsec.conf(5))\n");
+		    "#   -o cleanup_service_name=CLEANUP, a cleanup service "
+		    "with -o header_checks= (see domsec.conf(5))\n");
 }
 
 /* Prints s in single quotes for a POSIX shell. */
@@ -496,8 +498,8 @@ int cmd_postfix_config(int argc, char **argv)
 		}
 		if (apply && ds_file_write_atomic(p.table_path, p.table,
 		    strlen(p.table), 0644) != 0) {
-			fprintf(stderr, "domsecctl postfix-config: cannot write "
-			    "%s\n", p.table_path);
+			fprintf(stderr, "domsecctl postfix-config: cannot "
+			    "write %s\n", p.table_path);
 			rc = DS_EXIT_FAIL;
 			goto out;
 		}

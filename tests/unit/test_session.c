@@ -4,7 +4,10 @@
  * session's own facts (planted verdicts through the policy socket or
  * another milter connection never tag a clear-text session), STARTTLS
  * starting the facts afresh, one verdict line per message, local
- * submission stripped only, the forged-header cap and summary line, and a
+ * submission stripped only, the forged-header cap and summary line,
+ * PostfixHeaderChecks' early accept (only for a Postfix, a current table,
+ * mail that will not be tagged, and never after a trust header reached the
+ * milter), and a
  * seeded random walk over front-end events that must never end in a tag
  * without TLS and a verified fingerprint.
  *
@@ -16,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include "domsec/postfix_header_checks.h"
 #include "domsec/session.h"
 #include "inbound_fixture.h"
 #include "lib/session_internal.h"   /* the random walk reads the decision */
@@ -430,6 +434,105 @@ static void test_random_walk_never_tags_without_tls(void **state)
 	assert_true(tagged > 0);
 }
 
+/* Mail that will not be tagged, with PostfixHeaderChecks: answered
+ * ACCEPT at MAIL only when the MTA is Postfix and the table file is this
+ * configuration's, and never after a trust header reached the milter. */
+static enum ds_step mail_step(const char *mta, int port, const char *sender)
+{
+	struct ds_session *s = open_session(port, 1);
+	struct ds_answer a;
+
+	ds_session_mta(s, mta);
+	ds_session_mail(s, sender, &a);
+	ds_session_close(s);
+	return a.step;
+}
+
+static void test_postfix_header_checks_accept_early(void **state)
+{
+	char conf[700], table[600], text[4096], why[512];
+	struct ds_answer a;
+	struct ds_edits e;
+	size_t added;
+
+	(void)state;
+	snprintf(table, sizeof table, "%s/domsec_header_checks", fx.dir);
+	unlink(table);
+	snprintf(conf, sizeof conf, "PostfixHeaderChecks %s\n", table);
+	free_core();
+	capture_begin();
+	assert_int_equal(build_core(conf), 0);
+	const char *log = capture_end();
+	/* no table: said at start, nothing accepted early */
+	assert_non_null(strstr(log, "PostfixHeaderChecks"));
+	assert_non_null(strstr(log, ": missing"));
+	assert_int_equal(mail_step("Postfix 3.7.11", 50020, "x@example.org"),
+	    DS_STEP_CONTINUE);
+	/* the table written for this configuration: trusted on the next load */
+	assert_false(ds_postfix_header_checks_current(&cfg, why, sizeof why));
+	assert_true(ds_postfix_header_checks(&cfg, text, sizeof text) > 0);
+	assert_int_equal(write_file(table, text), 0);
+	assert_true(ds_postfix_header_checks_current(&cfg, why, sizeof why));
+	free_core();
+	assert_int_equal(build_core(conf), 0);
+	assert_int_equal(mail_step("Postfix 3.7.11", 50021, "x@example.org"),
+	    DS_STEP_ACCEPT);
+	assert_int_equal(mail_step("Postfix 3.7.11", 50022, "nodomain"),
+	    DS_STEP_ACCEPT);
+	/* Sendmail's v is its version alone; unknown MTA: the whole way */
+	assert_int_equal(mail_step("8.17.1.9", 50023, "x@example.org"),
+	    DS_STEP_CONTINUE);
+	assert_int_equal(mail_step(NULL, 50024, "x@example.org"),
+	    DS_STEP_CONTINUE);
+	assert_int_equal(mail_step("Postfixish 1.0", 50025, "x@example.org"),
+	    DS_STEP_CONTINUE);
+	/* partner and null-sender mail go the whole way */
+	assert_int_equal(mail_step("Postfix 3.7.11", 50026,
+	    "a@woodgrovebank.com"), DS_STEP_CONTINUE);
+	assert_int_equal(mail_step("Postfix 3.7.11", 50027, ""),
+	    DS_STEP_CONTINUE);
+	/* local submission and trusted relays are not judged: accepted */
+	struct ds_session *local = ds_session_open(core, "127.0.0.1", 0);
+	ds_session_mta(local, "Postfix 3.7.11");
+	ds_session_mail(local, "a@woodgrovebank.com", &a);
+	assert_int_equal(a.step, DS_STEP_ACCEPT);
+	ds_session_close(local);
+	/* a trust header reaches the milter: removed, logged once, and no
+	 * message is accepted early after it */
+	struct ds_session *s = open_session(50028, 1);
+	ds_session_mta(s, "Postfix 3.7.11");
+	capture_begin();
+	assert_int_equal(message(s, "a@woodgrovebank.com",
+	    "a@woodgrovebank.com", &added), DS_STEP_REJECT);
+	/* (no hand-off: no certificate) */
+	ds_session_mail(s, "", &a);
+	ds_session_header(s, "X-Domain-Secured", "forged", &a);
+	ds_session_header(s, "From", "b@example.org", &a);
+	ds_session_eom(s, "QID9", &a, &e);
+	assert_int_equal(e.n_remove, 1);
+	ds_session_header(s, "X-Domain-Secured", "forged again", &a);
+	log = capture_end();
+	assert_int_equal(count_lines_with(log, "reached the milter"), 1);
+	ds_session_close(s);
+	assert_int_equal(mail_step("Postfix 3.7.11", 50029, "x@example.org"),
+	    DS_STEP_CONTINUE);
+	/* a table written for another configuration (an older AuthservID)
+	 * is not trusted */
+	free_core();
+	assert_int_equal(write_file(table,
+	    "/^X-Domain-Secured[[:space:]]*:/ IGNORE\n"
+	    "/^Authentication-Results[[:space:]]*:.*mx[.]old/ IGNORE\n"), 0);
+	capture_begin();
+	assert_int_equal(build_core(conf), 0);
+	log = capture_end();
+	assert_non_null(strstr(log, "not the table of this configuration"));
+	assert_int_equal(mail_step("Postfix 3.7.11", 50030, "x@example.org"),
+	    DS_STEP_CONTINUE);
+	free_core();
+	unlink(table);
+	assert_int_equal(build_core(NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_local_submission_from_trusted_relay_address),
 		cmocka_unit_test(test_forged_header_cap),
 		cmocka_unit_test(test_random_walk_never_tags_without_tls),
+		cmocka_unit_test(test_postfix_header_checks_accept_early),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
