@@ -43,6 +43,28 @@ for script in "$DOMSEC_TOP"/tests/miltertest/sendmail-*.lua; do
 	fi
 done
 
+# What domsecd negotiates, read as an MTA sees it (milter/negotiate.h):
+# header actions (and the macro lists); replies only where it may refuse
+# (connect, MAIL, RCPT, end of message), none for HELO and each header;
+# no DATA, end of headers, body or unknown commands; per stage only the
+# macros it reads.
+neg=$(python3 "$DOMSEC_TOP/tests/milter_negotiate.py" "$DOMSEC_MILTER")
+echo "$neg" | sed 's/^/# negotiated: /'
+it_expect_eq "negotiation: actions add and change headers, set macro lists" \
+    "actions 0x111" "$(grep '^actions' <<<"$neg")"
+# NOBODY 0x10, NOEOH 0x40, NR_HDR 0x80, NOUNKNOWN 0x100, NODATA 0x200,
+# NR_HELO 0x2000
+it_expect_eq "negotiation: no reply for HELO and headers; no DATA, EOH, body, unknown" \
+    "protocol 0x23d0" "$(grep '^protocol' <<<"$neg")"
+it_expect_eq "negotiation: connect macros (v: is the MTA Postfix)" \
+    "macros.0 {client_addr} {client_port} v" "$(grep '^macros.0 ' <<<"$neg")"
+it_check "negotiation: HELO and MAIL macros are the TLS ones" \
+    test "$(grep -c '^macros.[12] {tls_version} {cipher} {cipher_bits} {cert_subject}' <<<"$neg")" = 2
+it_expect_eq "negotiation: end-of-message macro is the queue id" \
+    "macros.5 i" "$(grep '^macros.5 ' <<<"$neg")"
+it_expect_eq "negotiation: an MTA that cannot change headers is refused" \
+    closed "$(python3 "$DOMSEC_TOP/tests/milter_negotiate.py" "$DOMSEC_MILTER" 0x1ef)"
+
 # The verdicts behind those replies, from domsecd's log.
 it_check "verdict secured logged for {cert_fp}" it_domsecd_logged "verdict=secured .*client=192.0.2.10:40001"
 it_check "verdict untrusted logged for {verify}=FAIL" it_domsecd_logged "verdict=untrusted .*client=192.0.2.11:40002"
