@@ -14,6 +14,7 @@
 #     Authentication-Results stays, and domsecd saw only MAIL;
 #   - local submission (sendmail -t) loses them too;
 #   - partner mail is tagged once: our own headers survive the table;
+#   - in one session, partner mail after mail accepted early is tagged;
 #   - a table domsecd trusts but Postfix does not use: the first forged
 #     header that reaches the milter (partner mail) is removed, logged as
 #     an error, and no message is accepted early after it;
@@ -118,7 +119,26 @@ it_expect_eq "partner: one Authentication-Results of ours" 1 "$(it_count_headers
 it_check "partner: verdict secured" it_log_since "verdict=secured .*domain=woodgrovebank.com"
 it_expect_eq "partner: no doubt about the table" 0 "$(it_log_count 'reached the milter')"
 
-# --- 6. the table, but Postfix does not use it: the milter notices ---------
+# --- 6. one session: accepted early, then partner mail, and again ---------
+ids=$(python3 "$DOMSEC_TOP/tests/smtp_session.py" --host 127.0.0.1 --port "$IT_SMTPD_PORT" \
+    --cert "$IT_PKI/exact.pem" --key "$IT_PKI/exact.key" \
+    someone@example.org "$wgb" someone@example.org "$wgb" 2>"$IT_DIR/session.err") || ids=""
+set -- $ids
+it_expect_eq "one session: four messages accepted" 4 "$#"
+if [ "$#" = 4 ]; then
+	n=0
+	for id in "$@"; do
+		n=$((n + 1))
+		f=$(it_delivered "$id" || true)
+		want=$(( n % 2 == 0 ? 1 : 0 ))
+		it_expect_eq "one session, message $n: tagged $want time(s), no forgery" \
+		    "$want" "$(it_count_headers "$f" X-Domain-Secured '')"
+		[ "$want" = 1 ] && it_expect_eq "one session, message $n: ours" 1 \
+		    "$(it_count_headers "$f" X-Domain-Secured "fingerprint=$(it_fp exact)")"
+	done
+fi
+
+# --- 7. the table, but Postfix does not use it: the milter notices ---------
 postconf -c "$pf" -e "header_checks ="
 postfix -c "$pf" reload >/dev/null 2>&1
 sleep 1
@@ -133,7 +153,7 @@ f=$(it_delivered "$IT_ID" || true)
 it_expect_eq "unused table, then non-partner mail: removed by the milter" 0 "$(ours_left "$f")"
 it_expect_eq "unused table: nothing accepted early after that" 0 "$(it_log_count 'accepted at MAIL')"
 
-# --- 7. header checks turned off for mail from the network: refused ---------
+# --- 8. header checks turned off for mail from the network: refused ---------
 postconf -c "$pf" -e "receive_override_options = no_header_body_checks"
 ctl >"$IT_DIR/override.out" 2>&1 && rc=0 || rc=$?
 it_expect_eq "no_header_body_checks: postfix-config exits 1" 1 "$rc"
