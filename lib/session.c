@@ -81,22 +81,42 @@ struct ds_sessions *ds_core_handoff_new(void)
 	    HANDOFF_MAX);
 }
 
-/* PostfixHeaderChecks names a table that must hold exactly this
- * configuration's rules (a changed AuthservID with the old table would
- * let forged Authentication-Results through): otherwise every message
- * goes the whole way through the milter, and the administrator is told. */
-static void check_postfix_table(struct ds_core *c)
+/* Audits the Postfix configuration for PostfixHeaderChecks (caller
+ * holds audit_lock) and says so when the result changes. */
+static void audit_postfix(struct ds_core *c)
 {
-	char why[512];
+	int was = c->audit.ok;
+	char why[sizeof c->audit.why];
 
-	if (c->cfg->postfix_header_checks == NULL ||
-	    ds_postfix_header_checks_current(c->cfg, why, sizeof why))
-		return;
-	c->strips_doubted = 1;
-	ds_log(LOG_ERR, "PostfixHeaderChecks %s; domsecd removes trust "
-	    "headers itself from every message until it is fixed (domsecctl "
-	    "postfix-config --apply, postfix reload, then reload domsecd)",
-	    why);
+	memcpy(why, c->audit.why, sizeof why);
+	ds_postfix_audit(c->cfg, NULL, &c->audit);
+	if (!c->audit.ok && (was || strcmp(why, c->audit.why) != 0))
+		ds_log(LOG_ERR, "PostfixHeaderChecks: %s; domsecd removes "
+		    "trust headers itself from every message until that is "
+		    "fixed (domsecctl postfix-config --apply, then postfix "
+		    "reload)", c->audit.why);
+	else if (!was)
+		ds_log(LOG_NOTICE, "PostfixHeaderChecks: Postfix applies %s "
+		    "to every message it receives; mail domsecd will not tag "
+		    "is accepted at MAIL", c->cfg->postfix_header_checks);
+}
+
+/* 1 when Postfix removes trust headers itself: the last audit passed and
+ * main.cf, master.cf and the table are unchanged since (a change is
+ * audited again, by one thread; the others meanwhile answer 0), and no
+ * trust header has reached the milter. */
+static int postfix_removes(struct ds_core *c)
+{
+	int ok;
+
+	if (__atomic_load_n(&c->strips_doubted, __ATOMIC_RELAXED) ||
+	    pthread_mutex_trylock(&c->audit_lock) != 0)
+		return 0;
+	if (!ds_postfix_audit_unchanged(c->cfg, &c->audit))
+		audit_postfix(c);
+	ok = c->audit.ok;
+	pthread_mutex_unlock(&c->audit_lock);
+	return ok;
 }
 
 struct ds_core *ds_core_new(const struct ds_config *cfg,
@@ -116,6 +136,7 @@ struct ds_core *ds_core_new_shared(const struct ds_config *cfg,
 		return NULL;
 	}
 	c->cfg = cfg;
+	pthread_mutex_init(&c->audit_lock, NULL);
 	c->in = ds_inbound_new(cfg, engine, err, errlen);
 	c->owns_handoff = handoff == NULL;
 	c->handoff = handoff != NULL ? handoff : ds_core_handoff_new();
@@ -126,7 +147,8 @@ struct ds_core *ds_core_new_shared(const struct ds_config *cfg,
 		return NULL;
 	}
 	c->milter_enabled = cfg->milter_socket != NULL && cfg->milter_socket[0];
-	check_postfix_table(c);
+	if (cfg->postfix_header_checks != NULL)
+		audit_postfix(c);
 	return c;
 }
 
@@ -137,6 +159,7 @@ void ds_core_free(struct ds_core *c)
 	ds_inbound_free(c->in);
 	if (c->owns_handoff)
 		ds_sessions_free(c->handoff);
+	pthread_mutex_destroy(&c->audit_lock);
 	free(c);
 }
 
@@ -301,12 +324,15 @@ void ds_session_close(struct ds_session *s)
 	free(s);
 }
 
-void ds_session_mta(struct ds_session *s, const char *mta_version)
+void ds_session_mta(struct ds_session *s, const char *mta_version,
+    const char *table_macro)
 {
-	s->mta_strips = s->core->cfg->postfix_header_checks != NULL &&
-	    mta_version != NULL &&
+	const char *table = s->core->cfg->postfix_header_checks;
+
+	s->mta_strips = table != NULL && mta_version != NULL &&
 	    strncasecmp(mta_version, "Postfix", 7) == 0 &&
-	    (mta_version[7] == ' ' || mta_version[7] == '\0');
+	    (mta_version[7] == ' ' || mta_version[7] == '\0') &&
+	    table_macro != NULL && strcmp(table_macro, table) == 0;
 }
 
 const struct ds_facts *ds_session_own_facts(const struct ds_session *s)
@@ -411,8 +437,7 @@ static int facts_suffice(const struct ds_facts *f)
  * (ds_session_mta) it needs nothing more from us. */
 static void not_tagged(struct ds_session *s, struct ds_answer *out)
 {
-	if (!s->mta_strips ||
-	    __atomic_load_n(&s->core->strips_doubted, __ATOMIC_RELAXED))
+	if (!s->mta_strips || !postfix_removes(s->core))
 		return;
 	out->step = DS_STEP_ACCEPT;
 	ds_log(LOG_DEBUG, "client %s[%d]: <%s> will not be tagged and Postfix "

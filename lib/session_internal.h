@@ -8,7 +8,9 @@
 #ifndef DOMSEC_SESSION_INTERNAL_H
 #define DOMSEC_SESSION_INTERNAL_H
 
+#include <pthread.h>
 #include "domsec/fromhdr.h"
+#include "domsec/postfix_audit.h"
 #include "domsec/session.h"
 #include "domsec/sessions.h"
 
@@ -22,6 +24,8 @@ struct ds_core {
 	int strips_doubted;            /* (atomic) a trust header reached the
 	                                  milter though Postfix should have
 	                                  removed it: no more early accepts */
+	pthread_mutex_t audit_lock;    /* PostfixHeaderChecks: the audit of */
+	struct ds_pf_audit audit;      /* the live Postfix configuration */
 };
 
 struct header_count {
@@ -34,9 +38,11 @@ struct ds_session {
 	struct ds_facts facts;         /* this connection's own facts */
 	int local;                     /* locally submitted: strip only */
 	int trusted_relay;             /* keeps its trust headers, not judged */
-	int mta_strips;                /* PostfixHeaderChecks and the MTA is
-	                                  Postfix: its cleanup removed trust
-	                                  headers before us */
+	int mta_strips;                /* PostfixHeaderChecks, the MTA is
+	                                  Postfix and carries the instance's
+	                                  binding macro: its cleanup removed
+	                                  trust headers before us (while the
+	                                  audit passes) */
 	/* the current message */
 	int in_message;
 	int null_sender;

@@ -30,6 +30,7 @@
 #include "domsec/listen.h"
 #include "domsec/log.h"
 #include "domsec/peer.h"
+#include "domsec/postfix_audit.h"
 #include "domsec/session.h"
 #include "milter.h"
 #include "mtafacts.h"
@@ -248,7 +249,8 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		c->g = NULL;
 		return SMFIS_TEMPFAIL;
 	}
-	ds_session_mta(c->s, smfi_getsymval(ctx, "v"));
+	ds_session_mta(c->s, smfi_getsymval(ctx, "v"),
+	    smfi_getsymval(ctx, DS_PF_HC_MACRO));
 	pthread_mutex_lock(&active_lock);
 	active_sessions++;
 	pthread_mutex_unlock(&active_lock);

@@ -11,8 +11,10 @@
  *   replied:   connect (the peer check may refuse), MAIL, RCPT (refusals),
  *              end of message (edits, refusals);
  *   not sent:  DATA, end of headers, body, unknown commands;
- *   macros:    connect: {client_addr} {client_port} v (the MTA: Postfix
- *              or not, see PostfixHeaderChecks); HELO and MAIL: the
+ *   macros:    connect: {client_addr} {client_port} v and
+ *              {domsec_header_checks} (is the MTA a Postfix instance that
+ *              removes trust headers itself: PostfixHeaderChecks); HELO
+ *              and MAIL: the
  *              TLS macros (Postfix sends them with the EHLO after STARTTLS,
  *              Sendmail again at MAIL); end of message: i (the queue id).
  *
@@ -44,7 +46,8 @@
 #define DS_MILTER_STEPS (DS_MILTER_NOREPLY | SMFIP_NODATA | SMFIP_NOEOH | \
     SMFIP_NOBODY | SMFIP_NOUNKNOWN)
 
-#define DS_MACROS_CONNECT "{client_addr} {client_port} v"
+#define DS_MACROS_CONNECT "{client_addr} {client_port} v " \
+    "{domsec_header_checks}"
 #define DS_MACROS_TLS "{tls_version} {cipher} {cipher_bits} {cert_subject} " \
     "{cert_issuer} {verify} {cert_fp} {cn_subject} {cn_issuer}"
 #define DS_MACROS_EOM "i"

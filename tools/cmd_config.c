@@ -12,7 +12,7 @@
 #include "commands.h"
 #include "domsec/config.h"
 #include "domsec/partners.h"
-#include "domsec/postfix_header_checks.h"
+#include "domsec/postfix_audit.h"
 #include "domsec/verdict.h"
 
 #define DEFAULT_CONFIG "/etc/domsec/domsec.conf"
@@ -127,20 +127,9 @@ static void print_notes(const struct ds_config *c)
 		printf("note: %d partner(s) in the send direction, but "
 		    "SocketmapSocket is not set: Postfix cannot ask domsecd for "
 		    "outbound TLS policy\n", send);
-	if (c->postfix_header_checks != NULL) {
-		char why[512];
-		if (!ds_postfix_header_checks_current(c, why, sizeof why))
-			printf("note: PostfixHeaderChecks %s: domsecd will "
-			    "remove trust headers itself from every message "
-			    "until domsecctl postfix-config --apply writes "
-			    "it\n", why);
-		if (c->trusted_relays.n > 0)
-			printf("note: with PostfixHeaderChecks, Postfix "
-			    "removes the trust headers of TrustedRelays too, "
-			    "unless they submit through a listener whose "
-			    "cleanup service has no header_checks (see "
-			    "domsec.conf(5))\n");
-	}
+	if (c->postfix_header_checks != NULL && c->trusted_relays.n > 0)
+		printf("note: with PostfixHeaderChecks, Postfix removes the "
+		    "trust headers of TrustedRelays too\n");
 	if (c->partner_table != NULL && c->partners.n == 0)
 		printf("note: the partner table %s lists no partner\n",
 		    c->partner_table);
@@ -198,10 +187,11 @@ static void print_summary(const struct ds_config *c)
 	printf("  %-22s %s\n", "ExchangeHeaders", c->exchange_headers ? "yes" : "no");
 	print_list("TrustedRelays", &c->trusted_relays);
 	if (c->postfix_header_checks != NULL) {
-		char why[512];
-		int ok = ds_postfix_header_checks_current(c, why, sizeof why);
+		struct ds_pf_audit a;
+		int ok = ds_postfix_audit(c, NULL, &a);
 		printf("  %-22s %s (%s)\n", "PostfixHeaderChecks",
-		    c->postfix_header_checks, ok ? "current" : why);
+		    c->postfix_header_checks, ok ? "audit passed: Postfix "
+		    "applies it to every message" : a.why);
 	} else {
 		printf("  %-22s no\n", "PostfixHeaderChecks");
 	}

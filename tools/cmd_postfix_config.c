@@ -42,13 +42,15 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "commands.h"
-#include "postconf_run.h"
+#include "domsec/postconf_run.h"
 #include "domsec/config.h"
 #include "domsec/fileio.h"
+#include "domsec/postfix_audit.h"
 #include "domsec/postfix_header_checks.h"
 #include "domsec/postfix_merge.h"
 #include "domsec/verdict.h"
@@ -354,36 +356,148 @@ static void plan_outbound(struct plan *p, const struct ds_config *cfg,
 	free(cur);
 }
 
-/* 1 when a receive_override_options value turns header checks off. */
-static int skips_header_checks(const char *value)
+/* Appends s to out (of size len) at *o, cutting nothing: the callers
+ * size out for everything they append. */
+static void append(char *out, size_t len, size_t *o, const char *s)
 {
-	return value != NULL && strstr(value, "no_header_body_checks") != NULL;
+	int w = snprintf(out + *o, len - *o, "%s", s);
+
+	if (w > 0)
+		*o += (size_t)w < len - *o ? (size_t)w : len - *o - 1;
 }
 
-/* PostfixHeaderChecks: the table, header_checks and nested_header_checks;
- * a Postfix that skips header checks on mail from the network is refused
- * (domsecd would let forged trust headers through). */
+/* header_checks with regexp:table first (removed from wherever else it
+ * is: Postfix uses the first table that matches); NULL on a parse error. */
+static char *table_first(const char *value, const char *table, int *changed)
+{
+	struct ds_strlist l = { 0 };
+	size_t len = strlen(table) + 16;
+	char *out;
+
+	*changed = !ds_postfix_table_first(value, table);
+	if (ds_pf_split(value, &l) != 0)
+		return NULL;
+	for (size_t i = 0; i < l.n; i++)
+		len += strlen(l.v[i]) + 2;
+	out = malloc(len);
+	if (out != NULL) {
+		size_t o = 0;
+		append(out, len, &o, "regexp:");
+		append(out, len, &o, table);
+		for (size_t i = 0; i < l.n; i++) {
+			const char *e = l.v[i];
+			if ((strncmp(e, "regexp:", 7) == 0 &&
+			    strcmp(e + 7, table) == 0) ||
+			    (strncmp(e, "pcre:", 5) == 0 &&
+			    strcmp(e + 5, table) == 0))
+				continue;
+			append(out, len, &o, ", ");
+			append(out, len, &o, e);
+		}
+	}
+	ds_strlist_free(&l);
+	return out;
+}
+
+/* milter_macro_defaults with domsec_header_checks=table, the binding
+ * of this instance (any other value of it replaced). */
+static char *bind_macro(const char *value, const char *table, int *changed)
+{
+	struct ds_strlist l = { 0 };
+	size_t k = strlen(DS_PF_HC_NAME), len = strlen(table) + k + 8;
+	char *out;
+
+	*changed = 1;
+	if (ds_pf_split(value, &l) != 0)
+		return NULL;
+	for (size_t i = 0; i < l.n; i++) {
+		len += strlen(l.v[i]) + 2;
+		if (strncmp(l.v[i], DS_PF_HC_NAME, k) == 0 &&
+		    l.v[i][k] == '=' && strcmp(l.v[i] + k + 1, table) == 0)
+			*changed = 0;
+	}
+	out = malloc(len);
+	if (out != NULL) {
+		size_t o = 0;
+		out[0] = '\0';
+		for (size_t i = 0; i < l.n; i++) {
+			if (strncmp(l.v[i], DS_PF_HC_NAME, k) == 0 &&
+			    l.v[i][k] == '=')
+				continue;
+			append(out, len, &o, l.v[i]);
+			append(out, len, &o, ", ");
+		}
+		append(out, len, &o, DS_PF_HC_NAME "=");
+		append(out, len, &o, table);
+	}
+	ds_strlist_free(&l);
+	return out;
+}
+
+/* name = fn(current value) when that changes it. */
+static void set_list(struct plan *p, const char *name, const char *table,
+    char *(*fn)(const char *, const char *, int *), const char *why)
+{
+	char *cur = get(p, "-h", name), *v = NULL;
+	int changed = 0;
+
+	if (cur == NULL)
+		return;
+	v = fn(cur, table, &changed);
+	if (v == NULL) {
+		fprintf(stderr, "domsecctl postfix-config: cannot parse %s = "
+		    "%s\n", name, cur);
+		p->failed = 1;
+	} else if (changed) {
+		add(p, "-e", why, "%s = %s", name, v);
+	}
+	free(v);
+	free(cur);
+}
+
+/* The table must live in this instance's configuration directory (domsecd
+ * audits the instance there), and no receiving service may bypass it. */
+static int header_checks_possible(struct plan *p, const char *table)
+{
+	char *cd = get(p, "-hx", "config_directory"), why[512];
+	char a[PATH_MAX], b[PATH_MAX], dir[PATH_MAX];
+	const char *slash = strrchr(table, '/');
+	int ok = 1;
+
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - table) : 1,
+	    slash ? table : ".");
+	if (cd == NULL || realpath(cd, a) == NULL ||
+	    realpath(dir, b) == NULL || strcmp(a, b) != 0) {
+		fprintf(stderr, "domsecctl postfix-config: PostfixHeaderChecks "
+		    "%s must be in this Postfix instance's configuration "
+		    "directory (%s)\n", table, cd ? cd : "?");
+		ok = 0;
+	} else if (ds_postfix_audit_services(p->pc.postconf, cd, table, 1,
+	    why, sizeof why) != 1) {
+		fprintf(stderr, "domsecctl postfix-config: PostfixHeaderChecks "
+		    "is set, but %s: forged trust headers would survive there "
+		    "while domsecd accepts early.  Fix that, or set "
+		    "PostfixHeaderChecks no\n", why);
+		ok = 0;
+	}
+	free(cd);
+	return ok;
+}
+
+/* PostfixHeaderChecks: the table, header_checks (table first),
+ * nested_header_checks, the instance's binding macro; refused when
+ * Postfix would not apply the table to every message it receives. */
 static void plan_header_checks(struct plan *p, const struct ds_config *cfg)
 {
 	const char *table_path = cfg->postfix_header_checks;
-	char *cur, *old, *ro, map[4200], why[512];
+	char *old, why[512];
 
 	if (table_path == NULL)
 		return;
-	ro = get(p, "-hx", "receive_override_options");
-	cur = pc_query(&p->pc, "-hP", "smtp/inet/receive_override_options", 1);
-	if (skips_header_checks(ro) || skips_header_checks(cur)) {
-		fprintf(stderr, "domsecctl postfix-config: PostfixHeaderChecks "
-		    "is set, but receive_override_options (%s) turns "
-		    "header_checks off for mail from the network: forged trust "
-		    "headers would survive.  Remove no_header_body_checks "
-		    "there, or set PostfixHeaderChecks no\n",
-		    skips_header_checks(ro) ? "main.cf" :
-		    "smtp/inet in master.cf");
+	if (!header_checks_possible(p, table_path)) {
 		p->failed = 1;
+		return;
 	}
-	free(ro);
-	free(cur);
 	if (ds_postfix_header_checks(cfg, p->table, sizeof p->table) < 0) {
 		fprintf(stderr, "domsecctl postfix-config: the header_checks "
 		    "table does not fit\n");
@@ -402,15 +516,15 @@ static void plan_header_checks(struct plan *p, const struct ds_config *cfg)
 		    "(nested_header_checks no longer follows header_checks)",
 		    "%s = %s", "nested_header_checks", old);
 	free(old);
-	snprintf(map, sizeof map, "regexp:%s", table_path);
-	merge(p, "header_checks", map, ds_pf_merge_map,
-	    "Postfix removes forged trust headers, so domsecd leaves mail it "
-	    "will not tag at MAIL");
+	set_list(p, "header_checks", table_path, table_first,
+	    "Postfix removes forged trust headers (domsec's table first: the "
+	    "first table that matches wins), so domsecd leaves mail it will "
+	    "not tag at MAIL");
+	set_list(p, "milter_macro_defaults", table_path, bind_macro,
+	    "domsecd accepts early only from this instance");
 	if (cfg->trusted_relays.n > 0)
 		printf("# note: TrustedRelays lose their trust headers to this "
-		    "table too; give them a listener of their own with\n"
-		    "#   -o cleanup_service_name=CLEANUP, a cleanup service "
-		    "with -o header_checks= (see domsec.conf(5))\n");
+		    "table too (every listener must apply it)\n");
 }
 
 /* Prints s in single quotes for a POSIX shell. */

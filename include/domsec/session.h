@@ -109,11 +109,15 @@ struct ds_session *ds_session_open(struct ds_core *c, const char *client_addr,
 void ds_session_close(struct ds_session *s);
 
 /* The MTA's name and version as its milter macro v gives them ("Postfix
- * 3.7.11"; Sendmail gives its version alone), NULL or "" unknown.  With
- * PostfixHeaderChecks, only a Postfix is trusted to have removed trust
- * headers itself, so only then is a message that will not be tagged
- * answered ACCEPT at MAIL (before its headers). */
-void ds_session_mta(struct ds_session *s, const char *mta_version);
+ * 3.7.11"; Sendmail gives its version alone) and the value of its macro
+ * {domsec_header_checks} (NULL: unknown).  With PostfixHeaderChecks FILE,
+ * only a Postfix whose macro is FILE (the instance domsecctl
+ * postfix-config set up: milter_macro_defaults) is trusted to have
+ * removed trust headers itself, and only while the audit of its live
+ * configuration passes (domsec/postfix_audit.h); only then is a message
+ * that will not be tagged answered ACCEPT at MAIL (before its headers). */
+void ds_session_mta(struct ds_session *s, const char *mta_version,
+    const char *table_macro);
 
 /* The facts the MTA's HELO or MAIL macros give (TLS fields and helo are
  * read; address, port and sender are ignored).  Facts that differ from the

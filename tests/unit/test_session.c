@@ -437,26 +437,51 @@ static void test_random_walk_never_tags_without_tls(void **state)
 /* Mail that will not be tagged, with PostfixHeaderChecks: answered
  * ACCEPT at MAIL only when the MTA is Postfix and the table file is this
  * configuration's, and never after a trust header reached the milter. */
+static char hc_table[600];    /* PostfixHeaderChecks FILE */
+
 static enum ds_step mail_step(const char *mta, int port, const char *sender)
 {
 	struct ds_session *s = open_session(port, 1);
 	struct ds_answer a;
 
-	ds_session_mta(s, mta);
+	ds_session_mta(s, mta, hc_table);
 	ds_session_mail(s, sender, &a);
 	ds_session_close(s);
 	return a.step;
 }
 
+/* A Postfix configuration directory (fx.dir/pf) set up the way domsecctl
+ * postfix-config leaves it, for postconf to read. */
+static void write_postfix_conf(const char *dir, const char *table)
+{
+	char path[700], text[2048];
+
+	snprintf(path, sizeof path, "%s/main.cf", dir);
+	snprintf(text, sizeof text, "compatibility_level = 3.7\n"
+	    "header_checks = regexp:%s\n"
+	    "milter_macro_defaults = domsec_header_checks=%s\n",
+	    table, table);
+	assert_int_equal(write_file(path, text), 0);
+	snprintf(path, sizeof path, "%s/master.cf", dir);
+	assert_int_equal(write_file(path,
+	    "smtp inet n - n - - smtpd\n"
+	    "pickup unix n - n 60 1 pickup\n"
+	    "cleanup unix n - n - 0 cleanup\n"), 0);
+}
+
 static void test_postfix_header_checks_accept_early(void **state)
 {
-	char conf[700], table[600], text[4096], why[512];
+	char conf[700], dir[500], text[4096], why[512];
+	char *table = hc_table;
 	struct ds_answer a;
 	struct ds_edits e;
 	size_t added;
 
 	(void)state;
-	snprintf(table, sizeof table, "%s/domsec_header_checks", fx.dir);
+	snprintf(dir, sizeof dir, "%s/pf", fx.dir);
+	mkdir(dir, 0755);
+	snprintf(hc_table, sizeof hc_table, "%s/domsec_header_checks", dir);
+	write_postfix_conf(dir, table);
 	unlink(table);
 	snprintf(conf, sizeof conf, "PostfixHeaderChecks %s\n", table);
 	free_core();
@@ -479,6 +504,12 @@ static void test_postfix_header_checks_accept_early(void **state)
 	    DS_STEP_ACCEPT);
 	assert_int_equal(mail_step("Postfix 3.7.11", 50022, "nodomain"),
 	    DS_STEP_ACCEPT);
+	/* another Postfix instance (no binding macro): the whole way */
+	struct ds_session *other = open_session(50031, 1);
+	ds_session_mta(other, "Postfix 3.7.11", NULL);
+	ds_session_mail(other, "x@example.org", &a);
+	assert_int_equal(a.step, DS_STEP_CONTINUE);
+	ds_session_close(other);
 	/* Sendmail's v is its version alone; unknown MTA: the whole way */
 	assert_int_equal(mail_step("8.17.1.9", 50023, "x@example.org"),
 	    DS_STEP_CONTINUE);
@@ -493,14 +524,14 @@ static void test_postfix_header_checks_accept_early(void **state)
 	    DS_STEP_CONTINUE);
 	/* local submission and trusted relays are not judged: accepted */
 	struct ds_session *local = ds_session_open(core, "127.0.0.1", 0);
-	ds_session_mta(local, "Postfix 3.7.11");
+	ds_session_mta(local, "Postfix 3.7.11", table);
 	ds_session_mail(local, "a@woodgrovebank.com", &a);
 	assert_int_equal(a.step, DS_STEP_ACCEPT);
 	ds_session_close(local);
 	/* a trust header reaches the milter: removed, logged once, and no
 	 * message is accepted early after it */
 	struct ds_session *s = open_session(50028, 1);
-	ds_session_mta(s, "Postfix 3.7.11");
+	ds_session_mta(s, "Postfix 3.7.11", table);
 	capture_begin();
 	assert_int_equal(message(s, "a@woodgrovebank.com",
 	    "a@woodgrovebank.com", &added), DS_STEP_REJECT);
@@ -516,6 +547,26 @@ static void test_postfix_header_checks_accept_early(void **state)
 	ds_session_close(s);
 	assert_int_equal(mail_step("Postfix 3.7.11", 50029, "x@example.org"),
 	    DS_STEP_CONTINUE);
+	/* main.cf changed (the table no longer first): audited again at
+	 * the next MAIL, and not trusted */
+	free_core();
+	assert_int_equal(build_core(conf), 0);
+	assert_int_equal(mail_step("Postfix 3.7.11", 50032, "x@example.org"),
+	    DS_STEP_ACCEPT);
+	char main_cf[600];
+	snprintf(main_cf, sizeof main_cf, "%s/main.cf", dir);
+	snprintf(text, sizeof text, "compatibility_level = 3.7\n"
+	    "header_checks = regexp:%s/other, regexp:%s\n"
+	    "milter_macro_defaults = domsec_header_checks=%s\n",
+	    dir, table, table);
+	sleep(1);   /* (a later change time even on coarse clocks) */
+	assert_int_equal(write_file(main_cf, text), 0);
+	capture_begin();
+	assert_int_equal(mail_step("Postfix 3.7.11", 50033, "x@example.org"),
+	    DS_STEP_CONTINUE);
+	log = capture_end();
+	assert_non_null(strstr(log, "does not list regexp:"));
+	write_postfix_conf(dir, table);
 	/* a table written for another configuration (an older AuthservID)
 	 * is not trusted */
 	free_core();

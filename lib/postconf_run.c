@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
-#include "postconf_run.h"
+#include "domsec/postconf_run.h"
 
 #define MAX_OUTPUT (1024 * 1024)
 
@@ -25,7 +25,8 @@ static void build_argv(const struct pc_target *t, const char *flags,
 		argv[n++] = t->config_dir;
 	}
 	argv[n++] = flags;
-	argv[n++] = arg;
+	if (arg != NULL)
+		argv[n++] = arg;
 	argv[n] = NULL;
 }
 
@@ -43,7 +44,11 @@ static pid_t spawn(const char *const argv[], int out_fd, int quiet)
 			dup2(null, 2);
 	}
 	execvp(argv[0], (char *const *)argv);
-	fprintf(stderr, "domsecctl: cannot run %s: %s\n", argv[0], strerror(errno));
+	/* (after fork in a threaded daemon: only async-signal-safe calls) */
+	if (!quiet) {
+		static const char msg[] = "cannot run postconf\n";
+		(void)!write(2, msg, sizeof msg - 1);
+	}
 	_exit(127);
 }
 
