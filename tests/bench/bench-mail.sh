@@ -348,7 +348,8 @@ if ! grep -q 'verdict=secured .*domain=woodgrovebank.com' "$IT_DOMSECD_LOG"; the
 	tail -n 20 "$IT_DOMSECD_LOG" >&2
 	exit 1
 fi
-if grep -q 'PostfixHeaderChecks' "$DSP_LOG"; then
+if ! grep -q 'PostfixHeaderChecks: Postfix applies' "$DSP_LOG" ||
+    grep -q 'error: PostfixHeaderChecks' "$DSP_LOG"; then
 	echo "bench-mail: the second domsecd does not trust its header_checks table:" >&2
 	grep 'PostfixHeaderChecks' "$DSP_LOG" >&2
 	exit 1
