@@ -71,11 +71,29 @@ static int skips_checks(const char *rro)
 struct pf_main {
 	char *rro, *csn, *hc;   /* receive_override_options,
 	                           cleanup_service_name, header_checks */
+	char *milters, *nsm;    /* smtpd_milters, non_smtpd_milters */
 };
+
+/* No milter sees this service's mail (a content filter's re-injection
+ * listener): domsecd accepts none of it early, so it need not apply the
+ * table (with the milter alone its forged headers would survive too). */
+static int without_milters(const char *svc, const char *cmd, size_t cmdlen,
+    const char *px, const struct pf_main *m, const char *rro)
+{
+	int pickup = cmdlen == 6 && strncmp(cmd, "pickup", 6) == 0;
+	char *own = override(px, svc, pickup ? "non_smtpd_milters" :
+	    "smtpd_milters");
+	const char *milters = own ? own : pickup ? m->nsm : m->milters;
+	int none = milters == NULL || milters[strspn(milters, " \t,")] == '\0';
+
+	free(own);
+	return none || (rro != NULL && strstr(rro, "no_milters") != NULL);
+}
 
 /* One receiving service (NAME/TYPE): header checks on, and a cleanup
  * service that lists the table first.  0 pass, -1 with why. */
-static int audit_service(const char *svc, const char *fx, const char *px,
+static int audit_service(const char *svc, const char *svc_cmd,
+    size_t svc_cmdlen, const char *fx, const char *px,
     const struct pf_main *m, const char *table, char *why, size_t whylen)
 {
 	char *rro = override(px, svc, "receive_override_options");
@@ -85,6 +103,11 @@ static int audit_service(const char *svc, const char *fx, const char *px,
 	size_t len;
 	int rc = -1;
 
+	if (without_milters(svc, svc_cmd, svc_cmdlen, px, m,
+	    rro ? rro : m->rro)) {
+		rc = 0;
+		goto out;
+	}
 	if (skips_checks(rro ? rro : m->rro)) {
 		snprintf(why, whylen, "service %s turns header checks off "
 		    "(receive_override_options = %s%s)", svc,
@@ -142,8 +165,8 @@ static int audit_all_services(const char *fx, const char *px,
 				    strncmp(cmd, receivers[i], cl) != 0)
 					continue;
 				snprintf(svc, sizeof svc, "%.*s", (int)(s - l), l);
-				if (audit_service(svc, fx, px, m, table, why,
-				    whylen) != 0)
+				if (audit_service(svc, cmd, cl, fx, px, m,
+				    table, why, whylen) != 0)
 					return -1;
 			}
 		}
@@ -159,6 +182,8 @@ static void main_free(struct pf_main *m)
 	free(m->rro);
 	free(m->csn);
 	free(m->hc);
+	free(m->milters);
+	free(m->nsm);
 }
 
 int ds_postfix_audit_services(const char *postconf, const char *config_dir,
@@ -169,13 +194,15 @@ int ds_postfix_audit_services(const char *postconf, const char *config_dir,
 		pc_query(&t, "-hx", "receive_override_options", 1),
 		pc_query(&t, "-hx", "cleanup_service_name", 1),
 		pc_query(&t, "-hx", "header_checks", 1),
+		pc_query(&t, "-hx", "smtpd_milters", 1),
+		pc_query(&t, "-hx", "non_smtpd_milters", 1),
 	};
 	char *fx = pc_query(&t, "-F", "*/*/command", 1);
 	char *px = pc_query(&t, "-Px", NULL, 1);
 	int rc;
 
-	if (m.rro == NULL || m.csn == NULL || m.hc == NULL || fx == NULL ||
-	    px == NULL) {
+	if (m.rro == NULL || m.csn == NULL || m.hc == NULL ||
+	    m.milters == NULL || m.nsm == NULL || fx == NULL || px == NULL) {
 		snprintf(why, whylen, "cannot read the configuration of the "
 		    "Postfix instance in %s with postconf", config_dir);
 		rc = -1;

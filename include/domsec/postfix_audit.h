@@ -12,10 +12,14 @@
  *     milter connection that carries that macro, so another instance or
  *     another host without the table never gets early accepts);
  *   - every service that receives mail (command smtpd, pickup or qmqpd in
- *     master.cf) keeps header checks on (receive_override_options without
- *     no_header_body_checks, its own -o or main.cf's), and hands mail to a
- *     cleanup service (its cleanup_service_name) that exists and lists the
- *     table first in its own header_checks (-o) or main.cf's.
+ *     master.cf) and runs milters keeps header checks on
+ *     (receive_override_options without no_header_body_checks, its own -o
+ *     or main.cf's), and hands mail to a cleanup service (its
+ *     cleanup_service_name) that exists and lists the table first in its
+ *     own header_checks (-o) or main.cf's.  A service without milters (its
+ *     smtpd_milters, or non_smtpd_milters for pickup, empty, or
+ *     no_milters: a content filter's re-injection listener) is exempt:
+ *     domsecd sees none of its mail, so it accepts none of it early.
  *
  * A snapshot of FILE, main.cf and master.cf (device, inode, size,
  * modification and change times) is kept with each audit:

@@ -21,6 +21,8 @@
 #      man page says the table is listed first;
 #   F. the table file emptied after domsecd checked it: Postfix reloads a
 #      changed regexp table by itself, domsecd checks only at start/reload;
+#   G. (passes) a content filter's re-injection listener without milters
+#      and header checks is exempt: domsecd sees none of its mail;
 #   E. the table dropped from header_checks (configuration drift): the
 #      safeguard (a trust header reaching the milter) never fires, because
 #      an attacker sends only non-partner mail, which never reaches it.
@@ -112,6 +114,20 @@ f=$(it_delivered "$IT_ID" || true)
 it_expect_eq "D: forged headers removed (table listed second)" 0 "$(ours_left "$f")"
 
 postconf -c "$pf" -e "header_checks = regexp:$pf/domsec_header_checks"
+reload_all
+
+# --- G. a content filter's re-injection listener (no milters, no header
+# checks: FILTER_README) is exempt; early accepts go on ---------------------
+reinject=$(it_free_port)
+echo "127.0.0.1:$reinject inet n - n - - smtpd -o smtpd_milters= -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters" >>"$pf/master.cf"
+ctl >"$IT_DIR/G.out" 2>&1 && rc=0 || rc=$?
+it_expect_eq "G: postfix-config accepts a re-injection listener without milters" 0 "$rc"
+reload_all
+it_send_partner G someone@example.org - someone@example.org "${forged[@]}"
+f=$(it_delivered "$IT_ID" || true)
+it_expect_eq "G: forged headers removed" 0 "$(ours_left "$f")"
+it_check "G: still accepted at MAIL" it_log_since "accepted at MAIL"
+postconf -c "$pf" -MX "127.0.0.1:$reinject/inet"
 reload_all
 
 # --- F. the table file weakened after domsecd checked it (no reload) -----
