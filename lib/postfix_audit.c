@@ -127,7 +127,8 @@ static int audit_service(const char *svc, const char *svc_cmd,
 	if (!ds_postfix_table_first(hc ? hc : m->hc, table)) {
 		snprintf(why, whylen, "service %s hands mail to %s, whose "
 		    "header_checks (%s, %s) do not list regexp:%s first", svc,
-		    cl, hc ? hc : m->hc, hc ? "its own -o" : "main.cf's", table);
+		    cl, hc ? hc : m->hc, hc ? "its own -o" : "main.cf's",
+		    table);
 		goto out;
 	}
 	crro = override(px, cl, "receive_override_options");
@@ -164,7 +165,8 @@ static int audit_all_services(const char *fx, const char *px,
 				if (cl != strlen(receivers[i]) ||
 				    strncmp(cmd, receivers[i], cl) != 0)
 					continue;
-				snprintf(svc, sizeof svc, "%.*s", (int)(s - l), l);
+				snprintf(svc, sizeof svc, "%.*s",
+				    (int)(s - l), l);
 				if (audit_service(svc, cmd, cl, fx, px, m,
 				    table, why, whylen) != 0)
 					return -1;
@@ -275,7 +277,8 @@ static int macro_bound(const char *defaults, const char *table)
 	if (defaults != NULL && ds_pf_split(defaults, &l) == 0)
 		for (size_t i = 0; i < l.n && !bound; i++)
 			bound = strncmp(l.v[i], DS_PF_HC_NAME, k) == 0 &&
-			    l.v[i][k] == '=' && strcmp(l.v[i] + k + 1, table) == 0;
+			    l.v[i][k] == '=' &&
+			    strcmp(l.v[i] + k + 1, table) == 0;
 	ds_strlist_free(&l);
 	return bound;
 }

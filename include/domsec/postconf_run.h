@@ -14,8 +14,8 @@ struct pc_target {
 	const char *config_dir; /* -c DIR, or NULL for the default instance */
 };
 
-/* Runs "postconf [-c DIR] FLAGS [NAME]" (no NAME when NULL) and returns its output without the
- * trailing newline (malloc'd; "" when it printed nothing), or NULL when
+/* Runs "postconf [-c DIR] FLAGS [NAME]" (no NAME when NULL) and returns
+ * its output without the trailing newline (malloc'd; "" when it printed nothing), or NULL when
  * postconf could not run or failed.  quiet: its stderr goes to /dev/null
  * (an "unmatched request" warning for a master.cf entry that is absent). */
 char *pc_query(const struct pc_target *t, const char *flags, const char *name,
