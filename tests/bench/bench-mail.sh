@@ -5,7 +5,7 @@
 # make check): it prints figures and asserts only that every message was
 # accepted.
 #
-# It starts, on loopback, five private Postfix instances (lib-postfix.sh)
+# It starts, on loopback, six private Postfix instances (lib-postfix.sh)
 # relaying to one smtp-sink (which stores nothing), all with the same TLS
 # settings (smtpd_tls_ask_ccert, the test PKI's CA file, sha256
 # fingerprints, TLS Received header):
@@ -88,7 +88,7 @@ bm_cleanup() {
 }
 trap bm_cleanup EXIT
 
-echo "bench-mail: setting up in $BM_DIR (PKI, CRL server, sink, 5 Postfix instances)"
+echo "bench-mail: setting up in $BM_DIR (PKI, CRL server, sink, 6 Postfix instances)"
 it_crl_start
 it_pki_build
 mkdir -p "$BM_DIR/sink"
