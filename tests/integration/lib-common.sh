@@ -184,11 +184,13 @@ it_wait_log() {
 # ---- CRL server and PKI -------------------------------------------------
 
 # it_crl_start [ADDR]: tests/crlserver.py serving $IT_PKI/crl, requests
-# logged to $IT_DIR/crl.log.
+# logged to $IT_DIR/crl.log; IT_CRL_TRICKLE_S (default 3) is how long its
+# trickle mode takes per file.
 it_crl_start() {
 	mkdir -p "$IT_PKI/crl"
 	python3 "$DOMSEC_TOP/tests/crlserver.py" --dir "$IT_PKI/crl" \
 	    --port-file "$IT_DIR/crl.port" --log "$IT_DIR/crl.log" \
+	    --trickle-seconds "${IT_CRL_TRICKLE_S:-3}" \
 	    >"$IT_DIR/crlserver.out" 2>&1 &
 	it_track_pid $!
 	it_wait_file "$IT_DIR/crl.port" || return 1
