@@ -29,8 +29,9 @@
 
 struct ds_crl_serials {
 	unsigned char *buckets;      /* n_buckets 64-octet buckets: header
-	                                (octets used | 0x80 overflowed),
-	                                then (len, octets) records */
+	                                (octets used | 0x40, 0x80: serials of
+	                                even, odd hash went further), then
+	                                (len, octets) records */
 	size_t n_buckets;
 	size_t buckets_mapped;       /* mmap'ed length, or 0 (malloc'ed) */
 	unsigned char *spill;        /* (len, octets) records kept outside

@@ -4,8 +4,9 @@
  * octets) are stored inline in 64-octet buckets, one cache line each, as
  * (length, octets) records; a serial lives in the bucket its hash names
  * or, when that one is full, in one of the next few (linear probing over
- * buckets, each full bucket on the way flagged "overflowed", so a miss
- * stops at the first bucket that never overflowed).  Serials too long for
+ * buckets, each full bucket on the way flagged "overflowed" for one of two
+ * classes of hashes, so a miss stops at the first bucket that no serial of
+ * its class went past).  Serials too long for
  * a bucket, and the rare ones that find no room within the probe limit,
  * go to a spill area: (length, octets) records and an open-addressing
  * table of their offsets.  Arrays of 2 MB or more are mapped 2 MB-aligned
@@ -28,7 +29,9 @@
 
 #define BUCKET 64                       /* octets: one cache line */
 #define USED_MASK 0x3f                  /* header: octets of records used */
-#define OVERFLOWED 0x80                 /* header: a record went further */
+#define OVERFLOWED 0xc0                 /* header: records went further,
+                                           0x40 those of even hash, 0x80
+                                           those of odd (overflow_bit) */
 /* target records per bucket, as a share of what one can hold */
 #define BUCKET_LOAD 0.75
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -45,6 +48,13 @@ static uint64_t serial_hash(const unsigned char *s, size_t len)
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	return h ^ (h >> 33);
+}
+
+/* The header bit saying that a record of hash h went past a bucket: a
+ * miss of the other class stops there. */
+static unsigned char overflow_bit(uint64_t h)
+{
+	return (unsigned char)(0x40u << (h & 1));
 }
 
 /* The bucket of hash h among n (n < 2^32): multiply-shift, no modulo. */
@@ -148,7 +158,8 @@ int ds_crl_serials_add(struct ds_crl_serials *x, const unsigned char *s,
 	if (len == 0 || len > 255)
 		return -1;
 	if (len <= DS_CRL_BUCKET_SERIAL && x->n_buckets > 0) {
-		size_t b = bucket_of(serial_hash(s, len), x->n_buckets);
+		uint64_t h = serial_hash(s, len);
+		size_t b = bucket_of(h, x->n_buckets);
 		for (int i = 0; i < DS_CRL_MAX_PROBE; i++) {
 			unsigned char *k = x->buckets + b * BUCKET;
 			size_t used = k[0] & USED_MASK;
@@ -161,7 +172,7 @@ int ds_crl_serials_add(struct ds_crl_serials *x, const unsigned char *s,
 				    (used + 1 + len));
 				return 0;
 			}
-			k[0] |= OVERFLOWED;
+			k[0] |= overflow_bit(h);
 			b = b + 1 == x->n_buckets ? 0 : b + 1;
 		}
 	}
@@ -219,7 +230,8 @@ int ds_crl_serials_has(const struct ds_crl_serials *x,
 	if (len == 0 || len > 255)
 		return 0;
 	if (len <= DS_CRL_BUCKET_SERIAL && x->n_buckets > 0) {
-		size_t b = bucket_of(serial_hash(s, len), x->n_buckets);
+		uint64_t h = serial_hash(s, len);
+		size_t b = bucket_of(h, x->n_buckets);
 		/* the next bucket is on the same page and, when this one
 		 * overflowed, needed too: fetched alongside, not after */
 		if (b + 1 < x->n_buckets)
@@ -228,8 +240,8 @@ int ds_crl_serials_has(const struct ds_crl_serials *x,
 			const unsigned char *k = x->buckets + b * BUCKET;
 			if (bucket_has(k, s, len))
 				return 1;
-			if (!(k[0] & OVERFLOWED))
-				return 0;    /* nothing went past this one */
+			if (!(k[0] & overflow_bit(h)))
+				return 0;    /* none of its class went past */
 			if (i + 1 == DS_CRL_MAX_PROBE)
 				break;       /* it may have spilled */
 			b = b + 1 == x->n_buckets ? 0 : b + 1;
