@@ -232,10 +232,6 @@ int ds_crl_serials_has(const struct ds_crl_serials *x,
 	if (len <= DS_CRL_BUCKET_SERIAL && x->n_buckets > 0) {
 		uint64_t h = serial_hash(s, len);
 		size_t b = bucket_of(h, x->n_buckets);
-		/* the next bucket is on the same page and, when this one
-		 * overflowed, needed too: fetched alongside, not after */
-		if (b + 1 < x->n_buckets)
-			__builtin_prefetch(x->buckets + (b + 1) * BUCKET);
 		for (int i = 0;; i++) {
 			const unsigned char *k = x->buckets + b * BUCKET;
 			if (bucket_has(k, s, len))
