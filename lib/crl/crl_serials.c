@@ -146,8 +146,11 @@ static int bucket_has(const unsigned char *k, const unsigned char *s,
     size_t len)
 {
 	size_t end = 1 + (k[0] & USED_MASK);
+	/* the last octet first: it differs even between serials a CA
+	 * numbers in sequence, and saves most calls to memcmp */
 	for (size_t p = 1; p < end; p += 1 + (size_t)k[p])
-		if (k[p] == len && memcmp(k + p + 1, s, len) == 0)
+		if (k[p] == len && k[p + len] == s[len - 1] &&
+		    memcmp(k + p + 1, s, len) == 0)
 			return 1;
 	return 0;
 }
