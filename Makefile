@@ -5,7 +5,9 @@
 #   make check      build, then run unit tests, integration tests and the
 #                   unit tests again under AddressSanitizer + UBSan
 #   make demo       install what is missing, build, run the mail-flow demo
-#   make bench      print benchmark figures
+#   make bench      print benchmark figures (the last one, mail latency
+#                   during a big CRL refresh, runs a private Postfix as
+#                   root: tests/bench/bench-crl-refresh.sh)
 #   make bench-mail mail throughput against Postfix alone (private Postfix
 #                   instances, tests/bench/bench-mail.sh; not part of check)
 #   make fuzz       libFuzzer over every parser, FUZZ_SECONDS (60) each
@@ -155,6 +157,8 @@ demo:
 
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+	@echo "== tests/bench/bench-crl-refresh.sh"
+	@DOMSEC_BUILD=$(abspath $(O)) DOMSEC_TOP=$(CURDIR) tests/bench/bench-crl-refresh.sh
 
 # make bench-mail: the sending client and the null milter, then the script.
 $(O)/bench/mailsend: tests/bench/mailsend.c

@@ -8,6 +8,7 @@ Usage:
     python3 tests/crlserver.py --dir DIR --port-file F [--bind 127.0.0.1]
                                [--port N] [--log F] [--pid-file F]
                                [--tls-cert F --tls-key K]
+                               [--trickle-seconds S]
 
   --dir DIR        files served: GET /a/b.crl returns DIR/a/b.crl
   --port-file F    written (atomically: temp file + rename) with the bound
@@ -20,6 +21,8 @@ Usage:
   --pid-file F     written with the server's pid once listening
   --tls-cert F --tls-key K
                    serve HTTPS with this certificate (PEM chain) and key
+  --trickle-seconds S
+                   how long the trickle mode spreads a file over (default 3)
 
 Conditional GET: every file answer carries ETag ("size-mtime_ns" in hex,
 quoted) and Last-Modified (the file's mtime); a request whose If-None-Match
@@ -48,8 +51,9 @@ request prefix wins over the global mode):
             global mode: 302 to /fault/ok/<path>, so it does not loop)
   slow      wait 2 seconds, then serve the file
   trickle   a slow link: the file's bytes spread evenly over 3 seconds
-            (20 pieces; headers, Content-Length included, at once), so
-            that any CRL takes longer than a short CRLTimeout
+            (--trickle-seconds; 20 pieces; headers, Content-Length
+            included, at once), so that any CRL takes longer than a short
+            CRLTimeout
   nolength  serve the file without Content-Length (the body ends when the
             connection closes), for clients' streaming size limits
   redirect-file  302 to file:///etc/passwd (clients must refuse to follow)
@@ -181,7 +185,7 @@ class CrlHandler(BaseHTTPRequestHandler):
         elif mode == "nolength":
             self.serve_file(path, with_length=False)
         elif mode == "trickle":
-            self.serve_file(path, trickle_s=3.0)
+            self.serve_file(path, trickle_s=self.server.trickle_s)
         else:
             self.serve_file(path)
 
@@ -300,6 +304,7 @@ def main():
     ap.add_argument("--pid-file")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
+    ap.add_argument("--trickle-seconds", type=float, default=3.0)
     args = ap.parse_args()
 
     httpd = CrlServer((args.bind, args.port), CrlHandler)
@@ -310,6 +315,7 @@ def main():
         httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     httpd.root = os.path.abspath(args.dir)
     httpd.logfile = os.path.abspath(args.log) if args.log else None
+    httpd.trickle_s = args.trickle_seconds
 
     def on_signal(signum, frame):
         stopping.set()

@@ -183,8 +183,10 @@ static int on_xfer(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	x->total = (long long)dltotal;
 	if (big > 0 && !x->logged_start && (dltotal >= big || dlnow >= big)) {
 		x->logged_start = 1;
+		/* "in progress", not "in the background": domsecctl's
+		 * downloads log this too, in the foreground */
 		ds_log(LOG_INFO, "CRL download of %s: large (%lld bytes%s), "
-		    "going on in the background", x->url,
+		    "in progress", x->url,
 		    dltotal > 0 ? (long long)dltotal : (long long)dlnow,
 		    dltotal > 0 ? "" : " so far");
 	}

@@ -2,10 +2,10 @@
  * crl_index.c - decodes a CRL by walking its DER once and keeps only what
  * the engine needs: issuer, thisUpdate, nextUpdate, scope (IDP), CRLNumber,
  * delta indicator and FreshestCRL, and a compact
- * hash index of the revoked serial numbers (their content octets in one
- * blob plus a table of offsets).  A 1M-entry CRL costs about 25 MB this way,
- * where OpenSSL's X509_CRL costs about 380 MB.  Also: signature checks over
- * the DER, and DER/PEM input splitting.
+ * hash index of the revoked serial numbers (crl_serials.c: their content
+ * octets in cache-line buckets).  A 1M-entry CRL costs about 25 MB this
+ * way, where OpenSSL's X509_CRL costs about 380 MB.  Also: signature checks
+ * over the DER, and DER/PEM input splitting.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -119,45 +119,11 @@ static void normalise(const unsigned char **s, size_t *len)
 	}
 }
 
-static uint64_t serial_hash(const unsigned char *s, size_t len)
-{
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-	for (size_t i = 0; i < len; i++) {
-		h ^= s[i];
-		h *= 1099511628211ULL;
-	}
-	return h ^ (h >> 29);
-}
-
-static int index_insert(struct ds_crl_data *d, uint32_t off)
-{
-	const unsigned char *rec = d->blob + off;
-	size_t mask = d->table_size - 1;
-	size_t i = serial_hash(rec + 1, rec[0]) & mask;
-
-	while (d->table[i] != 0)
-		i = (i + 1) & mask;
-	d->table[i] = off + 1;
-	return 0;
-}
-
 int ds_crl_data_lookup(const struct ds_crl_data *d, const unsigned char *ser,
     size_t len)
 {
-	size_t mask, i;
-
 	normalise(&ser, &len);
-	if (d->table_size == 0 || len == 0 || len > 255)
-		return 0;
-	mask = d->table_size - 1;
-	i = serial_hash(ser, len) & mask;
-	while (d->table[i] != 0) {
-		const unsigned char *rec = d->blob + d->table[i] - 1;
-		if (rec[0] == len && memcmp(rec + 1, ser, len) == 0)
-			return 1;
-		i = (i + 1) & mask;
-	}
-	return 0;
+	return ds_crl_serials_has(&d->serials, ser, len);
 }
 
 int ds_crl_data_lookup_removed(const struct ds_crl_data *d,
@@ -198,8 +164,7 @@ int ds_crl_delta_applies(const struct ds_crl_data *delta,
 
 size_t ds_crl_data_memory(const struct ds_crl_data *d)
 {
-	return sizeof *d + d->blob_len + d->table_size * sizeof(uint32_t) +
-	    d->der_len;
+	return sizeof *d + ds_crl_serials_memory(&d->serials) + d->der_len;
 }
 
 /* ---- decoding ---- */
@@ -221,8 +186,7 @@ void ds_crl_data_unref(struct ds_crl_data *d)
 		free(d->freshest_uris[i]);
 	free(d->freshest_uris);
 	free(d->removed_blob);
-	free(d->blob);
-	free(d->table);
+	ds_crl_serials_free(&d->serials);
 	free(d->der);
 	for (size_t i = 0; i < d->n_verified_keys; i++)
 		EVP_PKEY_free(d->verified_keys[i]);
@@ -495,20 +459,12 @@ static int entry_ext(int nid, int critical, const struct der_elem *val,
 	return 0;
 }
 
-static size_t table_size_for(size_t n)
-{
-	size_t t = 16;
-	while (t < n * 2)
-		t <<= 1;
-	return t;
-}
-
 /* Walks revokedCertificates twice: first to size, then to fill. */
 static int index_entries(struct ds_crl_data *d, const struct der_elem *list,
     struct crl_ext_ctx *ctx, char *err, size_t errlen)
 {
 	const unsigned char *p, *end = list->content + list->content_len;
-	size_t n = 0, blob = 0, off = 0;
+	size_t n = 0, blob = 0, n_short = 0, short_bytes = 0;
 
 	for (p = list->content; p < end;) {
 		struct der_elem ent, ser;
@@ -529,18 +485,20 @@ static int index_entries(struct ds_crl_data *d, const struct der_elem *list,
 			return fail(err, errlen, "serial number longer than 255 octets");
 		n++;
 		blob += 1 + slen;
+		if (slen <= DS_CRL_BUCKET_SERIAL) {
+			n_short++;
+			short_bytes += 1 + slen;
+		}
 	}
 	if (blob >= UINT32_MAX)
 		return fail(err, errlen, "CRL too large to index");
 	d->n_entries = n;
-	d->blob_len = blob;
-	d->blob = malloc(blob ? blob : 1);
+	/* both blobs sized for every entry: pages never written cost no
+	 * memory (and the spill area gives its rest back) */
 	d->removed_blob = malloc(blob ? blob : 1);
-	if (d->removed_blob == NULL)
-		return fail(err, errlen, "out of memory indexing the CRL");
-	d->table_size = table_size_for(n);
-	d->table = calloc(d->table_size, sizeof *d->table);
-	if (d->blob == NULL || d->table == NULL)
+	if (d->removed_blob == NULL ||
+	    ds_crl_serials_init(&d->serials,
+	    ds_crl_serials_buckets_for(n_short, short_bytes), blob) != 0)
 		return fail(err, errlen, "out of memory indexing the CRL");
 	for (p = list->content; p < end;) {
 		struct der_elem ent, ser, date, exts;
@@ -575,11 +533,11 @@ static int index_entries(struct ds_crl_data *d, const struct der_elem *list,
 			d->n_entries--;
 			continue;
 		}
-		d->blob[off] = (unsigned char)slen;
-		memcpy(d->blob + off + 1, s, slen);
-		index_insert(d, (uint32_t)off);
-		off += 1 + slen;
+		if (ds_crl_serials_add(&d->serials, s, slen) != 0)
+			return fail(err, errlen, "cannot index the CRL");
 	}
+	if (ds_crl_serials_finish(&d->serials) != 0)
+		return fail(err, errlen, "out of memory indexing the CRL");
 	return 0;
 }
 
@@ -666,10 +624,6 @@ static int parse_tbs(struct ds_crl_data *d, const struct der_elem *tbs,
 	 * but the relying-party algorithm (6.3.3) does not need it: accepted,
 	 * has_crl_number stays 0 and the checker warns. */
 	(void)v2;
-	if (d->table == NULL) {                   /* no revokedCertificates */
-		d->table_size = 0;
-		d->n_entries = 0;
-	}
 	return 0;
 }
 

@@ -22,7 +22,52 @@
 #include <openssl/x509.h>
 #include "domsec/crl.h"
 
-/* ---- crl_index.c: decoding, signature check, serial index ---- */
+/* ---- crl_serials.c: the serial index (one memory read per lookup) ---- */
+
+#define DS_CRL_BUCKET_SERIAL 62  /* longest serial stored in a bucket */
+#define DS_CRL_MAX_PROBE 8       /* buckets a serial may move along */
+
+struct ds_crl_serials {
+	unsigned char *buckets;      /* n_buckets 64-octet buckets: header
+	                                (octets used | 0x40, 0x80: serials of
+	                                even, odd hash went further), then
+	                                (len, octets) records */
+	size_t n_buckets;
+	size_t buckets_mapped;       /* mmap'ed length, or 0 (malloc'ed) */
+	unsigned char *spill;        /* (len, octets) records kept outside
+	                                the buckets (long, or no room) */
+	size_t spill_len, spill_cap;
+	size_t n_spilled;
+	uint32_t *table;             /* spill offsets + 1 (0 = empty slot),
+	                                open addressing, built by finish */
+	size_t table_size;           /* power of two, or 0 */
+	size_t table_mapped;
+};
+
+/* How many buckets suit n serials of bytes octets in all (1 + length
+ * each); 0 for none. */
+size_t ds_crl_serials_buckets_for(size_t n, size_t bytes);
+/* An empty index of n_buckets buckets (0: every serial spills) whose spill
+ * area holds up to spill_cap octets of records.  Returns 0, or -1 (out of
+ * memory, or too large for 32-bit offsets) leaving x safe to free. */
+int ds_crl_serials_init(struct ds_crl_serials *x, size_t n_buckets,
+    size_t spill_cap);
+/* Adds the serial (normalised content octets, 1..255 of them).  Returns 0,
+ * or -1 when len is out of range or the spill area is full. */
+int ds_crl_serials_add(struct ds_crl_serials *x, const unsigned char *s,
+    size_t len);
+/* After the last add: indexes the spill area, returns its unused room.
+ * Returns 0, or -1 when out of memory. */
+int ds_crl_serials_finish(struct ds_crl_serials *x);
+/* 1 when the serial was added (exact comparison of the octets), else 0. */
+int ds_crl_serials_has(const struct ds_crl_serials *x,
+    const unsigned char *s, size_t len);
+/* Octets of memory the index holds. */
+size_t ds_crl_serials_memory(const struct ds_crl_serials *x);
+/* Frees what the index holds; x may be zeroed or half-built. */
+void ds_crl_serials_free(struct ds_crl_serials *x);
+
+/* ---- crl_index.c: decoding, signature check ---- */
 
 #define DS_CRL_MAX_KEYS 4
 
@@ -59,12 +104,7 @@ struct ds_crl_data {
 	size_t n_freshest_uris;
 	size_t n_entries;
 	unsigned char sha256[32];     /* of the DER */
-	/* serial index: blob of (len, content octets) records and an
-	 * open-addressing table of blob offsets + 1 (0 = empty slot) */
-	unsigned char *blob;
-	size_t blob_len;
-	uint32_t *table;
-	size_t table_size;            /* power of two */
+	struct ds_crl_serials serials; /* the revoked serials (crl_serials.c) */
 	/* kept only while no file holds the DER (see above) */
 	unsigned char *der;
 	size_t der_len;

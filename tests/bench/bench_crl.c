@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,9 +113,16 @@ static const unsigned char ecdsa_sha256[] = {
 	0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02
 };
 
+/* What a generated CRL says besides its entries. */
+struct crl_shape {
+	long valid_s;                 /* nextUpdate = now + valid_s */
+	uint32_t number;              /* its CRLNumber */
+};
+
 /* Builds a signed CRL of n entries; serials (n * SERIAL_LEN) returned. */
 static unsigned char *make_crl(size_t n, EVP_PKEY *key, X509_NAME *issuer,
-    size_t *der_len, unsigned char **serials_out)
+    const struct crl_shape *shape, size_t *der_len,
+    unsigned char **serials_out)
 {
 	struct buf entries = { 0 }, tbs = { 0 }, body = { 0 }, out = { 0 };
 	unsigned char *serials = malloc(n * SERIAL_LEN), *name = NULL, *sig;
@@ -131,7 +139,7 @@ static unsigned char *make_crl(size_t n, EVP_PKEY *key, X509_NAME *issuer,
 
 	RAND_bytes(serials, (int)(n * SERIAL_LEN));
 	utctime(now - 3600, now_t);
-	utctime(now + 7 * 86400, next_t);
+	utctime(now + shape->valid_s, next_t);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char *s = serials + i * SERIAL_LEN;
 		unsigned char ser[SERIAL_LEN + 1];
@@ -151,12 +159,34 @@ static unsigned char *make_crl(size_t n, EVP_PKEY *key, X509_NAME *issuer,
 	put_tlv(&body, 0x17, next_t, 13);
 	put_tlv(&body, 0x30, entries.p, entries.len);
 	{
-		/* [0] { SEQ { SEQ { OID 2.5.29.20 (cRLNumber), OCTET { INT 1 } } } } */
-		static const unsigned char crl_number[] = {
-			0xa0, 0x0e, 0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d,
-			0x14, 0x04, 0x03, 0x02, 0x01, 0x01
-		};
-		put(&body, crl_number, sizeof crl_number);
+		/* [0] { SEQ { SEQ { OID 2.5.29.20 (cRLNumber), OCTET { INT } } } },
+		 * the INTEGER in its minimal positive form */
+		unsigned char num[5], ext[32];
+		size_t nl = 0, el = 0;
+		uint32_t v = shape->number;
+		for (int i = 3; i >= 0; i--)
+			if (nl > 0 || (v >> (8 * i)) & 0xff || i == 0)
+				num[nl++] = (unsigned char)(v >> (8 * i));
+		if (num[0] & 0x80) {
+			memmove(num + 1, num, nl++);
+			num[0] = 0;
+		}
+		static const unsigned char oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x14 };
+		ext[el++] = 0xa0;
+		ext[el++] = (unsigned char)(2 + 2 + sizeof oid + 2 + 2 + nl);
+		ext[el++] = 0x30;
+		ext[el++] = (unsigned char)(2 + sizeof oid + 2 + 2 + nl);
+		ext[el++] = 0x30;
+		ext[el++] = (unsigned char)(sizeof oid + 2 + 2 + nl);
+		memcpy(ext + el, oid, sizeof oid);
+		el += sizeof oid;
+		ext[el++] = 0x04;
+		ext[el++] = (unsigned char)(2 + nl);
+		ext[el++] = 0x02;
+		ext[el++] = (unsigned char)nl;
+		memcpy(ext + el, num, nl);
+		el += nl;
+		put(&body, ext, el);
 	}
 	put_tlv(&tbs, 0x30, body.p, body.len);
 
@@ -285,6 +315,8 @@ struct result {
 	double hit_warm_ns;             /* the same hits again */
 	long hits, misses;
 	double rss1_mb, rss20_mb;       /* refresh mode */
+	double chase_ns, chase_warm_ns; /* floor modes */
+	size_t index_bytes;             /* domsec: ds_crl_data_memory() */
 };
 
 static void child_openssl(struct child_ctx *c, struct result *r)
@@ -395,6 +427,7 @@ static void child_domsec(struct child_ctx *c, struct result *r)
 		r->misses += ds_crl_data_lookup(d, c->miss + i * SERIAL_LEN,
 		    SERIAL_LEN);
 	r->miss_ns = (cpu_s() - t) * 1e9 / (LOOKUPS / 2);
+	r->index_bytes = ds_crl_data_memory(d);
 	ds_crl_data_unref(d);
 }
 
@@ -418,6 +451,69 @@ static void child_refresh(struct child_ctx *c, struct result *r)
 	ds_crl_data_unref(cur);
 }
 
+/*
+ * The floor: what ONE memory read costs here.  A buffer of the index's
+ * size (bytes), written in full and mapped as the index is (2 MB-aligned
+ * with MADV_HUGEPAGE when huge, else plain 4 KB pages), holds a random
+ * chain through 100000 distinct cache lines; the DER is then read and
+ * dropped (as a load does, pushing the chain out of the caches), and the
+ * chain followed: each read's address comes from the previous read, so
+ * its time is one cache+TLB miss with nothing overlapped.
+ */
+static void child_floor(struct child_ctx *c, size_t bytes, int huge,
+    struct result *r)
+{
+	size_t n = LOOKUPS / 2, lines, cur, *order, len;
+	size_t align = (size_t)2 << 20;
+	unsigned char *raw, *p, *der;
+	char path[4096];
+	double t;
+
+	raw = mmap(NULL, bytes + align, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	p = huge ? (unsigned char *)(((uintptr_t)raw + align - 1) &
+	    ~(uintptr_t)(align - 1)) : raw;
+	if (huge)
+		madvise(p, bytes, MADV_HUGEPAGE);
+	memset(p, 1, bytes);
+	lines = bytes / 64;
+	if (lines < 2 * n) {
+		fprintf(stderr, "bench child: floor buffer too small\n");
+		exit(1);
+	}
+	order = malloc(n * sizeof *order);
+	for (size_t i = 0; i < n; i++)         /* distinct lines ... */
+		order[i] = (size_t)(((uint64_t)i * 1000003u) % lines);
+	for (size_t i = n - 1; i > 0; i--) {   /* ... in random order */
+		uint32_t rnd;
+		RAND_bytes((unsigned char *)&rnd, sizeof rnd);
+		size_t j = rnd % (i + 1), tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	for (size_t i = 0; i < n; i++)
+		memcpy(p + order[i] * 64, &order[(i + 1) % n], sizeof(size_t));
+	snprintf(path, sizeof path, "%s/crl.der", c->dir);
+	der = read_all(path, &len);
+	free(der);
+	cur = order[0];
+	free(order);
+	t = cpu_s();
+	for (size_t i = 0; i < n; i++)
+		memcpy(&cur, p + cur * 64, sizeof cur);
+	r->chase_ns = (cpu_s() - t) * 1e9 / (double)n;
+	t = cpu_s();
+	for (size_t i = 0; i < n; i++)
+		memcpy(&cur, p + cur * 64, sizeof cur);
+	r->chase_warm_ns = (cpu_s() - t) * 1e9 / (double)n;
+	r->hits = (long)(cur & 1);              /* keeps the chain live */
+	munmap(raw, bytes + align);
+}
+
 static int child_main(const char *mode, const char *dir)
 {
 	struct child_ctx c;
@@ -425,7 +521,10 @@ static int child_main(const char *mode, const char *dir)
 
 	memset(&r, 0, sizeof r);
 	child_setup(&c, dir);
-	if (strcmp(mode, "openssl") == 0)
+	if (strncmp(mode, "floor", 5) == 0)     /* floor2m:BYTES, floor4k:... */
+		child_floor(&c, strtoul(mode + 8, NULL, 10),
+		    strncmp(mode, "floor2m", 7) == 0, &r);
+	else if (strcmp(mode, "openssl") == 0)
 		child_openssl(&c, &r);
 	else if (strcmp(mode, "domsec") == 0)
 		child_domsec(&c, &r);
@@ -467,18 +566,87 @@ static int run_child(const char *mode, const char *dir, struct result *r)
 	    WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/* Writes name in dir (dir NULL: name is the path); exits on failure. */
 static void write_file(const char *dir, const char *name,
     const unsigned char *p, size_t len)
 {
 	char path[4096];
 	FILE *f;
 
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (dir != NULL)
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+	else
+		snprintf(path, sizeof path, "%s", name);
 	f = fopen(path, "wb");
 	if (f == NULL || fwrite(p, 1, len, f) != len || fclose(f) != 0) {
 		perror(path);
 		exit(1);
 	}
+}
+
+/*
+ * --write-crl N OUT [CA_CERT CA_KEY [VALID_S [NUMBER]]]: writes one
+ * generated CRL of N entries to OUT (DER) and its serials to OUT.serials,
+ * for other benchmarks (tests/bench/bench-crl-refresh.sh).  Signed with
+ * CA_KEY (a P-256 key: the test PKI's) under CA_CERT's subject, or with a
+ * throw-away key whose public half goes to OUT.pub.pem; nextUpdate is
+ * VALID_S seconds ahead (default a week), CRLNumber NUMBER (default 1).
+ * Returns 0, or 1 with a message.
+ */
+static int write_mode(int argc, char **argv)
+{
+	size_t n = strtoul(argv[2], NULL, 10), len;
+	const char *out = argv[3];
+	struct crl_shape shape = { 7 * 86400, 1 };
+	EVP_PKEY *key = NULL;
+	X509_NAME *issuer = NULL;
+	unsigned char *der, *serials;
+	char path[4096];
+	FILE *f;
+
+	if (argc >= 6) {
+		X509 *ca = NULL;
+		if ((f = fopen(argv[4], "r")) != NULL) {
+			ca = PEM_read_X509(f, NULL, NULL, NULL);
+			fclose(f);
+		}
+		if ((f = fopen(argv[5], "r")) != NULL) {
+			key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+			fclose(f);
+		}
+		if (ca == NULL || key == NULL ||
+		    EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) {
+			fprintf(stderr, "bench_crl: cannot read %s and %s "
+			    "(a P-256 key)\n", argv[4], argv[5]);
+			return 1;
+		}
+		issuer = X509_NAME_dup(X509_get_subject_name(ca));
+		X509_free(ca);
+	} else {
+		key = EVP_EC_gen("P-256");
+		issuer = X509_NAME_new();
+		X509_NAME_add_entry_by_txt(issuer, "CN", MBSTRING_ASC,
+		    (const unsigned char *)"domsec Bench CA", -1, -1, 0);
+		snprintf(path, sizeof path, "%s.pub.pem", out);
+		f = fopen(path, "w");
+		if (f == NULL || !PEM_write_PUBKEY(f, key) || fclose(f) != 0) {
+			perror(path);
+			return 1;
+		}
+	}
+	if (argc >= 7)
+		shape.valid_s = strtol(argv[6], NULL, 10);
+	if (argc >= 8)
+		shape.number = (uint32_t)strtoul(argv[7], NULL, 10);
+	der = make_crl(n, key, issuer, &shape, &len, &serials);
+	write_file(NULL, out, der, len);
+	snprintf(path, sizeof path, "%s.serials", out);
+	write_file(NULL, path, serials, n * SERIAL_LEN);
+	free(der);
+	free(serials);
+	EVP_PKEY_free(key);
+	X509_NAME_free(issuer);
+	return 0;
 }
 
 static const char *verdict(int ok)
@@ -497,6 +665,8 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "--child") == 0)
 		return child_main(argv[2], argv[3]);
+	if (argc >= 4 && argc <= 8 && strcmp(argv[1], "--write-crl") == 0)
+		return write_mode(argc, argv);
 	if (argc > 1) {
 		nsizes = 0;
 		for (int i = 1; i < argc && nsizes < 8; i++)
@@ -531,7 +701,9 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < nsizes; k++) {
 		size_t n = sizes[k], len;
 		unsigned char *serials;
-		unsigned char *der = make_crl(n, key, issuer, &len, &serials);
+		struct crl_shape shape = { 7 * 86400, 1 };
+		unsigned char *der = make_crl(n, key, issuer, &shape, &len,
+		    &serials);
 		struct result o, d;
 		double mb = (double)len / 1048576.0;
 
@@ -561,27 +733,47 @@ int main(int argc, char **argv)
 		    d.verify_s, d.peak_mb, d.peak_mb / mb, d.steady_mb,
 		    d.steady_mb / mb, d.hit_ns, d.hit_warm_ns, d.miss_ns);
 		if (k + 1 == nsizes) {
-			struct result rf;
+			struct result rf, f2, f4;
+			char m2[64], m4[64];
 			/* the target is judged on the worse of cold hits and
 			 * misses */
 			double lookup = d.hit_ns > d.miss_ns ? d.hit_ns : d.miss_ns;
-			if (run_child("refresh", dir, &rf) != 0) {
-				fprintf(stderr, "refresh child failed\n");
+			/* the index's size, or enough lines for the chain */
+			size_t fb = d.index_bytes > (size_t)LOOKUPS * 64 ?
+			    d.index_bytes : (size_t)LOOKUPS * 64;
+			snprintf(m2, sizeof m2, "floor2m:%zu", fb);
+			snprintf(m4, sizeof m4, "floor4k:%zu", fb);
+			if (run_child("refresh", dir, &rf) != 0 ||
+			    run_child(m2, dir, &f2) != 0 ||
+			    run_child(m4, dir, &f4) != 0) {
+				fprintf(stderr, "refresh/floor child failed\n");
 				failed = 1;
 				break;
 			}
+			printf("\none memory read (the floor): a chain of "
+			    "dependent reads through a buffer\nof the index's "
+			    "size (%.1f MB; 12 MB at least), cold/warm: "
+			    "%.0f/%.0f ns with 2 MB "
+			    "pages (as the\nindex), %.0f/%.0f ns with 4 KB "
+			    "pages; domsec's cold hit = %.2f reads, miss\n= "
+			    "%.2f reads\n",
+			    (double)fb / 1048576.0, f2.chase_ns,
+			    f2.chase_warm_ns, f4.chase_ns, f4.chase_warm_ns,
+			    d.hit_ns / f2.chase_ns, d.miss_ns / f2.chase_ns);
 			printf("\n%zu entries, 20 refreshes in one process: RSS "
 			    "%.1f MB after the 1st, %.1f MB after the 20th "
 			    "(%+.1f%%)\n", n, rf.rss1_mb, rf.rss20_mb,
 			    (rf.rss20_mb / rf.rss1_mb - 1) * 100);
 			printf("targets (%zu entries): ready <= 1.0 s: %.3f s "
 			    "(%s; OpenSSL %.3f s); peak <= 2x DER: %.2fx (%s; "
-			    "OpenSSL %.2fx); lookup <= 200 ns: %.0f ns (%s); RSS "
+			    "OpenSSL %.2fx); lookup <= 200 ns: %.0f ns (%s; "
+			    "one read: %.0f ns); RSS "
 			    "over 20 refreshes within 10%%: %+.1f%% (%s); "
 			    "signature check %s OpenSSL's (%.3f s vs %.3f s)\n",
 			    n, d.ready_s, verdict(d.ready_s <= 1.0), o.ready_s,
 			    d.peak_mb / mb, verdict(d.peak_mb <= 2 * mb),
 			    o.peak_mb / mb, lookup, verdict(lookup <= 200),
+			    f2.chase_ns,
 			    (rf.rss20_mb / rf.rss1_mb - 1) * 100,
 			    verdict(rf.rss20_mb <= rf.rss1_mb * 1.1),
 			    d.verify_s <= o.verify_s * 1.05 ? "as fast as" :

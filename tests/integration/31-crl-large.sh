@@ -7,6 +7,9 @@
 #     the first message is deferred (451) while the download goes on in the
 #     background; a later one is accepted, and each CRL was downloaded
 #     once (the background result was cached, not abandoned and retried);
+#     inter.crl is a large one (40,000 entries, about 1.4 MB): domsecd logs
+#     the start and the end of its download with size and duration, and
+#     nothing for the small root.crl;
 #   - serve during refresh: domsecd restarted with every cached CRL due for
 #     refresh and the server hanging: the refresh is in flight, mail is
 #     accepted at once from the cached copies;
@@ -38,6 +41,9 @@ it_postfix_start
 
 wgb=a@woodgrovebank.com
 crl_requests() { grep -c "^GET $1" "$IT_DIR/crl.log" || true; }
+# over the 1 MiB that domsecd logs as large (lib/engine.c)
+it_big_crl inter 40000 "$IT_PKI/crl/inter.crl"
+big=$(stat -c %s "$IT_PKI/crl/inter.crl")
 
 # --- slow link: deferred while downloading, then accepted --------------------
 it_crl_mode trickle
@@ -54,6 +60,15 @@ it_expect_eq "slow link: a later message is accepted (CRLTimeout not raised)" \
     250 "$IT_REPLY"
 it_expect_eq "slow link: root.crl downloaded once" 1 "$(crl_requests /root.crl)"
 it_expect_eq "slow link: inter.crl downloaded once" 1 "$(crl_requests /inter.crl)"
+it_check "large download: start logged with its size ($big bytes)" \
+    grep -qF "CRL download of $IT_CRL_URL/inter.crl: large ($big bytes), in progress" \
+    "$IT_DOMSECD_LOG"
+secs=$(sed -n "s|.*CRL download of $IT_CRL_URL/inter.crl: done, $big bytes in \([0-9.]*\) s\$|\1|p" \
+    "$IT_DOMSECD_LOG" | head -n 1)
+it_check "large download: end logged with size and duration (${secs:-none} s)" \
+    awk -v s="${secs:-0}" 'BEGIN { exit !(s >= 2.5 && s < 30) }'
+it_check "small download (root.crl): nothing logged" \
+    bash -c "! grep -q 'CRL download of .*/root.crl' '$IT_DOMSECD_LOG'"
 
 # --- serve during refresh ----------------------------------------------------
 it_domsecd_stop

@@ -13,6 +13,7 @@
 #   it_pki_setup [NAME]       # it_init, it_crl_start and it_pki_build
 #   it_crl_start              # CRL server: $IT_CRL_PORT, $IT_CRL_URL
 #   it_pki_build              # the test PKI in $IT_PKI, CDPs at the server
+#   it_big_crl CA N OUT       # a CRL of CA listing N random serials
 #   it_check "what" COMMAND...; it_expect_eq "what" WANT GOT; it_status CMD...
 #   it_finish                 # exit 1 when an assertion failed
 #
@@ -184,11 +185,13 @@ it_wait_log() {
 # ---- CRL server and PKI -------------------------------------------------
 
 # it_crl_start [ADDR]: tests/crlserver.py serving $IT_PKI/crl, requests
-# logged to $IT_DIR/crl.log.
+# logged to $IT_DIR/crl.log; IT_CRL_TRICKLE_S (default 3) is how long its
+# trickle mode takes per file.
 it_crl_start() {
 	mkdir -p "$IT_PKI/crl"
 	python3 "$DOMSEC_TOP/tests/crlserver.py" --dir "$IT_PKI/crl" \
 	    --port-file "$IT_DIR/crl.port" --log "$IT_DIR/crl.log" \
+	    --trickle-seconds "${IT_CRL_TRICKLE_S:-3}" \
 	    >"$IT_DIR/crlserver.out" 2>&1 &
 	it_track_pid $!
 	it_wait_file "$IT_DIR/crl.port" || return 1
@@ -221,4 +224,29 @@ it_pki_build() {
 	}
 	# Postfix reads its key and CA file as root, but keep them readable.
 	chmod 755 "$IT_PKI"
+}
+
+# it_big_crl CA ENTRIES OUT: a current CRL (DER) of the PKI's CA (CA.pem,
+# CA.key) listing ENTRIES random 16-octet serials (about 35 octets each),
+# written by openssl ca -gencrl from a made-up index; nextUpdate in 30 days.
+it_big_crl() {
+	local ca=$1 n=$2 out=$3 work
+	work=$(mktemp -d "$IT_DIR/bigcrl.XXXXXX")
+	head -c $((n * 16)) /dev/urandom | od -An -v -tx1 -w16 | tr -d ' ' |
+	    awk -v now="$(date -u +%y%m%d%H%M%SZ)" '{
+		s = toupper($0); sub(/^[0-8]/, "1", s)     # positive, no 00
+		printf "R\t491231235959Z\t%s\t%s\tunknown\t/CN=revoked\n", now, s
+	    }' >"$work/index.txt"
+	echo 01 >"$work/crlnumber"
+	printf '%s\n' "[ ca ]" "default_ca = big" "[ big ]" \
+	    "database = $work/index.txt" "crlnumber = $work/crlnumber" \
+	    "default_md = sha256" "default_crl_days = 30" "unique_subject = no" \
+	    >"$work/ca.cnf"
+	openssl ca -batch -config "$work/ca.cnf" -gencrl -keyfile "$IT_PKI/$ca.key" \
+	    -cert "$IT_PKI/$ca.pem" -out "$work/crl.pem" 2>"$work/err" &&
+	    openssl crl -in "$work/crl.pem" -outform DER -out "$out" || {
+		cat "$work/err" >&2
+		return 1
+	}
+	rm -rf "$work"
 }

@@ -5,7 +5,8 @@
  * server; memory cache without network; disk persistence (0600, cold start,
  * no refetch); conditional GET (304); a bad fetch keeps the good copy;
  * backoff then recovery; single-flight across threads; size cap; protocol
- * allow-list; configured CRL files; ds_crl_store_refresh_due().
+ * allow-list; configured CRL files; ds_crl_store_refresh_due(); the log
+ * lines of large downloads.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <openssl/x509v3.h>
@@ -323,6 +325,124 @@ static void test_single_flight(void **state)
 	assert_int_equal(srv_count("GET /inter.crl"), 1);
 	assert_int_equal(srv_count("GET /root.crl"), 1);
 	ds_crl_store_free(s);
+}
+
+/* ds_crl_fetch with stderr (where ds_log writes in the tests) sent to a
+ * file; returns what was logged (static buffer). */
+static const char *fetch_logged(const struct ds_crl_opts *o, const char *url,
+    const char *etag, struct ds_fetch_result *r)
+{
+	static char out[8192];
+	char path[] = "/tmp/test_crl_log.XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	FILE *f;
+	size_t n;
+
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	ds_crl_fetch(o, url, etag, NULL, r);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(out, 1, sizeof out - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	unlink(path);
+	return out;
+}
+
+/* Downloads of log_large_bytes or more are logged when they start (size,
+ * or "so far" without Content-Length) and when they end (bytes, seconds,
+ * done or failed); smaller ones, 304 answers and a zero threshold log
+ * nothing. */
+static void test_large_download_log(void **state)
+{
+	struct ds_crl_opts o = test_opts(NULL);
+	struct ds_fetch_result r;
+	const char *log;
+	char want[512];
+	const char *url = srv_url("/fault/garbage/x");
+
+	(void)state;
+	srv_mode("ok");
+	o.log_large_bytes = 4096;              /* garbage: exactly 4096 */
+	log = fetch_logged(&o, url, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_OK);
+	ds_fetch_result_free(&r);
+	snprintf(want, sizeof want, "CRL download of %s: large (4096 bytes), "
+	    "in progress\n", url);
+	assert_non_null(strstr(log, want));
+	snprintf(want, sizeof want, "CRL download of %s: done, 4096 bytes in ",
+	    url);
+	assert_non_null(strstr(log, want));
+	assert_non_null(strstr(strstr(log, want), " s\n"));
+
+	o.log_large_bytes = 4097;              /* one byte short: nothing */
+	log = fetch_logged(&o, url, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_OK);
+	ds_fetch_result_free(&r);
+	assert_null(strstr(log, "CRL download of"));
+	o.log_large_bytes = 0;                 /* 0: never */
+	log = fetch_logged(&o, url, NULL, &r);
+	ds_fetch_result_free(&r);
+	assert_null(strstr(log, "CRL download of"));
+
+	/* no Content-Length: logged once the bytes pass the threshold */
+	o.log_large_bytes = 100;
+	url = srv_url("/fault/nolength/inter.crl");
+	log = fetch_logged(&o, url, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_OK);
+	assert_true(r.body_len >= 100);
+	snprintf(want, sizeof want, "CRL download of %s: large (%zu bytes so "
+	    "far)", url, r.body_len);
+	assert_non_null(strstr(log, want));
+	snprintf(want, sizeof want, "CRL download of %s: done, %zu bytes in ",
+	    url, r.body_len);
+	assert_non_null(strstr(log, want));
+	ds_fetch_result_free(&r);
+
+	/* a slow one (trickle: 3 s) cut by the timeout: the end says so */
+	url = srv_url("/fault/trickle/inter.crl");
+	log = fetch_logged(&o, url, NULL, &r);       /* timeout_ms 1500 */
+	assert_int_equal(r.status, DS_FETCH_FAILED);
+	snprintf(want, sizeof want, "CRL download of %s: large (", url);
+	assert_non_null(strstr(log, want));
+	snprintf(want, sizeof want, "CRL download of %s: failed, ", url);
+	assert_non_null(strstr(log, want));
+	assert_non_null(strstr(log, " bytes in 1.5 s\n"));
+	ds_fetch_result_free(&r);
+	/* the same in time: the seconds are the download's */
+	o.timeout_ms = 10000;
+	log = fetch_logged(&o, url, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_OK);
+	snprintf(want, sizeof want, "CRL download of %s: done, %zu bytes in ",
+	    url, r.body_len);
+	assert_non_null(strstr(log, want));
+	double secs = strtod(strstr(log, want) + strlen(want), NULL);
+	assert_true(secs >= 2.5 && secs < 10);
+	ds_fetch_result_free(&r);
+
+	/* 304 Not Modified: nothing downloaded, nothing logged */
+	url = srv_url("/inter.crl");
+	fetch_logged(&o, url, NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_OK);
+	snprintf(want, sizeof want, "%s", r.etag);
+	ds_fetch_result_free(&r);
+	log = fetch_logged(&o, url, want, &r);
+	assert_int_equal(r.status, DS_FETCH_NOT_MODIFIED);
+	ds_fetch_result_free(&r);
+	assert_null(strstr(log, "CRL download of"));
+
+	/* refused for its size from the headers: no download, no log */
+	o.max_size = 4000;
+	log = fetch_logged(&o, srv_url("/fault/garbage/x"), NULL, &r);
+	assert_int_equal(r.status, DS_FETCH_FAILED);
+	ds_fetch_result_free(&r);
+	assert_null(strstr(log, "CRL download of"));
 }
 
 static void test_size_cap_and_protocols(void **state)
@@ -1139,6 +1259,7 @@ int main(void)
 		cmocka_unit_test(test_backoff_then_recovery),
 		cmocka_unit_test(test_single_flight),
 		cmocka_unit_test(test_size_cap_and_protocols),
+		cmocka_unit_test(test_large_download_log),
 		cmocka_unit_test(test_configured_files),
 		cmocka_unit_test(test_shard_swap),
 		cmocka_unit_test(test_newest_crl_wins),

@@ -4,7 +4,8 @@
  * are decoded, indexed and looked up, and the answers compared with
  * OpenSSL's own; signatures with the right and a wrong key; DER and PEM;
  * garbage, truncated and bit-flipped input never crashes; delta CRLs and
- * unknown critical extensions are refused.
+ * unknown critical extensions are refused; the serial index
+ * (lib/crl/crl_serials.c) with forced bucket collisions and spills.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -700,6 +701,121 @@ static void test_agrees_with_openssl(void **state)
 	X509_CRL_free(crl);
 }
 
+/* ---- the serial index itself (crl_serials.c) ---- */
+
+/* A serial of len octets derived from seed (first octet never 0). */
+static void fake_serial(unsigned char *out, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		out[i] = (unsigned char)(seed >> 16);
+	}
+	out[0] |= 1;
+}
+
+/* Forced collisions: one bucket (and two, and none) for everything, so
+ * every serial shares its bucket with others, and is looked up with
+ * serials of the same length that differ in one octet, and with its
+ * prefix and extension; serials too long for a bucket and those that find
+ * no room go to the spill area.  Only exact matches count; a serial added
+ * twice takes bucket room once. */
+static void test_serials_forced_collisions(void **state)
+{
+	static const size_t buckets[] = { 1, 2, 0 };
+	(void)state;
+	for (size_t b = 0; b < sizeof buckets / sizeof *buckets; b++) {
+		struct ds_crl_serials x;
+		unsigned char s[256], t[256];
+		assert_int_equal(ds_crl_serials_init(&x, buckets[b],
+		    64 * 1024), 0);
+		for (size_t len = 1; len <= 255; len += 3) {
+			fake_serial(s, len, (uint32_t)len);
+			assert_int_equal(ds_crl_serials_add(&x, s, len), 0);
+			assert_int_equal(ds_crl_serials_add(&x, s, len), 0);
+		}
+		if (buckets[b] == 1) {
+			/* lengths 1, 4, ..., 16 fill the one bucket's 63 octets
+			 * (57 of them: each serial once though added twice);
+			 * the other 79 serials spill, twice each */
+			assert_int_equal(x.buckets[0] & 0x3f, 57);
+			assert_int_equal(x.n_spilled, 2 * 79);
+		}
+		assert_int_equal(ds_crl_serials_finish(&x), 0);
+		for (size_t len = 1; len <= 255; len += 3) {
+			fake_serial(s, len, (uint32_t)len);
+			assert_true(ds_crl_serials_has(&x, s, len));
+			memcpy(t, s, len);
+			t[len - 1] ^= 0x01;      /* same length, last octet */
+			assert_false(ds_crl_serials_has(&x, t, len));
+			memcpy(t, s, len);
+			t[0] ^= 0x80;            /* same length, first octet */
+			assert_false(ds_crl_serials_has(&x, t, len));
+			if (len > 1)             /* a prefix */
+				assert_false(ds_crl_serials_has(&x, s,
+				    len - 1));
+			if (len < 255) {         /* an extension */
+				memcpy(t, s, len);
+				t[len] = 0;
+				assert_false(ds_crl_serials_has(&x, t,
+				    len + 1));
+			}
+		}
+		assert_false(ds_crl_serials_has(&x, s, 0));
+		ds_crl_serials_free(&x);
+	}
+}
+
+/* Many serials of mixed lengths through the normal sizing: every one
+ * found, none of 20000 others (checked against a sorted reference). */
+struct ref_serial {
+	unsigned char len;
+	unsigned char oct[80];
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct ref_serial *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->oct, y->oct, x->len);
+}
+
+static void test_serials_many(void **state)
+{
+	enum { N = 20000 };
+	struct ref_serial *ref = calloc(N, sizeof *ref);
+	struct ds_crl_serials x;
+	size_t bytes = 0;
+
+	(void)state;
+	for (uint32_t i = 0; i < N; i++) {
+		/* mostly 8..20 octets, as CAs issue; some 1..3 and 63..80 */
+		size_t len = i % 50 == 0 ? 63 + i % 18 : i % 7 == 0 ?
+		    1 + i % 3 : 8 + i % 13;
+		ref[i].len = (unsigned char)len;
+		fake_serial(ref[i].oct, len, i);
+		bytes += 1 + len;
+	}
+	assert_int_equal(ds_crl_serials_init(&x,
+	    ds_crl_serials_buckets_for(N, bytes), bytes), 0);
+	for (size_t i = 0; i < N; i++)
+		assert_int_equal(ds_crl_serials_add(&x, ref[i].oct, ref[i].len), 0);
+	assert_int_equal(ds_crl_serials_finish(&x), 0);
+	qsort(ref, N, sizeof *ref, ref_cmp);
+	for (size_t i = 0; i < N; i++)
+		assert_true(ds_crl_serials_has(&x, ref[i].oct, ref[i].len));
+	for (uint32_t i = 0; i < N; i++) {
+		struct ref_serial q;
+		q.len = (unsigned char)(1 + i % 80);
+		fake_serial(q.oct, q.len, i + 7 * N);
+		assert_int_equal(ds_crl_serials_has(&x, q.oct, q.len),
+		    bsearch(&q, ref, N, sizeof *ref, ref_cmp) != NULL);
+	}
+	assert_true(ds_crl_serials_memory(&x) < 64 * (size_t)N);
+	ds_crl_serials_free(&x);
+	free(ref);
+}
+
 static void test_ldap_extract(void **state)
 {
 	X509_CRL *crl = make_crl(serials, 2, 0, 0, ca_key);
@@ -769,6 +885,8 @@ int main(void)
 		cmocka_unit_test(test_remove_from_crl_number_and_idp),
 		cmocka_unit_test(test_repeated_fields_refused),
 		cmocka_unit_test(test_agrees_with_openssl),
+		cmocka_unit_test(test_serials_forced_collisions),
+		cmocka_unit_test(test_serials_many),
 		cmocka_unit_test(test_ldap_extract),
 		cmocka_unit_test(test_url_allow_list),
 	};
