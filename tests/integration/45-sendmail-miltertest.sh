@@ -56,8 +56,8 @@ it_expect_eq "negotiation: actions add and change headers, set macro lists" \
 # NR_HELO 0x2000
 it_expect_eq "negotiation: no reply for HELO and headers; no DATA, EOH, body, unknown" \
     "protocol 0x23d0" "$(grep '^protocol' <<<"$neg")"
-it_expect_eq "negotiation: connect macros (v: is the MTA Postfix)" \
-    "macros.0 {client_addr} {client_port} v" "$(grep '^macros.0 ' <<<"$neg")"
+it_expect_eq "negotiation: connect macros (v and the binding: is the MTA the audited Postfix)" \
+    "macros.0 {client_addr} {client_port} v {domsec_header_checks}" "$(grep '^macros.0 ' <<<"$neg")"
 it_check "negotiation: HELO and MAIL macros are the TLS ones" \
     test "$(grep -c '^macros.[12] {tls_version} {cipher} {cipher_bits} {cert_subject}' <<<"$neg")" = 2
 it_expect_eq "negotiation: end-of-message macro is the queue id" \
