@@ -16,18 +16,30 @@
 #include "domsec/postfix_header_checks.h"
 #include "domsec/postfix_merge.h"
 
+int ds_postfix_names_table(const char *element, const char *table)
+{
+	if (strncmp(element, "regexp:", 7) == 0)
+		return strcmp(element + 7, table) == 0;
+	if (strncmp(element, "pcre:", 5) == 0)
+		return strcmp(element + 5, table) == 0;
+	return 0;
+}
+
+void ds_postfix_table_dir(const char *table, char *dir, size_t dirlen)
+{
+	const char *slash = strrchr(table, '/');
+
+	snprintf(dir, dirlen, "%.*s", slash ? (int)(slash - table) : 1,
+	    slash ? table : ".");
+}
+
 int ds_postfix_table_first(const char *list, const char *table)
 {
 	struct ds_strlist l = { 0 };
 	int first = 0;
 
-	if (list != NULL && ds_pf_split(list, &l) == 0 && l.n > 0) {
-		const char *e = l.v[0];
-		if (strncmp(e, "regexp:", 7) == 0)
-			first = strcmp(e + 7, table) == 0;
-		else if (strncmp(e, "pcre:", 5) == 0)
-			first = strcmp(e + 5, table) == 0;
-	}
+	if (list != NULL && ds_pf_split(list, &l) == 0 && l.n > 0)
+		first = ds_postfix_names_table(l.v[0], table);
 	ds_strlist_free(&l);
 	return first;
 }
@@ -230,10 +242,8 @@ static int snapshot(const struct ds_config *cfg, struct stat snap[3])
 {
 	const char *table = cfg->postfix_header_checks;
 	char dir[PATH_MAX], path[PATH_MAX + 16];
-	const char *slash = strrchr(table, '/');
 
-	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - table) : 1,
-	    slash ? table : ".");
+	ds_postfix_table_dir(table, dir, sizeof dir);
 	if (stat(table, &snap[0]) != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/main.cf", dir);
@@ -297,17 +307,16 @@ int ds_postfix_audit(const struct ds_config *cfg, const char *postconf,
     struct ds_pf_audit *a)
 {
 	const char *table = cfg->postfix_header_checks;
-	const char *slash = table ? strrchr(table, '/') : NULL;
 	char dir[PATH_MAX], why[400], real_a[PATH_MAX], real_b[PATH_MAX];
 	struct pc_target t = { postconf ? postconf : "postconf", dir };
 	char *cd = NULL, *hc = NULL, *md = NULL;
 
 	memset(a, 0, sizeof *a);
-	if (table == NULL || slash == NULL) {
+	if (table == NULL || strchr(table, '/') == NULL) {
 		say(a, "PostfixHeaderChecks is off");
 		return 0;
 	}
-	snprintf(dir, sizeof dir, "%.*s", (int)(slash - table), table);
+	ds_postfix_table_dir(table, dir, sizeof dir);
 	/* first: a change after this is seen by the next check */
 	a->have_snap = snapshot(cfg, a->snap) == 0;
 	if (!ds_postfix_header_checks_current(cfg, why, sizeof why)) {

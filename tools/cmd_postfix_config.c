@@ -385,14 +385,10 @@ static char *table_first(const char *value, const char *table, int *changed)
 		append(out, len, &o, "regexp:");
 		append(out, len, &o, table);
 		for (size_t i = 0; i < l.n; i++) {
-			const char *e = l.v[i];
-			if ((strncmp(e, "regexp:", 7) == 0 &&
-			    strcmp(e + 7, table) == 0) ||
-			    (strncmp(e, "pcre:", 5) == 0 &&
-			    strcmp(e + 5, table) == 0))
+			if (ds_postfix_names_table(l.v[i], table))
 				continue;
 			append(out, len, &o, ", ");
-			append(out, len, &o, e);
+			append(out, len, &o, l.v[i]);
 		}
 	}
 	ds_strlist_free(&l);
@@ -461,11 +457,9 @@ static int header_checks_possible(struct plan *p, const char *table)
 {
 	char *cd = get(p, "-hx", "config_directory"), why[512];
 	char a[PATH_MAX], b[PATH_MAX], dir[PATH_MAX];
-	const char *slash = strrchr(table, '/');
 	int ok = 1;
 
-	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - table) : 1,
-	    slash ? table : ".");
+	ds_postfix_table_dir(table, dir, sizeof dir);
 	if (cd == NULL || realpath(cd, a) == NULL ||
 	    realpath(dir, b) == NULL || strcmp(a, b) != 0) {
 		fprintf(stderr, "domsecctl postfix-config: PostfixHeaderChecks "

@@ -70,4 +70,10 @@ int ds_postfix_audit_unchanged(const struct ds_config *cfg,
  * regexp: or pcre:. */
 int ds_postfix_table_first(const char *list, const char *table);
 
+/* 1 when one list element is the table: regexp:TABLE or pcre:TABLE. */
+int ds_postfix_names_table(const char *element, const char *table);
+
+/* The directory of the table's path into dir ("." without a slash). */
+void ds_postfix_table_dir(const char *table, char *dir, size_t dirlen);
+
 #endif
